@@ -1,0 +1,42 @@
+"""Market actor: clears the day-ahead auction against historical prices."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import ray
+
+from twin.backtest.clock import DeliveryDay
+from twin.market.day_ahead import Bid, Clearing, clear_price_taker
+
+
+class MarketService:
+    """Day-ahead market of one bidding zone, replaying historical clearing prices.
+
+    Parameters
+    ----------
+    price_eur_per_mwh : np.ndarray, shape (T,)
+        Realised prices of the whole series, by step position. [EUR/MWh]
+    """
+
+    def __init__(self, price_eur_per_mwh: npt.NDArray[np.float64]) -> None:
+        self._price = np.asarray(price_eur_per_mwh, dtype=float)
+
+    def clear(self, day: DeliveryDay, *bids: Bid) -> Clearing:
+        """Clear the auction of ``day``: every bid is awarded at the historical price.
+
+        Parameters
+        ----------
+        day : DeliveryDay
+        *bids : Bid
+            One bid per site.
+
+        Returns
+        -------
+        Clearing
+        """
+        prices = self._price[day.first_step : day.first_step + day.n_steps]
+        return clear_price_taker(day.date, prices, list(bids))
+
+
+MarketActor = ray.remote(MarketService)

@@ -1,0 +1,280 @@
+"""Backtest results: per-step and per-day tables, KPIs, and the run folder.
+
+A run folder holds ``summary.json``, ``sites.parquet`` (one row per site and
+step), ``daily.parquet`` (one row per site and delivery day) and
+``report.html``. Revenues are in EUR, energies in kWh at the PCC.
+
+KPIs
+----
+* ``revenue_eur``: day-ahead market revenue, ``sum(price * power_kw * dt_h) / 1000``.
+* ``degradation_cost_eur``: ``degradation_cost_eur_per_mwh`` times throughput
+  (charged + discharged energy) in MWh.
+* ``perfect_foresight_revenue_eur``: revenue of one LP over the whole period on
+  realised prices, from ``soc_initial``, free terminal SoC: the upper bound.
+* ``capture_ratio``: ``(revenue - degradation cost) / (perfect-foresight revenue
+  - its degradation cost)``; equal to the revenue ratio when wear is free, and
+  at most 1. ``None`` when the benchmark earns nothing.
+* ``full_cycles``: equivalent full cycles, throughput / (2 * energy_kwh).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from twin.backtest.site_day import SiteDay
+from twin.battery import full_cycles
+from twin.config import Scenario
+from twin.ems.dispatch import DispatchResult
+from twin.units import KWH_PER_MWH
+
+SITES_COLUMNS = [
+    "timestamp_utc",
+    "site_id",
+    "price_eur_per_mwh",
+    "forecast_eur_per_mwh",
+    "schedule_kw",
+    "power_kw",
+    "soc",
+    "energy_kwh",
+    "revenue_eur",
+    "perfect_foresight_power_kw",
+    "perfect_foresight_revenue_eur",
+]
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Assembled results of one run.
+
+    Attributes
+    ----------
+    sites : pd.DataFrame
+        One row per site and step, columns :data:`SITES_COLUMNS`; ``soc`` and
+        ``energy_kwh`` are at the end of the step.
+    daily : pd.DataFrame
+        One row per site and local delivery day.
+    summary : dict
+        The content of ``summary.json``.
+    """
+
+    sites: pd.DataFrame
+    daily: pd.DataFrame
+    summary: dict[str, Any]
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return num / den if den > 1e-9 else None
+
+
+def assemble(
+    scenario: Scenario,
+    index: pd.DatetimeIndex,
+    price_eur_per_mwh: np.ndarray,
+    dt_h: float,
+    site_days: list[list[SiteDay]],
+    perfect_foresight: dict[str, DispatchResult],
+    meta: dict[str, Any],
+) -> BacktestResult:
+    """Assemble per-step, per-day and summary results.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    index : pd.DatetimeIndex, length T
+        UTC interval starts of the backtest period.
+    price_eur_per_mwh : np.ndarray, shape (T,)
+        Realised prices of the period. [EUR/MWh]
+    dt_h : float
+        Step length. [h]
+    site_days : list of list of SiteDay
+        Per delivery day, one entry per site in scenario order.
+    perfect_foresight : dict of str to DispatchResult
+        Benchmark per site, over the same T steps.
+    meta : dict
+        Run facts copied into the summary (runtime, wall_time_s, forecaster, ...).
+
+    Returns
+    -------
+    BacktestResult
+    """
+    tz = scenario.market.timezone
+    frames = []
+    daily_rows = []
+    site_summaries = []
+    for k, site in enumerate(scenario.sites):
+        days = [day[k] for day in site_days]
+        power = np.concatenate([d.power_kw for d in days])
+        revenue = np.concatenate([d.revenue_eur for d in days])
+        pf = perfect_foresight[site.site_id]
+        pf_revenue = price_eur_per_mwh * pf.power_kw * dt_h / KWH_PER_MWH
+        frames.append(
+            pd.DataFrame(
+                {
+                    "timestamp_utc": index,
+                    "site_id": site.site_id,
+                    "price_eur_per_mwh": price_eur_per_mwh,
+                    "forecast_eur_per_mwh": np.concatenate([d.forecast_eur_per_mwh for d in days]),
+                    "schedule_kw": np.concatenate([d.schedule_kw for d in days]),
+                    "power_kw": power,
+                    "soc": np.concatenate([d.soc for d in days]),
+                    "energy_kwh": np.concatenate([d.energy_kwh for d in days]),
+                    "revenue_eur": revenue,
+                    "perfect_foresight_power_kw": pf.power_kw,
+                    "perfect_foresight_revenue_eur": pf_revenue,
+                }
+            )
+        )
+        spec = site.battery
+        pos = 0
+        for d in days:
+            n = len(d.power_kw)
+            charged = float(np.sum(np.clip(-d.power_kw, 0, None)) * dt_h)
+            discharged = float(np.sum(np.clip(d.power_kw, 0, None)) * dt_h)
+            daily_rows.append(
+                {
+                    "delivery_date": pd.Timestamp(d.delivery_date),
+                    "site_id": site.site_id,
+                    "revenue_eur": float(d.revenue_eur.sum()),
+                    "perfect_foresight_revenue_eur": float(pf_revenue[pos : pos + n].sum()),
+                    "energy_charged_kwh": charged,
+                    "energy_discharged_kwh": discharged,
+                    "full_cycles": full_cycles(spec, charged, discharged),
+                    "soc_end": float(d.soc[-1]),
+                    "price_mean_eur_per_mwh": float(price_eur_per_mwh[pos : pos + n].mean()),
+                    "used_milp": d.used_milp,
+                }
+            )
+            pos += n
+        site_summaries.append(_site_summary(site.site_id, spec, power, revenue, pf, pf_revenue, dt_h, days))
+    sites = pd.concat(frames, ignore_index=True)
+    daily = pd.DataFrame(daily_rows)
+    fleet_revenue = sum(s["revenue_eur"] for s in site_summaries)
+    fleet_pf = sum(s["perfect_foresight_revenue_eur"] for s in site_summaries)
+    fleet_wear = sum(s["degradation_cost_eur"] for s in site_summaries)
+    fleet_pf_wear = sum(s["perfect_foresight_degradation_cost_eur"] for s in site_summaries)
+    local = index.tz_convert(tz)
+    summary: dict[str, Any] = {
+        "scenario": scenario.name,
+        "period": {
+            "start": str(site_days[0][0].delivery_date),
+            "end": str(site_days[-1][0].delivery_date),
+            "start_utc": index[0].isoformat(),
+            "end_utc": (index[-1] + pd.Timedelta(hours=dt_h)).isoformat(),
+            "days": len(site_days),
+            "steps": len(index),
+            "timezone": tz,
+            "first_local": local[0].isoformat(),
+        },
+        **meta,
+        "fleet": {
+            "revenue_eur": fleet_revenue,
+            "perfect_foresight_revenue_eur": fleet_pf,
+            "capture_ratio": _ratio(fleet_revenue - fleet_wear, fleet_pf - fleet_pf_wear),
+            "degradation_cost_eur": fleet_wear,
+            "profit_eur": fleet_revenue - fleet_wear,
+            "energy_charged_kwh": sum(s["energy_charged_kwh"] for s in site_summaries),
+            "energy_discharged_kwh": sum(s["energy_discharged_kwh"] for s in site_summaries),
+            "sites": len(site_summaries),
+        },
+        "sites": site_summaries,
+    }
+    return BacktestResult(sites=sites, daily=daily, summary=summary)
+
+
+def _site_summary(
+    site_id: str,
+    spec: Any,
+    power: np.ndarray,
+    revenue: np.ndarray,
+    pf: DispatchResult,
+    pf_revenue: np.ndarray,
+    dt_h: float,
+    days: list[SiteDay],
+) -> dict[str, Any]:
+    charged = float(np.sum(np.clip(-power, 0, None)) * dt_h)
+    discharged = float(np.sum(np.clip(power, 0, None)) * dt_h)
+    pf_charged = float(np.sum(pf.p_charge_kw) * dt_h)
+    pf_discharged = float(np.sum(pf.p_discharge_kw) * dt_h)
+    wear = spec.degradation_cost_eur_per_mwh * (charged + discharged) / KWH_PER_MWH
+    pf_wear = spec.degradation_cost_eur_per_mwh * (pf_charged + pf_discharged) / KWH_PER_MWH
+    soc = np.concatenate([d.soc for d in days])
+    total = float(revenue.sum())
+    pf_total = float(pf_revenue.sum())
+    return {
+        "site_id": site_id,
+        "revenue_eur": total,
+        "perfect_foresight_revenue_eur": pf_total,
+        "capture_ratio": _ratio(total - wear, pf_total - pf_wear),
+        "degradation_cost_eur": wear,
+        "perfect_foresight_degradation_cost_eur": pf_wear,
+        "profit_eur": total - wear,
+        "energy_charged_kwh": charged,
+        "energy_discharged_kwh": discharged,
+        "full_cycles": full_cycles(spec, charged, discharged),
+        "perfect_foresight_full_cycles": full_cycles(spec, pf_charged, pf_discharged),
+        "soc_min": float(soc.min()),
+        "soc_max": float(soc.max()),
+        "soc_initial": spec.soc_initial,
+        "soc_final": float(soc[-1]),
+        "milp_days": int(sum(d.used_milp for d in days)),
+        "energy_kwh": spec.energy_kwh,
+        "p_charge_max_kw": spec.p_charge_max_kw,
+        "p_discharge_max_kw": spec.p_discharge_max_kw,
+    }
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value)
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def write_results(result: BacktestResult, out_dir: Path) -> dict[str, Path]:
+    """Write ``summary.json``, ``sites.parquet`` and ``daily.parquet`` to ``out_dir``.
+
+    Returns
+    -------
+    dict of str to Path
+        The files written, by kind.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "summary": out_dir / "summary.json",
+        "sites": out_dir / "sites.parquet",
+        "daily": out_dir / "daily.parquet",
+    }
+    paths["summary"].write_text(
+        json.dumps(_finite(result.summary), indent=2, default=_json_default) + "\n", encoding="utf-8"
+    )
+    result.sites.to_parquet(paths["sites"], index=False)
+    result.daily.to_parquet(paths["daily"], index=False)
+    return paths
+
+
+def read_results(run_dir: Path) -> BacktestResult:
+    """Read a run folder written by :func:`write_results` (for dashboards and reports)."""
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    return BacktestResult(
+        sites=pd.read_parquet(run_dir / "sites.parquet"),
+        daily=pd.read_parquet(run_dir / "daily.parquet"),
+        summary=summary,
+    )

@@ -1,0 +1,46 @@
+"""What a site reports after delivering one day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class SiteDay:
+    """Delivery and settlement of one site for one delivery day (n steps).
+
+    Attributes
+    ----------
+    site_id : str
+    delivery_date : datetime.date
+    schedule_kw : np.ndarray, shape (n,)
+        Power awarded in the day-ahead auction; positive discharges. [kW]
+    power_kw : np.ndarray, shape (n,)
+        Power the battery delivered at the PCC. [kW]
+    energy_kwh : np.ndarray, shape (n,)
+        Stored energy at the end of each step. [kWh]
+    soc : np.ndarray, shape (n,)
+        SoC at the end of each step. [fraction]
+    revenue_eur : np.ndarray, shape (n,)
+        Day-ahead revenue of each step, ``price * power_kw * dt_h / 1000``. [EUR]
+    forecast_eur_per_mwh : np.ndarray, shape (n,)
+        Price forecast the plan was made with. [EUR/MWh]
+    used_milp : bool
+        The plan needed the negative-price MILP fallback.
+    """
+
+    site_id: str
+    delivery_date: dt.date
+    schedule_kw: FloatArray
+    power_kw: FloatArray
+    energy_kwh: FloatArray
+    soc: FloatArray
+    revenue_eur: FloatArray
+    forecast_eur_per_mwh: FloatArray
+    used_milp: bool

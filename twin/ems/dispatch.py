@@ -1,0 +1,358 @@
+"""Day-ahead arbitrage dispatch as a linear programme (cvxpy + HiGHS).
+
+The problem is built once per battery and horizon length with cvxpy
+``Parameter`` objects (disciplined parametrised programming, DPP) for the
+prices, the initial energy and the terminal condition, so a rolling backtest
+re-solves without recompiling (build-then-solve, as PyPSA's
+``create_model``/``solve_model``).
+
+Formulation (T steps of ``dt_h`` hours, all powers at the PCC, kW)::
+
+    maximise   sum_t price_t * (p_dis_t - p_ch_t) * dt / 1000            [EUR]
+             - c_deg * sum_t (p_ch_t + p_dis_t) * dt / 1000                 [EUR]
+             + v_term * E_T / 1000                                          [EUR]
+    s.t.       E_0 = E_init
+               E_{t+1} = (1 - l)^dt E_t + eta_c p_ch_t dt - p_dis_t dt / eta_d
+               E_min <= E_t <= E_max,  E_T >= E_term_min
+               0 <= p_ch_t <= P_ch_max,  0 <= p_dis_t <= P_dis_max
+
+Negative prices. With ``eta_c * eta_d < 1`` the LP relaxation may charge and
+discharge in the same step to burn energy when the price is negative (it is
+paid to consume). A battery cannot do that. Where the LP solution does it:
+
+* at steps with price >= 0 the overlap is removed exactly (lower both powers so
+  the stored energy is unchanged; the export rises, so revenue does not fall);
+* at steps with price < 0 the problem is re-solved as a MILP with a binary per
+  step (``p_ch <= P_ch_max z``, ``p_dis <= P_dis_max (1 - z)``).
+
+So a schedule never charges and discharges at once; at negative prices the
+battery charges as far as its headroom allows and otherwise idles.
+
+References
+----------
+.. [1] S. Diamond, S. Boyd, "CVXPY: A Python-embedded modeling language for
+   convex optimization", JMLR 17(83), 2016; A. Agrawal et al., "Differentiable
+   convex optimization layers" (DPP), NeurIPS 2019.
+.. [2] Q. Huangfu, J. A. J. Hall, "Parallelizing the dual revised simplex
+   method", Math. Prog. Comp. 10, 2018 (HiGHS).
+.. [3] PyPSA ``define_storage_unit_constraints`` (state-of-charge equation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import cvxpy as cp
+import numpy as np
+import numpy.typing as npt
+
+from twin.config import BatterySpec, TerminalSocConfig
+from twin.errors import InfeasibleDispatchError
+from twin.units import KWH_PER_MWH
+
+FloatArray = npt.NDArray[np.float64]
+
+SOLVER = "HIGHS"
+_OVERLAP_TOL_KW = 1e-6
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    """An optimal schedule over T steps.
+
+    Attributes
+    ----------
+    power_kw : np.ndarray, shape (T,)
+        Net power at the PCC; positive discharges. [kW]
+    p_charge_kw, p_discharge_kw : np.ndarray, shape (T,)
+        Split powers, both >= 0 and never both > 0 in a step. [kW]
+    energy_kwh : np.ndarray, shape (T + 1,)
+        Stored energy at each step boundary; ``energy_kwh[0]`` is the start. [kWh]
+    objective_eur : float
+        Revenue minus degradation cost plus terminal value, at the given prices. [EUR]
+    used_milp : bool
+        True when the negative-price MILP fallback was needed.
+    """
+
+    power_kw: FloatArray
+    p_charge_kw: FloatArray
+    p_discharge_kw: FloatArray
+    energy_kwh: FloatArray
+    objective_eur: float
+    used_milp: bool
+
+
+class _Model:
+    """One compiled cvxpy problem (LP, or MILP with binaries at chosen steps)."""
+
+    def __init__(
+        self, spec: BatterySpec, n_steps: int, dt_h: float, exclusive: npt.NDArray[np.int64] | None
+    ) -> None:
+        self.price = cp.Parameter(n_steps, name="price_eur_per_mwh")
+        self.e_init = cp.Parameter(nonneg=True, name="e_init_kwh")
+        self.e_term_min = cp.Parameter(nonneg=True, name="e_terminal_min_kwh")
+        self.v_term = cp.Parameter(name="terminal_value_eur_per_mwh")
+        self.p_ch = cp.Variable(n_steps, nonneg=True, name="p_charge_kw")
+        self.p_dis = cp.Variable(n_steps, nonneg=True, name="p_discharge_kw")
+        self.energy = cp.Variable(n_steps + 1, name="energy_kwh")
+        decay = (1.0 - spec.standing_loss_per_h) ** dt_h
+        scale = dt_h / KWH_PER_MWH
+        cons = [
+            self.energy[0] == self.e_init,
+            self.energy[1:]
+            == decay * self.energy[:-1]
+            + spec.eta_charge * dt_h * self.p_ch
+            - (dt_h / spec.eta_discharge) * self.p_dis,
+            self.energy[1:] >= spec.e_min_kwh,
+            self.energy[1:] <= spec.e_max_kwh,
+            self.energy[n_steps] >= self.e_term_min,
+            self.p_ch <= spec.p_charge_max_kw,
+            self.p_dis <= spec.p_discharge_max_kw,
+        ]
+        if exclusive is not None and len(exclusive):
+            z = cp.Variable(len(exclusive), boolean=True, name="charging")
+            cons += [
+                self.p_ch[exclusive] <= spec.p_charge_max_kw * z,
+                self.p_dis[exclusive] <= spec.p_discharge_max_kw * (1 - z),
+            ]
+        revenue = scale * (self.price @ (self.p_dis - self.p_ch))
+        wear = spec.degradation_cost_eur_per_mwh * scale * cp.sum(self.p_ch + self.p_dis)
+        terminal = self.v_term * self.energy[n_steps] / KWH_PER_MWH
+        self.problem = cp.Problem(cp.Maximize(revenue - wear + terminal), cons)
+        self.is_milp = exclusive is not None and len(exclusive) > 0
+
+    def solve(self, price: FloatArray, e_init: float, e_term_min: float, v_term: float) -> None:
+        self.price.value = price
+        self.e_init.value = e_init
+        self.e_term_min.value = e_term_min
+        self.v_term.value = v_term
+        try:
+            self.problem.solve(solver=SOLVER)
+        except cp.SolverError as err:
+            raise InfeasibleDispatchError(f"HiGHS failed on the dispatch problem: {err}") from err
+        if self.problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+            raise InfeasibleDispatchError(
+                f"dispatch problem is {self.problem.status} (initial energy {e_init:.3f} kWh, "
+                f"terminal minimum {e_term_min:.3f} kWh); check the SoC window and terminal_soc"
+            )
+
+
+def _remove_overlap_at_nonnegative_prices(
+    spec: BatterySpec, price: FloatArray, p_ch: FloatArray, p_dis: FloatArray
+) -> None:
+    """Lower both powers where they overlap and price >= 0, keeping stored energy unchanged."""
+    both = (p_ch > _OVERLAP_TOL_KW) & (p_dis > _OVERLAP_TOL_KW) & (price >= 0)
+    if not both.any():
+        return
+    round_trip = spec.eta_charge * spec.eta_discharge
+    cut_dis = np.minimum(p_dis[both], p_ch[both] * round_trip)
+    p_dis[both] -= cut_dis
+    p_ch[both] -= cut_dis / round_trip
+    np.clip(p_ch, 0.0, None, out=p_ch)
+    np.clip(p_dis, 0.0, None, out=p_dis)
+
+
+def _overlap(p_ch: FloatArray, p_dis: FloatArray) -> npt.NDArray[np.bool_]:
+    return (p_ch > _OVERLAP_TOL_KW) & (p_dis > _OVERLAP_TOL_KW)
+
+
+class DispatchProblem:
+    """Arbitrage dispatch of one battery over a fixed number of steps.
+
+    Build once, then call :meth:`solve` for every planning round; only parameter
+    values change, so cvxpy never recompiles.
+
+    Parameters
+    ----------
+    spec : BatterySpec
+    n_steps : int
+        Horizon length T in steps.
+    dt_h : float
+        Step length. [h]
+    terminal : TerminalSocConfig
+        Terminal SoC policy.
+    binaries : {'all', 'negative'}
+        Where the negative-price MILP fallback puts a binary: at every step (built
+        once and re-used, for rolling re-solves) or only at the steps whose price is
+        negative (built for the prices at hand, for one-shot year-long problems).
+
+    Raises
+    ------
+    ValueError
+        If ``n_steps < 1`` or ``dt_h <= 0``.
+    """
+
+    def __init__(
+        self,
+        spec: BatterySpec,
+        n_steps: int,
+        dt_h: float,
+        terminal: TerminalSocConfig,
+        binaries: Literal["all", "negative"] = "all",
+    ) -> None:
+        if n_steps < 1:
+            raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+        if not dt_h > 0:
+            raise ValueError(f"dt_h must be > 0 h, got {dt_h}")
+        self.spec = spec
+        self.n_steps = n_steps
+        self.dt_h = dt_h
+        self.terminal = terminal
+        self.binaries = binaries
+        self._lp = _Model(spec, n_steps, dt_h, exclusive=None)
+        self._milp: _Model | None = None  # built on first need, then reused
+        self.milp_solves = 0
+
+    def _terminal_bounds(self, price: FloatArray, e_init: float) -> tuple[float, float]:
+        spec, policy = self.spec, self.terminal
+        if policy.policy == "target":
+            target = (spec.soc_initial if policy.soc is None else policy.soc) * spec.energy_kwh
+            # Never ask for more than the battery can reach from e_init (keeps the LP feasible).
+            decay = (1.0 - spec.standing_loss_per_h) ** (self.dt_h * self.n_steps)
+            reachable = decay * (
+                e_init + spec.eta_charge * spec.p_charge_max_kw * self.dt_h * self.n_steps
+            )
+            e_min = min(max(target, spec.e_min_kwh), spec.e_max_kwh, reachable)
+            return max(e_min, 0.0), 0.0
+        if policy.policy == "value":
+            value = policy.value_eur_per_mwh
+            if value is None:
+                value = float(np.mean(price)) * spec.eta_discharge
+            return 0.0, value
+        return 0.0, 0.0
+
+    def _milp_for(self, price: FloatArray) -> _Model:
+        if self.binaries == "negative":
+            return _Model(self.spec, self.n_steps, self.dt_h, np.flatnonzero(price < 0))
+        if self._milp is None:
+            self._milp = _Model(self.spec, self.n_steps, self.dt_h, np.arange(self.n_steps))
+        return self._milp
+
+    def solve(self, price_eur_per_mwh: npt.ArrayLike, soc_initial: float) -> DispatchResult:
+        """Optimise the schedule for the given prices and start SoC.
+
+        Parameters
+        ----------
+        price_eur_per_mwh : array-like, shape (T,)
+            Prices of the horizon (forecast or realised). [EUR/MWh]
+        soc_initial : float
+            SoC at the start of the horizon; clipped into ``[soc_min, soc_max]``. [fraction]
+
+        Returns
+        -------
+        DispatchResult
+
+        Raises
+        ------
+        ValueError
+            If the price vector has the wrong length or holds NaN/inf.
+        InfeasibleDispatchError
+            If the solver finds no optimal schedule.
+        """
+        price = np.asarray(price_eur_per_mwh, dtype=float)
+        if price.shape != (self.n_steps,):
+            raise ValueError(f"price_eur_per_mwh must have shape ({self.n_steps},), got {price.shape}")
+        if not np.isfinite(price).all():
+            raise ValueError("price_eur_per_mwh holds NaN or infinite values")
+        spec = self.spec
+        soc = min(max(float(soc_initial), spec.soc_min), spec.soc_max)
+        e_init = soc * spec.energy_kwh
+        e_term, v_term = self._terminal_bounds(price, e_init)
+        model = self._lp
+        model.solve(price, e_init, e_term, v_term)
+        p_ch, p_dis = _clean(model.p_ch.value), _clean(model.p_dis.value)
+        _remove_overlap_at_nonnegative_prices(spec, price, p_ch, p_dis)
+        used_milp = False
+        if _overlap(p_ch, p_dis).any():
+            model = self._milp_for(price)
+            model.solve(price, e_init, e_term, v_term)
+            p_ch, p_dis = _clean(model.p_ch.value), _clean(model.p_dis.value)
+            _remove_overlap_at_nonnegative_prices(spec, price, p_ch, p_dis)
+            used_milp = True
+            self.milp_solves += 1
+        return _result(spec, self.dt_h, price, e_init, p_ch, p_dis, v_term, used_milp)
+
+
+def _clean(values: FloatArray | None) -> FloatArray:
+    if values is None:
+        raise InfeasibleDispatchError("solver returned no values")
+    out = np.asarray(values, dtype=float).copy()
+    out[out < _OVERLAP_TOL_KW] = 0.0
+    return out
+
+
+def _result(
+    spec: BatterySpec,
+    dt_h: float,
+    price: FloatArray,
+    e_init: float,
+    p_ch: FloatArray,
+    p_dis: FloatArray,
+    v_term: float,
+    used_milp: bool,
+) -> DispatchResult:
+    p_ch = np.minimum(p_ch, spec.p_charge_max_kw)
+    p_dis = np.minimum(p_dis, spec.p_discharge_max_kw)
+    decay = (1.0 - spec.standing_loss_per_h) ** dt_h
+    energy = np.empty(len(price) + 1)
+    energy[0] = e_init
+    delta = spec.eta_charge * dt_h * p_ch - dt_h / spec.eta_discharge * p_dis
+    for t in range(len(price)):
+        energy[t + 1] = decay * energy[t] + delta[t]
+    scale = dt_h / KWH_PER_MWH
+    objective = float(
+        scale * price @ (p_dis - p_ch)
+        - spec.degradation_cost_eur_per_mwh * scale * np.sum(p_ch + p_dis)
+        + v_term * energy[-1] / KWH_PER_MWH
+    )
+    return DispatchResult(
+        power_kw=p_dis - p_ch,
+        p_charge_kw=p_ch,
+        p_discharge_kw=p_dis,
+        energy_kwh=energy,
+        objective_eur=objective,
+        used_milp=used_milp,
+    )
+
+
+def solve_dispatch(
+    spec: BatterySpec,
+    price_eur_per_mwh: npt.ArrayLike,
+    dt_h: float,
+    soc_initial: float | None = None,
+    terminal: TerminalSocConfig | None = None,
+) -> DispatchResult:
+    """Solve one dispatch problem over a whole price vector (no re-use).
+
+    Used for the perfect-foresight benchmark: one LP over the backtest period.
+    Only steps with a negative price get a binary in the MILP fallback, so a
+    year-long problem stays a fast LP except where exclusivity binds.
+
+    Parameters
+    ----------
+    spec : BatterySpec
+    price_eur_per_mwh : array-like, shape (T,)
+        Prices. [EUR/MWh]
+    dt_h : float
+        Step length. [h]
+    soc_initial : float, optional
+        Start SoC; default ``spec.soc_initial``. [fraction]
+    terminal : TerminalSocConfig, optional
+        Default ``free``: the energy left at the end is worth nothing, which makes
+        the result an upper bound on any schedule's revenue.
+
+    Returns
+    -------
+    DispatchResult
+
+    Raises
+    ------
+    InfeasibleDispatchError
+        If the solver finds no optimal schedule.
+    """
+    price = np.asarray(price_eur_per_mwh, dtype=float)
+    terminal = terminal or TerminalSocConfig(policy="free")
+    soc = spec.soc_initial if soc_initial is None else soc_initial
+    problem = DispatchProblem(spec, len(price), dt_h, terminal, binaries="negative")
+    return problem.solve(price, soc)
