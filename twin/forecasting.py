@@ -162,7 +162,7 @@ class PerfectForesight:
         self, history: pd.Series, target_index: pd.DatetimeIndex, tz: str
     ) -> npt.NDArray[np.float64]:
         """Return the realised prices of ``target_index`` (see :class:`Forecaster`). [EUR/MWh]"""
-        values = self.realised.reindex(target_index).to_numpy(dtype=float)
+        values = np.array(self.realised.reindex(target_index), dtype=float)
         missing = np.isnan(values)
         if missing.any():
             known = self.realised.loc[self.realised.index < target_index[missing][0]]

@@ -1,0 +1,35 @@
+# bess-twin: `make demo` runs the quickstart backtest, `make test` the checks CI runs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# The real data sets live beside the checkout; override with BESS_TWIN_DATA=/path/to/data.
+BESS_TWIN_DATA ?= $(abspath ../shared/data)
+export BESS_TWIN_DATA
+
+.PHONY: install demo test lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/bess-twin backtest scenarios/quickstart.yaml --out runs/quickstart
+
+test: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check twin actors hardware api dashboards
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,116 @@
+"""The bess-twin CLI: validate, backtest, exit codes, the run folder."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from api.cli import app
+
+runner = CliRunner()
+QUICKSTART = "scenarios/quickstart.yaml"
+
+
+@pytest.mark.data
+def test_validate_ok(data_dir):
+    result = runner.invoke(app, ["validate", QUICKSTART])
+    assert result.exit_code == 0, result.output
+    assert "2 site(s)" in result.output
+
+
+def test_validate_bad_scenario_exits_2(tmp_path, monkeypatch):
+    monkeypatch.setenv("BESS_TWIN_DATA", str(tmp_path))
+    data = yaml.safe_load(open(QUICKSTART))
+    data["sites"][0]["battery"]["soc_min"] = 0.95
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    result = runner.invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert "sites.0.battery" in result.output
+    assert "soc_min (0.95) must be less than soc_max (0.9)" in result.output
+
+
+def test_missing_data_exits_2_with_hint(tmp_path, monkeypatch):
+    monkeypatch.setenv("BESS_TWIN_DATA", str(tmp_path / "nowhere"))
+    result = runner.invoke(app, ["backtest", QUICKSTART, "--runtime", "local", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "data file not found" in result.output
+    assert "BESS_TWIN_DATA" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_options_exit_2(data_dir):
+    assert runner.invoke(app, ["backtest", QUICKSTART, "--runtime", "spark"]).exit_code == 2
+    assert runner.invoke(app, ["backtest", QUICKSTART, "--forecaster", "oracle"]).exit_code == 2
+    result = runner.invoke(app, ["backtest", QUICKSTART, "--runtime", "local", "--start", "2022-01-01"])
+    assert result.exit_code == 2
+    assert "outside what the data allow" in result.output
+
+
+@pytest.fixture(scope="module")
+def two_week_run(tmp_path_factory, data_dir):
+    out = tmp_path_factory.mktemp("run")
+    result = runner.invoke(app, ["backtest", QUICKSTART, "--runtime", "local", "--out", str(out),
+                                 "--start", "2023-07-01", "--end", "2023-07-14"])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+@pytest.mark.data
+def test_backtest_writes_run_folder(two_week_run):
+    out, output = two_week_run
+    for name in ("summary.json", "sites.parquet", "daily.parquet", "report.html"):
+        assert (out / name).is_file()
+    assert "fleet" in output and "capture" in output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["period"] == {**summary["period"], "start": "2023-07-01", "end": "2023-07-14"}
+    assert summary["runtime"] == "local"
+    assert {"revenue_eur", "perfect_foresight_revenue_eur", "capture_ratio"} <= set(summary["fleet"])
+    keys = {"site_id", "revenue_eur", "perfect_foresight_revenue_eur", "capture_ratio", "energy_charged_kwh",
+            "energy_discharged_kwh", "full_cycles", "soc_min", "soc_max"}
+    assert [s["site_id"] for s in summary["sites"]] == ["vienna", "linz"]
+    assert all(keys <= set(s) for s in summary["sites"])
+    html = (out / "report.html").read_text()
+    assert "plotly" in html and "Cumulative day-ahead revenue" in html
+
+
+@pytest.mark.data
+def test_time_series_respect_limits_and_add_up(two_week_run):
+    out, _ = two_week_run
+    summary = json.loads((out / "summary.json").read_text())
+    sites = pd.read_parquet(out / "sites.parquet")
+    daily = pd.read_parquet(out / "daily.parquet")
+    assert list(sites.columns[:8]) == ["timestamp_utc", "site_id", "price_eur_per_mwh", "forecast_eur_per_mwh",
+                                       "schedule_kw", "power_kw", "soc", "energy_kwh"]
+    assert str(sites["timestamp_utc"].dt.tz) == "UTC"
+    assert len(sites) == 2 * 14 * 24
+    for site in summary["sites"]:
+        rows = sites[sites["site_id"] == site["site_id"]]
+        assert rows["soc"].between(0.1 - 1e-9, 0.9 + 1e-9).all()
+        assert rows["power_kw"].abs().max() <= site["p_charge_max_kw"] + 1e-9
+        np.testing.assert_allclose(rows["revenue_eur"], rows["price_eur_per_mwh"] * rows["power_kw"] / 1000)
+        assert rows["revenue_eur"].sum() == pytest.approx(site["revenue_eur"])
+        assert rows["perfect_foresight_revenue_eur"].sum() == pytest.approx(site["perfect_foresight_revenue_eur"])
+        assert daily[daily["site_id"] == site["site_id"]]["revenue_eur"].sum() == pytest.approx(site["revenue_eur"])
+        assert site["capture_ratio"] <= 1.0
+        discharged = rows["power_kw"].clip(lower=0).sum()
+        assert site["energy_discharged_kwh"] == pytest.approx(discharged)
+    assert summary["fleet"]["revenue_eur"] == pytest.approx(sum(s["revenue_eur"] for s in summary["sites"]))
+
+
+@pytest.mark.ray
+@pytest.mark.data
+def test_backtest_on_ray_matches_local(two_week_run, tmp_path, ray_session):
+    out_local, _ = two_week_run
+    result = runner.invoke(app, ["backtest", QUICKSTART, "--out", str(tmp_path), "--start", "2023-07-01",
+                                 "--end", "2023-07-14"])
+    assert result.exit_code == 0, result.output
+    local = pd.read_parquet(out_local / "sites.parquet")
+    remote = pd.read_parquet(tmp_path / "sites.parquet")
+    pd.testing.assert_frame_equal(local, remote)
+    assert json.loads((tmp_path / "summary.json").read_text())["runtime"] == "ray"

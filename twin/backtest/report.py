@@ -1,0 +1,106 @@
+"""Self-contained HTML report of a backtest run (plotly.js inlined, no network needed)."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+
+from twin.backtest.figures import cumulative_revenue_figure, pick_week, week_figure
+from twin.backtest.results import BacktestResult
+
+_SITE_TABLE = [
+    ("site_id", "site", "{}"),
+    ("revenue_eur", "revenue [EUR]", "{:,.2f}"),
+    ("perfect_foresight_revenue_eur", "perfect foresight [EUR]", "{:,.2f}"),
+    ("capture_ratio", "capture ratio", "{:.3f}"),
+    ("energy_charged_kwh", "charged [kWh]", "{:,.0f}"),
+    ("energy_discharged_kwh", "discharged [kWh]", "{:,.0f}"),
+    ("full_cycles", "full cycles", "{:.1f}"),
+    ("soc_min", "SoC min", "{:.3f}"),
+    ("soc_max", "SoC max", "{:.3f}"),
+]
+
+
+def _fmt(value: object, pattern: str) -> str:
+    if value is None:
+        return "n/a"
+    return pattern.format(value)
+
+
+def site_table_html(summary: dict) -> str:
+    """Per-site KPI table (plus a fleet row) as an HTML ``<table>``."""
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in _SITE_TABLE)
+    rows = []
+    for site in summary["sites"]:
+        cells = "".join(f"<td>{html.escape(_fmt(site.get(key), pat))}</td>" for key, _, pat in _SITE_TABLE)
+        rows.append(f"<tr>{cells}</tr>")
+    fleet = summary["fleet"]
+    rows.append(
+        "<tr class='fleet'><td>fleet</td>"
+        f"<td>{fleet['revenue_eur']:,.2f}</td><td>{fleet['perfect_foresight_revenue_eur']:,.2f}</td>"
+        f"<td>{_fmt(fleet['capture_ratio'], '{:.3f}')}</td>"
+        f"<td>{fleet['energy_charged_kwh']:,.0f}</td><td>{fleet['energy_discharged_kwh']:,.0f}</td>"
+        "<td></td><td></td><td></td></tr>"
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def write_report(result: BacktestResult, path: Path, week_start: pd.Timestamp | None = None) -> Path:
+    """Write ``report.html``: a chosen week, cumulative revenue, per-site table.
+
+    Parameters
+    ----------
+    result : BacktestResult
+    path : Path
+        Output file.
+    week_start : pd.Timestamp, optional
+        Local date the plotted week starts on; default: the week with the highest
+        perfect-foresight revenue.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    summary = result.summary
+    tz = summary["period"]["timezone"]
+    week_start = week_start if week_start is not None else pick_week(result.daily)
+    week = week_figure(result.sites, week_start, tz).to_html(full_html=False, include_plotlyjs=True)
+    cumulative = cumulative_revenue_figure(result.daily).to_html(full_html=False, include_plotlyjs=False)
+    period = summary["period"]
+    market = summary.get("market", {})
+    facts = [
+        ("scenario", summary["scenario"]),
+        ("period", f"{period['start']} to {period['end']} ({period['days']} days, {tz})"),
+        ("prices", f"{market.get('zone', '')}, {market.get('resolution_min', '')} min, {market.get('source', '')}"),
+        ("forecaster", summary.get("forecaster", "")),
+        ("runtime", f"{summary.get('runtime', '')}, {summary.get('wall_time_s', 0):.1f} s"),
+    ]
+    facts_html = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in facts)
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>bess-twin backtest: {html.escape(summary['scenario'])}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }}
+table {{ border-collapse: collapse; margin: 1em 0; }}
+th, td {{ border: 1px solid #ccc; padding: 4px 8px; text-align: right; }}
+th:first-child, td:first-child {{ text-align: left; }}
+tr.fleet td {{ font-weight: bold; }}
+dl {{ display: grid; grid-template-columns: max-content auto; gap: 2px 1em; }}
+dt {{ font-weight: bold; }}
+</style></head><body>
+<h1>Backtest: {html.escape(summary['scenario'])}</h1>
+<dl>{facts_html}</dl>
+<h2>Sites</h2>
+{site_table_html(summary)}
+<p>Capture ratio = (revenue - degradation cost) / (perfect-foresight revenue - its degradation cost).
+Perfect foresight: one LP over the whole period on realised prices, from the initial SoC.</p>
+<h2>Cumulative revenue</h2>
+{cumulative}
+<h2>One week</h2>
+{week}
+</body></html>
+"""
+    path.write_text(page, encoding="utf-8")
+    return path
