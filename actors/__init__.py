@@ -1,0 +1,1 @@
+"""Ray actors (site, market, forecast) around plain service classes, and the runtimes that drive them."""

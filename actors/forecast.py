@@ -9,7 +9,6 @@ import ray
 
 from twin.backtest.clock import DeliveryDay, horizon_index
 from twin.forecasting import make_forecaster, published_before
-from twin.market.day_ahead import Clearing
 
 
 class ForecastService:
@@ -61,16 +60,16 @@ class ForecastService:
             Forecast prices. [EUR/MWh]
         """
         if len(self._published) > 1:
-            self._published = [pd.concat(self._published)]
+            published = pd.concat(self._published)
+            self._published = [published.loc[published.index >= day.start_utc - self._keep]]
         history = published_before(self._published[0], day.start_utc)
-        history = history.loc[history.index >= day.start_utc - self._keep]
         target = horizon_index(day, self.n_horizon, self.step)
         return self.forecaster.forecast(history, target, self.tz)
 
-    def publish(self, day: DeliveryDay, clearing: Clearing) -> None:
-        """Add the clearing prices of ``day`` to the published history."""
+    def publish(self, day: DeliveryDay, price_eur_per_mwh: npt.NDArray[np.float64]) -> None:
+        """Add the auction result of ``day`` (clearing prices, EUR/MWh) to the published history."""
         index = pd.date_range(day.start_utc, periods=day.n_steps, freq=self.step)
-        self._published.append(pd.Series(clearing.price_eur_per_mwh, index=index))
+        self._published.append(pd.Series(price_eur_per_mwh, index=index))
 
 
 ForecastActor = ray.remote(ForecastService)

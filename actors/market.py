@@ -22,6 +22,19 @@ class MarketService:
     def __init__(self, price_eur_per_mwh: npt.NDArray[np.float64]) -> None:
         self._price = np.asarray(price_eur_per_mwh, dtype=float)
 
+    def auction_result(self, day: DeliveryDay) -> npt.NDArray[np.float64]:
+        """Publish the clearing prices of ``day`` (the public auction result, D-1 ~12:45).
+
+        A price-taker's bids do not move the price, so the result does not wait for
+        them; the forecast service can take it in as soon as the auction is over.
+
+        Returns
+        -------
+        np.ndarray, shape (day.n_steps,)
+            Clearing prices. [EUR/MWh]
+        """
+        return self._price[day.first_step : day.first_step + day.n_steps].copy()
+
     def clear(self, day: DeliveryDay, *bids: Bid) -> Clearing:
         """Clear the auction of ``day``: every bid is awarded at the historical price.
 

@@ -7,7 +7,11 @@ an ``ObjectRef``). Results are therefore identical for the same scenario.
 One round per delivery day D, as a real asset would trade::
 
     forecast(D) ─▶ plan_day(D) at every site ─▶ market.clear(D) ─▶ deliver_day(D) at every site
-                                                       └──▶ forecast.publish(D)
+    market.auction_result(D) ─▶ forecast.publish(D)     (after forecast(D), before forecast(D+1))
+
+A price-taker does not move the price, so the auction result of D is published
+without waiting for the bids; the forecast service then works ahead of the
+sites, while each forecast still sees only what was published before its gate.
 
 Calls are fanned out without waiting (Ray resolves the ``ObjectRef`` arguments
 and runs each actor's calls in submission order); the driver gathers a day's
@@ -167,7 +171,9 @@ class BacktestRun:
     wall_time_s: float
 
 
-def plan_backtest(scenario: Scenario, prices: PriceSeries, forecaster: str | None = None) -> BacktestPlan:
+def plan_backtest(
+    scenario: Scenario, prices: PriceSeries, forecaster: str | None = None
+) -> BacktestPlan:
     """Resolve the delivery days and horizon of a scenario on its prices.
 
     Raises
@@ -194,7 +200,7 @@ def run_backtest(
     plan: BacktestPlan,
     runtime: _Runtime,
     on_day: Callable[[DeliveryDay], None] | None = None,
-    window: int = 4,
+    window: int = 8,
 ) -> BacktestRun:
     """Walk the delivery days of ``plan`` on ``runtime``.
 
@@ -255,10 +261,12 @@ def run_backtest(
 
     for day in plan.days:
         forecast_ref = runtime.call(forecast, "forecast", day)
+        runtime.call(forecast, "publish", day, runtime.call(market, "auction_result", day))
         bids = [runtime.call(site, "plan_day", day, forecast_ref) for site in sites]
         clearing = runtime.call(market, "clear", day, *bids)
-        runtime.call(forecast, "publish", day, clearing)
-        in_flight.append((day, [runtime.call(site, "deliver_day", day, clearing) for site in sites]))
+        in_flight.append(
+            (day, [runtime.call(site, "deliver_day", day, clearing) for site in sites])
+        )
         if len(in_flight) >= window:
             _collect_oldest()
     while in_flight:
@@ -282,4 +290,6 @@ def period_index(plan: BacktestPlan) -> pd.DatetimeIndex:
 def period_prices(plan: BacktestPlan) -> np.ndarray:
     """Realised prices of every step of the backtest period. [EUR/MWh]"""
     first, last = plan.days[0], plan.days[-1]
-    return plan.prices.price_eur_per_mwh.to_numpy()[first.first_step : last.first_step + last.n_steps]
+    return plan.prices.price_eur_per_mwh.to_numpy()[
+        first.first_step : last.first_step + last.n_steps
+    ]

@@ -1,0 +1,1 @@
+"""The edge: the bess-twin CLI (composition root) and, later, the REST API."""

@@ -43,7 +43,9 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code=code)
 
 
-ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file, e.g. scenarios/quickstart.yaml")]
+ScenarioArg = Annotated[
+    Path, typer.Argument(help="Scenario YAML file, e.g. scenarios/quickstart.yaml")
+]
 
 
 @app.command()
@@ -67,11 +69,16 @@ def validate(scenario: ScenarioArg) -> None:
 @app.command()
 def backtest(
     scenario: ScenarioArg,
-    out: Annotated[Path | None, typer.Option(help="Run folder; default runs/<scenario>-<time>")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Run folder; default runs/<scenario>-<time>")
+    ] = None,
     runtime: Annotated[str, typer.Option(help="ray (actors) or local (in-process)")] = "ray",
-    ray_address: Annotated[str | None, typer.Option(help="Address of a running Ray cluster")] = None,
+    ray_address: Annotated[
+        str | None, typer.Option(help="Address of a running Ray cluster")
+    ] = None,
     forecaster: Annotated[
-        str | None, typer.Option(help=f"Override the scenario's forecaster: {', '.join(FORECASTERS)}")
+        str | None,
+        typer.Option(help=f"Override the scenario's forecaster: {', '.join(FORECASTERS)}"),
     ] = None,
     start: Annotated[str | None, typer.Option(help="First delivery day, YYYY-MM-DD")] = None,
     end: Annotated[str | None, typer.Option(help="Last delivery day, YYYY-MM-DD")] = None,
@@ -80,7 +87,13 @@ def backtest(
     ] = None,
 ) -> None:
     """Run a day-ahead arbitrage backtest and write its run folder."""
-    from actors.runtime import make_runtime, period_index, period_prices, plan_backtest, run_backtest
+    from actors.runtime import (
+        make_runtime,
+        period_index,
+        period_prices,
+        plan_backtest,
+        run_backtest,
+    )
     from twin.backtest.report import write_report
     from twin.backtest.results import assemble, write_results
     from twin.config import load_scenario
@@ -90,13 +103,18 @@ def backtest(
     if runtime not in ("ray", "local"):
         raise _fail(f"--runtime {runtime!r} is not known; choose ray or local", EXIT_BAD_INPUT)
     if forecaster is not None and forecaster not in FORECASTERS:
-        raise _fail(f"--forecaster {forecaster!r} is not known; choose {', '.join(FORECASTERS)}", EXIT_BAD_INPUT)
+        raise _fail(
+            f"--forecaster {forecaster!r} is not known; choose {', '.join(FORECASTERS)}",
+            EXIT_BAD_INPUT,
+        )
     try:
         sc = load_scenario(scenario)
         if start or end:
             period = sc.backtest.model_copy(
-                update={"start": _date(start, "--start") or sc.backtest.start,
-                        "end": _date(end, "--end") or sc.backtest.end}
+                update={
+                    "start": _date(start, "--start") or sc.backtest.start,
+                    "end": _date(end, "--end") or sc.backtest.end,
+                }
             )
             sc = sc.model_copy(update={"backtest": period})
         prices = load_prices(sc.market)
@@ -154,7 +172,13 @@ def backtest(
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
     }
     result = assemble(
-        sc, period_index(plan), period_prices(plan), prices.dt_h, run.site_days, run.perfect_foresight, meta
+        sc,
+        period_index(plan),
+        period_prices(plan),
+        prices.dt_h,
+        run.site_days,
+        run.perfect_foresight,
+        meta,
     )
     write_results(result, out_dir)
     write_report(result, out_dir / "report.html", pd.Timestamp(week) if week else None)
@@ -171,8 +195,17 @@ def _date(text: str | None, option: str) -> dt.date | None:
 
 
 def _print_summary(summary: dict, out_dir: Path) -> None:
-    table = Table(title=f"{summary['scenario']}: {summary['period']['start']} to {summary['period']['end']}")
-    for column in ("site", "revenue EUR", "perfect foresight EUR", "capture", "full cycles", "SoC range"):
+    table = Table(
+        title=f"{summary['scenario']}: {summary['period']['start']} to {summary['period']['end']}"
+    )
+    for column in (
+        "site",
+        "revenue EUR",
+        "perfect foresight EUR",
+        "capture",
+        "full cycles",
+        "SoC range",
+    ):
         table.add_column(column, justify="right")
     for site in summary["sites"]:
         capture = site["capture_ratio"]
@@ -199,7 +232,9 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
         f"wall time {summary['wall_time_s']:.1f} s ({summary['runtime']} runtime, "
         f"simulation {summary['simulation_time_s']:.1f} s)"
     )
-    console.print(f"results in [bold]{out_dir}[/]: summary.json, sites.parquet, daily.parquet, report.html")
+    console.print(
+        f"results in [bold]{out_dir}[/]: summary.json, sites.parquet, daily.parquet, report.html"
+    )
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Streamlit dashboards over live sites and backtest results."""

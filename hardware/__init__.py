@@ -1,0 +1,1 @@
+"""The swappable device layer (simulated, Modbus TCP, MQTT batteries)."""

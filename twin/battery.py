@@ -33,7 +33,6 @@ from twin.config import BatterySpec
 from twin.errors import SocBoundsError
 
 
-
 @dataclass(frozen=True)
 class BatteryState:
     """State of a battery after an interval.
@@ -86,9 +85,7 @@ def initial_state(spec: BatterySpec, soc: float | None = None) -> BatteryState:
     return BatteryState(energy_kwh=soc * spec.energy_kwh, soc=soc)
 
 
-def feasible_power_kw(
-    spec: BatterySpec, energy_kwh: float, power_kw: float, dt_h: float
-) -> float:
+def feasible_power_kw(spec: BatterySpec, energy_kwh: float, power_kw: float, dt_h: float) -> float:
     """Clip a setpoint to what the battery can deliver in one interval.
 
     Parameters
@@ -247,7 +244,9 @@ def simulate(
     )
 
 
-def full_cycles(spec: BatterySpec, energy_charged_kwh: float, energy_discharged_kwh: float) -> float:
+def full_cycles(
+    spec: BatterySpec, energy_charged_kwh: float, energy_discharged_kwh: float
+) -> float:
     """Equivalent full cycles from energy throughput.
 
     Parameters

@@ -1,0 +1,1 @@
+"""Backtest clock, results, KPIs and report."""

@@ -92,8 +92,10 @@ def delivery_days(
     """
     first_local = index[0].tz_convert(tz)
     last_end_local = (index[-1] + step).tz_convert(tz)
-    first_full = first_local.date() if first_local == first_local.normalize() else (
-        first_local.date() + dt.timedelta(days=1)
+    first_full = (
+        first_local.date()
+        if first_local == first_local.normalize()
+        else (first_local.date() + dt.timedelta(days=1))
     )
     # The local day that holds the end of the data is either empty or incomplete.
     last_full = last_end_local.date() - dt.timedelta(days=1)

@@ -46,23 +46,61 @@ def week_figure(sites: pd.DataFrame, week_start: pd.Timestamp, tz: str) -> go.Fi
         power [kW] (positive discharges), SoC [%].
     """
     local = sites["timestamp_utc"].dt.tz_convert(tz)
-    start = pd.Timestamp(week_start).tz_localize(tz) if pd.Timestamp(week_start).tzinfo is None else week_start
+    start = (
+        pd.Timestamp(week_start).tz_localize(tz)
+        if pd.Timestamp(week_start).tzinfo is None
+        else week_start
+    )
     mask = (local >= start) & (local < start + pd.Timedelta(days=7))
     week = sites.loc[mask].assign(local_time=local[mask])
     fig = make_subplots(
-        rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.04,
-        subplot_titles=("Day-ahead price", "Power at the PCC (positive = discharge)", "State of charge"),
+        rows=3,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.04,
+        subplot_titles=(
+            "Day-ahead price",
+            "Power at the PCC (positive = discharge)",
+            "State of charge",
+        ),
     )
     first = week[week["site_id"] == week["site_id"].iloc[0]]
-    fig.add_trace(go.Scatter(x=first["local_time"], y=first["price_eur_per_mwh"], name="price (realised)",
-                             line={"shape": "hv", "color": "black"}), row=1, col=1)
-    fig.add_trace(go.Scatter(x=first["local_time"], y=first["forecast_eur_per_mwh"], name="price (forecast)",
-                             line={"shape": "hv", "dash": "dot", "color": "grey"}), row=1, col=1)
+    fig.add_trace(
+        go.Scatter(
+            x=first["local_time"],
+            y=first["price_eur_per_mwh"],
+            name="price (realised)",
+            line={"shape": "hv", "color": "black"},
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=first["local_time"],
+            y=first["forecast_eur_per_mwh"],
+            name="price (forecast)",
+            line={"shape": "hv", "dash": "dot", "color": "grey"},
+        ),
+        row=1,
+        col=1,
+    )
     for site_id, rows in week.groupby("site_id", sort=False):
-        fig.add_trace(go.Scatter(x=rows["local_time"], y=rows["power_kw"], name=f"{site_id} power",
-                                 line={"shape": "hv"}), row=2, col=1)
-        fig.add_trace(go.Scatter(x=rows["local_time"], y=rows["soc"] * 100, name=f"{site_id} SoC"),
-                      row=3, col=1)
+        fig.add_trace(
+            go.Scatter(
+                x=rows["local_time"],
+                y=rows["power_kw"],
+                name=f"{site_id} power",
+                line={"shape": "hv"},
+            ),
+            row=2,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(x=rows["local_time"], y=rows["soc"] * 100, name=f"{site_id} SoC"),
+            row=3,
+            col=1,
+        )
     fig.update_yaxes(title_text="EUR/MWh", row=1, col=1)
     fig.update_yaxes(title_text="kW", row=2, col=1)
     fig.update_yaxes(title_text="%", range=[0, 100], row=3, col=1)
@@ -81,10 +119,20 @@ def cumulative_revenue_figure(daily: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     for site_id, rows in daily.groupby("site_id", sort=False):
         rows = rows.sort_values("delivery_date")
-        fig.add_trace(go.Scatter(x=rows["delivery_date"], y=rows["revenue_eur"].cumsum(),
-                                 name=f"{site_id} realised"))
-        fig.add_trace(go.Scatter(x=rows["delivery_date"], y=rows["perfect_foresight_revenue_eur"].cumsum(),
-                                 name=f"{site_id} perfect foresight", line={"dash": "dash"}))
-    fig.update_layout(title="Cumulative day-ahead revenue", yaxis_title="EUR", height=450,
-                      hovermode="x unified")
+        fig.add_trace(
+            go.Scatter(
+                x=rows["delivery_date"], y=rows["revenue_eur"].cumsum(), name=f"{site_id} realised"
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=rows["delivery_date"],
+                y=rows["perfect_foresight_revenue_eur"].cumsum(),
+                name=f"{site_id} perfect foresight",
+                line={"dash": "dash"},
+            )
+        )
+    fig.update_layout(
+        title="Cumulative day-ahead revenue", yaxis_title="EUR", height=450, hovermode="x unified"
+    )
     return fig

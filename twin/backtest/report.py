@@ -34,7 +34,9 @@ def site_table_html(summary: dict) -> str:
     head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in _SITE_TABLE)
     rows = []
     for site in summary["sites"]:
-        cells = "".join(f"<td>{html.escape(_fmt(site.get(key), pat))}</td>" for key, _, pat in _SITE_TABLE)
+        cells = "".join(
+            f"<td>{html.escape(_fmt(site.get(key), pat))}</td>" for key, _, pat in _SITE_TABLE
+        )
         rows.append(f"<tr>{cells}</tr>")
     fleet = summary["fleet"]
     rows.append(
@@ -47,7 +49,9 @@ def site_table_html(summary: dict) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def write_report(result: BacktestResult, path: Path, week_start: pd.Timestamp | None = None) -> Path:
+def write_report(
+    result: BacktestResult, path: Path, week_start: pd.Timestamp | None = None
+) -> Path:
     """Write ``report.html``: a chosen week, cumulative revenue, per-site table.
 
     Parameters
@@ -68,19 +72,26 @@ def write_report(result: BacktestResult, path: Path, week_start: pd.Timestamp | 
     tz = summary["period"]["timezone"]
     week_start = week_start if week_start is not None else pick_week(result.daily)
     week = week_figure(result.sites, week_start, tz).to_html(full_html=False, include_plotlyjs=True)
-    cumulative = cumulative_revenue_figure(result.daily).to_html(full_html=False, include_plotlyjs=False)
+    cumulative = cumulative_revenue_figure(result.daily).to_html(
+        full_html=False, include_plotlyjs=False
+    )
     period = summary["period"]
     market = summary.get("market", {})
     facts = [
         ("scenario", summary["scenario"]),
         ("period", f"{period['start']} to {period['end']} ({period['days']} days, {tz})"),
-        ("prices", f"{market.get('zone', '')}, {market.get('resolution_min', '')} min, {market.get('source', '')}"),
+        (
+            "prices",
+            f"{market.get('zone', '')}, {market.get('resolution_min', '')} min, {market.get('source', '')}",
+        ),
         ("forecaster", summary.get("forecaster", "")),
         ("runtime", f"{summary.get('runtime', '')}, {summary.get('wall_time_s', 0):.1f} s"),
     ]
-    facts_html = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in facts)
+    facts_html = "".join(
+        f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in facts
+    )
     page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>bess-twin backtest: {html.escape(summary['scenario'])}</title>
+<html lang="en"><head><meta charset="utf-8"><title>bess-twin backtest: {html.escape(summary["scenario"])}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }}
 table {{ border-collapse: collapse; margin: 1em 0; }}
@@ -90,7 +101,7 @@ tr.fleet td {{ font-weight: bold; }}
 dl {{ display: grid; grid-template-columns: max-content auto; gap: 2px 1em; }}
 dt {{ font-weight: bold; }}
 </style></head><body>
-<h1>Backtest: {html.escape(summary['scenario'])}</h1>
+<h1>Backtest: {html.escape(summary["scenario"])}</h1>
 <dl>{facts_html}</dl>
 <h2>Sites</h2>
 {site_table_html(summary)}

@@ -152,7 +152,9 @@ def assemble(
                 }
             )
             pos += n
-        site_summaries.append(_site_summary(site.site_id, spec, power, revenue, pf, pf_revenue, dt_h, days))
+        site_summaries.append(
+            _site_summary(site.site_id, spec, power, revenue, pf, pf_revenue, dt_h, days)
+        )
     sites = pd.concat(frames, ignore_index=True)
     daily = pd.DataFrame(daily_rows)
     fleet_revenue = sum(s["revenue_eur"] for s in site_summaries)
@@ -263,7 +265,8 @@ def write_results(result: BacktestResult, out_dir: Path) -> dict[str, Path]:
         "daily": out_dir / "daily.parquet",
     }
     paths["summary"].write_text(
-        json.dumps(_finite(result.summary), indent=2, default=_json_default) + "\n", encoding="utf-8"
+        json.dumps(_finite(result.summary), indent=2, default=_json_default) + "\n",
+        encoding="utf-8",
     )
     result.sites.to_parquet(paths["sites"], index=False)
     result.daily.to_parquet(paths["daily"], index=False)

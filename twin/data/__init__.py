@@ -1,0 +1,1 @@
+"""Price data: readers for tidy CSVs and ENTSO-E exports, downloads, regularisation."""

@@ -126,7 +126,10 @@ def _request(source: str, zone: str, month: dt.date, nxt: dt.date) -> tuple[str,
 
 
 def download_prices(
-    cfg: PriceDataConfig, zone: str, session: HttpSession | None = None, today: dt.date | None = None
+    cfg: PriceDataConfig,
+    zone: str,
+    session: HttpSession | None = None,
+    today: dt.date | None = None,
 ) -> pd.Series:
     """Fetch the prices of ``cfg.start`` to ``cfg.end`` from ``cfg.source``, month by month.
 
@@ -154,7 +157,9 @@ def download_prices(
     """
     assert cfg.start is not None and cfg.end is not None  # checked by PriceDataConfig
     parse = parse_energy_charts if cfg.source == "energy_charts" else parse_awattar
-    cache = cfg.cache_dir or Path(os.environ.get("BESS_TWIN_CACHE", Path.home() / ".cache" / "bess-twin"))
+    cache = cfg.cache_dir or Path(
+        os.environ.get("BESS_TWIN_CACHE", Path.home() / ".cache" / "bess-twin")
+    )
     today = today or dt.date.today()
     if session is None:
         import requests

@@ -27,9 +27,7 @@ ENTSOE_LOCAL_TZ = "Europe/Berlin"
 
 _MISSING_TOKENS = {"", "-", "n/e", "N/A", "n/a", "NaN", "nan"}
 _ENTSOE_PRICE = re.compile(r"^Day-ahead Price\s*[\[(]EUR/MWh[\])]$", re.IGNORECASE)
-_ENTSOE_STAMP = re.compile(
-    r"^\s*(\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}(?::\d{2})?)\s*(\((CET|CEST)\))?"
-)
+_ENTSOE_STAMP = re.compile(r"^\s*(\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}(?::\d{2})?)\s*(\((CET|CEST)\))?")
 
 
 def _read_text(path: Path) -> str:
@@ -134,7 +132,9 @@ def read_tidy_csv(path: Path, zone: str | None = None, column: str | None = None
     try:
         numbers = values.astype(float).to_numpy()
     except ValueError as err:
-        raise DataError(f"{path}: column {name} holds a value that is not a number: {err}") from None
+        raise DataError(
+            f"{path}: column {name} holds a value that is not a number: {err}"
+        ) from None
     return pd.Series(numbers, index=index.rename("timestamp_utc"), name=name)
 
 
@@ -233,4 +233,6 @@ def _localize_local_labels(
     try:
         return naive.tz_localize(ENTSOE_LOCAL_TZ, ambiguous="infer", nonexistent="NaT")
     except Exception as err:  # pytz/zoneinfo raise several types for bad orderings
-        raise DataError(f"{path}: cannot resolve the repeated autumn hour by order: {err}") from None
+        raise DataError(
+            f"{path}: cannot resolve the repeated autumn hour by order: {err}"
+        ) from None

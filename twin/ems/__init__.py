@@ -1,0 +1,1 @@
+"""Energy management: dispatch optimisation."""

@@ -54,6 +54,9 @@ from twin.units import KWH_PER_MWH
 FloatArray = npt.NDArray[np.float64]
 
 SOLVER = "HIGHS"
+# One solver thread per problem: a fleet runs many sites in parallel processes, and
+# HiGHS thread pools in each of them would oversubscribe the cores.
+SOLVER_OPTIONS: dict[str, object] = {"threads": 1}
 _OVERLAP_TOL_KW = 1e-6
 
 
@@ -128,7 +131,7 @@ class _Model:
         self.e_term_min.value = e_term_min
         self.v_term.value = v_term
         try:
-            self.problem.solve(solver=SOLVER)
+            self.problem.solve(solver=SOLVER, **SOLVER_OPTIONS)
         except cp.SolverError as err:
             raise InfeasibleDispatchError(f"HiGHS failed on the dispatch problem: {err}") from err
         if self.problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
@@ -252,7 +255,9 @@ class DispatchProblem:
         """
         price = np.asarray(price_eur_per_mwh, dtype=float)
         if price.shape != (self.n_steps,):
-            raise ValueError(f"price_eur_per_mwh must have shape ({self.n_steps},), got {price.shape}")
+            raise ValueError(
+                f"price_eur_per_mwh must have shape ({self.n_steps},), got {price.shape}"
+            )
         if not np.isfinite(price).all():
             raise ValueError("price_eur_per_mwh holds NaN or infinite values")
         spec = self.spec

@@ -1,0 +1,1 @@
+"""Markets: day-ahead auction clearing."""
