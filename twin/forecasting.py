@@ -119,31 +119,36 @@ def _same_local_time_days_back(
 
 
 @dataclass(frozen=True)
-class Persistence:
+class SameLocalTimeEarlier:
+    """Naive forecast: the same local wall-clock time ``period_days`` earlier.
+
+    ``period_days=1`` is persistence (D-1), ``period_days=7`` the seasonal naive
+    forecast (same weekday one week earlier).
+    """
+
+    name: str
+    period_days: int
+
+    @property
+    def history_days(self) -> int:
+        """Days of published history needed before the first delivery day. [d]"""
+        return self.period_days
+
+    def forecast(
+        self, history: pd.Series, target_index: pd.DatetimeIndex, tz: str
+    ) -> npt.NDArray[np.float64]:
+        """Predict prices for ``target_index`` (see :class:`Forecaster`). [EUR/MWh]"""
+        return _same_local_time_days_back(history, target_index, tz, self.period_days)
+
+
+def Persistence() -> SameLocalTimeEarlier:  # noqa: N802 (reads as a class at call sites)
     """Tomorrow looks like the last published day: same local time on D-1."""
-
-    name: str = "persistence"
-    history_days: int = 1
-
-    def forecast(
-        self, history: pd.Series, target_index: pd.DatetimeIndex, tz: str
-    ) -> npt.NDArray[np.float64]:
-        """Predict prices for ``target_index`` (see :class:`Forecaster`). [EUR/MWh]"""
-        return _same_local_time_days_back(history, target_index, tz, period_days=1)
+    return SameLocalTimeEarlier("persistence", 1)
 
 
-@dataclass(frozen=True)
-class SeasonalNaive:
+def SeasonalNaive() -> SameLocalTimeEarlier:  # noqa: N802
     """Tomorrow looks like the same weekday one week earlier: same local time on D-7."""
-
-    name: str = "seasonal_naive"
-    history_days: int = 7
-
-    def forecast(
-        self, history: pd.Series, target_index: pd.DatetimeIndex, tz: str
-    ) -> npt.NDArray[np.float64]:
-        """Predict prices for ``target_index`` (see :class:`Forecaster`). [EUR/MWh]"""
-        return _same_local_time_days_back(history, target_index, tz, period_days=7)
+    return SameLocalTimeEarlier("seasonal_naive", 7)
 
 
 @dataclass(frozen=True)
