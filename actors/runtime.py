@@ -220,7 +220,7 @@ def run_backtest(
     started = time.perf_counter()
     scenario, prices = plan.scenario, plan.prices
     series = prices.price_eur_per_mwh
-    first, last = plan.days[0], plan.days[-1]
+    first = plan.days[0]
     realised = series if plan.forecaster == "perfect" else None
     published = published_before(series, first.start_utc)
     market = runtime.create(MarketService, MarketActor, {}, runtime.put(series.to_numpy()))
@@ -247,7 +247,7 @@ def run_backtest(
         )
         for site in scenario.sites
     ]
-    period = runtime.put(series.iloc[first.first_step : last.first_step + last.n_steps].to_numpy())
+    period = runtime.put(series.to_numpy()[period_slice(plan)])
     pf_refs = [runtime.call(site, "perfect_foresight", period) for site in sites]
 
     site_days: list[list[SiteDay]] = []
@@ -281,15 +281,17 @@ def run_backtest(
     )
 
 
+def period_slice(plan: BacktestPlan) -> slice:
+    """Positions of the backtest period's steps in the price series."""
+    first, last = plan.days[0], plan.days[-1]
+    return slice(first.first_step, last.first_step + last.n_steps)
+
+
 def period_index(plan: BacktestPlan) -> pd.DatetimeIndex:
     """UTC index of every step of the backtest period."""
-    first, last = plan.days[0], plan.days[-1]
-    return plan.prices.index[first.first_step : last.first_step + last.n_steps]
+    return plan.prices.index[period_slice(plan)]
 
 
 def period_prices(plan: BacktestPlan) -> np.ndarray:
     """Realised prices of every step of the backtest period. [EUR/MWh]"""
-    first, last = plan.days[0], plan.days[-1]
-    return plan.prices.price_eur_per_mwh.to_numpy()[
-        first.first_step : last.first_step + last.n_steps
-    ]
+    return plan.prices.price_eur_per_mwh.to_numpy()[period_slice(plan)]
