@@ -8,6 +8,7 @@ import ray
 
 from twin.backtest.clock import DeliveryDay
 from twin.market.day_ahead import Bid, Clearing, clear_price_taker
+from twin.market.imbalance import imbalance_prices
 
 
 class MarketService:
@@ -17,10 +18,21 @@ class MarketService:
     ----------
     price_eur_per_mwh : np.ndarray, shape (T,)
         Realised prices of the whole series, by step position. [EUR/MWh]
+    imbalance_spread_eur_per_mwh : float
+        Penalty spread around the day-ahead price for deviations. [EUR/MWh]
+    imbalance_eur_per_mwh : np.ndarray, shape (T,), optional
+        Measured single imbalance prices; replace the spread where given. [EUR/MWh]
     """
 
-    def __init__(self, price_eur_per_mwh: npt.NDArray[np.float64]) -> None:
+    def __init__(
+        self,
+        price_eur_per_mwh: npt.NDArray[np.float64],
+        imbalance_spread_eur_per_mwh: float = 0.0,
+        imbalance_eur_per_mwh: npt.NDArray[np.float64] | None = None,
+    ) -> None:
         self._price = np.asarray(price_eur_per_mwh, dtype=float)
+        self._spread = float(imbalance_spread_eur_per_mwh)
+        self._imbalance = imbalance_eur_per_mwh
 
     def auction_result(self, day: DeliveryDay) -> npt.NDArray[np.float64]:
         """Publish the clearing prices of ``day`` (the public auction result, D-1 ~12:45).
@@ -48,8 +60,11 @@ class MarketService:
         -------
         Clearing
         """
-        prices = self._price[day.first_step : day.first_step + day.n_steps]
-        return clear_price_taker(day.date, prices, list(bids))
+        steps = slice(day.first_step, day.first_step + day.n_steps)
+        prices = self._price[steps]
+        measured = None if self._imbalance is None else self._imbalance[steps]
+        imbalance = imbalance_prices(prices, self._spread, measured)
+        return clear_price_taker(day.date, prices, list(bids), imbalance)
 
 
 MarketActor = ray.remote(MarketService)

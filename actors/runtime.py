@@ -157,6 +157,8 @@ class BacktestPlan:
     days: list[DeliveryDay]
     n_horizon: int
     forecaster: str
+    imbalance_eur_per_mwh: np.ndarray | None = None
+    """Measured imbalance prices per step of ``prices``, or None (spread model)."""
 
 
 @dataclass(frozen=True)
@@ -172,9 +174,15 @@ class BacktestRun:
 
 
 def plan_backtest(
-    scenario: Scenario, prices: PriceSeries, forecaster: str | None = None
+    scenario: Scenario,
+    prices: PriceSeries,
+    forecaster: str | None = None,
+    imbalance_eur_per_mwh: np.ndarray | None = None,
 ) -> BacktestPlan:
     """Resolve the delivery days and horizon of a scenario on its prices.
+
+    ``imbalance_eur_per_mwh`` (shape ``(T,)``, aligned to ``prices``) replaces the
+    spread model of imbalance settlement when given.
 
     Raises
     ------
@@ -193,7 +201,7 @@ def plan_backtest(
         end=scenario.backtest.end,
     )
     n_horizon = horizon_steps(scenario.strategy.horizon_h, prices.step)
-    return BacktestPlan(scenario, prices, days, n_horizon, name)
+    return BacktestPlan(scenario, prices, days, n_horizon, name, imbalance_eur_per_mwh)
 
 
 def run_backtest(
@@ -223,7 +231,14 @@ def run_backtest(
     first = plan.days[0]
     realised = series if plan.forecaster == "perfect" else None
     published = published_before(series, first.start_utc)
-    market = runtime.create(MarketService, MarketActor, {}, runtime.put(series.to_numpy()))
+    market = runtime.create(
+        MarketService,
+        MarketActor,
+        {},
+        runtime.put(series.to_numpy()),
+        scenario.market.imbalance.spread_eur_per_mwh,
+        plan.imbalance_eur_per_mwh,
+    )
     forecast = runtime.create(
         ForecastService,
         ForecastActor,

@@ -2,23 +2,37 @@
 
 ``SiteService`` is a plain class, unit-testable without Ray; ``SiteActor`` is the
 same class as a Ray actor, defined once at module level.
+
+Delivery runs through the SimPy plant (:class:`hardware.simulated.SimulatedBattery`)
+in virtual time: the awarded schedule is the setpoint of each MTU, the plant's
+physics (ramp, response delay, thermal derating, capacity fade, SoC window)
+decides what is delivered, and the deviation settles at the imbalance price.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import ray
 
+from hardware.simulated import SimulatedBattery
 from twin.backtest.clock import DeliveryDay
 from twin.backtest.site_day import SiteDay
 from twin.battery import BatteryState, initial_state, simulate
 from twin.config import SiteConfig, StrategyConfig
 from twin.ems.dispatch import DispatchProblem, DispatchResult, solve_dispatch
 from twin.market.day_ahead import Bid, Clearing
+from twin.market.imbalance import imbalance_prices, settle_imbalance
 from twin.units import KWH_PER_MWH
 
 FloatArray = npt.NDArray[np.float64]
+
+_RERATE_THRESHOLD = 0.005
+"""Capacity fade (fraction of nominal) after which the planner is rebuilt."""
+
+_DEVIATION_FLOOR_KWH = 1e-9
+"""Deviations smaller than this are float round-off, not imbalance. [kWh]"""
 
 
 class SiteService:
@@ -39,11 +53,18 @@ class SiteService:
     ) -> None:
         self.site_id = site.site_id
         self.spec = site.battery
+        self.dynamics = site.dynamics
         self.dt_h = dt_h
+        self._strategy = strategy
+        self._n_horizon = n_horizon
+        self.plan_spec = self.spec
+        """The battery as the planner sees it: nominal, then re-rated as the plant ages."""
         self.problem = DispatchProblem(self.spec, n_horizon, dt_h, strategy.terminal_soc)
         self.state: BatteryState = initial_state(self.spec)
-        self._prev_energy_kwh: FloatArray | None = None  # delivered trajectory of D-1
-        self._prev_start_kwh = self.state.energy_kwh
+        self.plant: SimulatedBattery | None = None
+        self._plant_t0: pd.Timestamp | None = None
+        self._prev_soc: FloatArray | None = None  # SoC measured at each MTU end of D-1
+        self._prev_start_soc = self.state.soc
         self._prev_schedule_kw: FloatArray | None = None
         self._plan: DispatchResult | None = None
         self._forecast: FloatArray | None = None
@@ -52,16 +73,34 @@ class SiteService:
         """SoC expected at the start of ``day``, as known at its gate closure.
 
         At gate closure (D-1, 12:00) the first ``day.gate_step_prev_day`` steps of
-        D-1 are delivered and measured; the rest of D-1's committed schedule is
-        projected through the battery model. [fraction]
+        D-1 are delivered and their SoC measured; the rest of D-1's committed
+        schedule is projected through the planner's battery model. [fraction]
         """
-        if self._prev_energy_kwh is None or self._prev_schedule_kw is None:
+        if self._prev_soc is None or self._prev_schedule_kw is None:
             return self.state.soc
-        gate = min(max(day.gate_step_prev_day, 0), len(self._prev_energy_kwh))
-        energy = self._prev_start_kwh if gate == 0 else float(self._prev_energy_kwh[gate - 1])
-        measured = BatteryState(energy_kwh=energy, soc=energy / self.spec.energy_kwh)
-        rest = simulate(self.spec, measured, self._prev_schedule_kw[gate:], self.dt_h)
+        gate = min(max(day.gate_step_prev_day, 0), len(self._prev_soc))
+        soc = self._prev_start_soc if gate == 0 else float(self._prev_soc[gate - 1])
+        spec = self.plan_spec
+        soc = min(max(soc, spec.soc_min), spec.soc_max)
+        measured = BatteryState(energy_kwh=soc * spec.energy_kwh, soc=soc)
+        rest = simulate(spec, measured, self._prev_schedule_kw[gate:], self.dt_h)
         return rest.final.soc
+
+    def _rerate(self) -> None:
+        """Rebuild the planner on the plant's usable capacity once it has faded by 0.5 %.
+
+        The BMS reports SoC against the faded capacity; planning on the nominal one
+        would promise energy the battery no longer holds.
+        """
+        if self.plant is None:
+            return
+        usable_kwh = self.spec.energy_kwh * self.plant.soh
+        if abs(usable_kwh - self.plan_spec.energy_kwh) < _RERATE_THRESHOLD * self.spec.energy_kwh:
+            return
+        self.plan_spec = self.spec.model_copy(update={"energy_kwh": usable_kwh})
+        self.problem = DispatchProblem(
+            self.plan_spec, self._n_horizon, self.dt_h, self._strategy.terminal_soc
+        )
 
     def plan_day(self, day: DeliveryDay, forecast_eur_per_mwh: FloatArray) -> Bid:
         """Optimise the horizon starting at ``day`` and bid its first day.
@@ -77,12 +116,24 @@ class SiteService:
         Bid
             Volume bids for the ``day.n_steps`` MTUs of the day. [kW]
         """
+        self._rerate()
         self._plan = self.problem.solve(forecast_eur_per_mwh, self.projected_soc(day))
         self._forecast = np.asarray(forecast_eur_per_mwh[: day.n_steps], dtype=float)
         return Bid(self.site_id, day.date, self._plan.power_kw[: day.n_steps].copy())
 
+    def _plant_at(self, day: DeliveryDay) -> tuple[SimulatedBattery, float]:
+        """The plant, advanced to the start of ``day``, and that start in SimPy seconds."""
+        if self.plant is None or self._plant_t0 is None:
+            self._plant_t0 = day.start_utc
+            self.plant = SimulatedBattery(
+                self.spec, self.dynamics, start_utc=day.start_utc.to_pydatetime()
+            )
+        t0 = (day.start_utc - self._plant_t0).total_seconds()
+        self.plant.advance(t0)
+        return self.plant, t0
+
     def deliver_day(self, day: DeliveryDay, clearing: Clearing) -> SiteDay:
-        """Follow the awarded schedule through the battery model and settle it.
+        """Follow the awarded schedule through the SimPy plant and settle it.
 
         Parameters
         ----------
@@ -95,22 +146,44 @@ class SiteService:
         SiteDay
         """
         award = clearing.awards_kw[self.site_id]
-        start_kwh = self.state.energy_kwh
-        traj = simulate(self.spec, self.state, award, self.dt_h)
-        revenue = clearing.price_eur_per_mwh * traj.power_kw * self.dt_h / KWH_PER_MWH
-        self.state = traj.final
-        self._prev_start_kwh = start_kwh
-        self._prev_energy_kwh = traj.energy_kwh
+        plant, t0 = self._plant_at(day)
+        start_soc = plant.soc
+        n = day.n_steps
+        mtu_s = self.dt_h * 3600.0
+        delivered, energy, soc, temperature, soh = (np.empty(n) for _ in range(5))
+        net_kwh = plant.energy_discharged_kwh - plant.energy_charged_kwh
+        for k in range(n):
+            plant.set_setpoint(float(award[k]))
+            plant.advance(t0 + (k + 1) * mtu_s)
+            now_kwh = plant.energy_discharged_kwh - plant.energy_charged_kwh
+            delivered[k] = (now_kwh - net_kwh) / self.dt_h
+            net_kwh = now_kwh
+            energy[k], soc[k] = plant.energy_kwh, plant.soc
+            temperature[k], soh[k] = plant.temperature_c, plant.soh
+        price = clearing.price_eur_per_mwh
+        deviation_kwh = (delivered - award) * self.dt_h
+        deviation_kwh[np.abs(deviation_kwh) < _DEVIATION_FLOOR_KWH] = 0.0
+        prices = clearing.imbalance or imbalance_prices(price, 0.0)
+        imbalance_price, imbalance_eur = settle_imbalance(deviation_kwh, prices)
+        day_ahead = price * award * self.dt_h / KWH_PER_MWH
+        self._prev_start_soc = start_soc
+        self._prev_soc = soc
         self._prev_schedule_kw = award
-        forecast = self._forecast if self._forecast is not None else np.full(day.n_steps, np.nan)
+        forecast = self._forecast if self._forecast is not None else np.full(n, np.nan)
         return SiteDay(
             site_id=self.site_id,
             delivery_date=day.date,
             schedule_kw=award,
-            power_kw=traj.power_kw,
-            energy_kwh=traj.energy_kwh,
-            soc=traj.soc,
-            revenue_eur=revenue,
+            power_kw=delivered,
+            energy_kwh=energy,
+            soc=soc,
+            revenue_eur=day_ahead + imbalance_eur,
+            day_ahead_revenue_eur=day_ahead,
+            imbalance_kwh=deviation_kwh,
+            imbalance_price_eur_per_mwh=imbalance_price,
+            imbalance_eur=imbalance_eur,
+            temperature_c=temperature,
+            soh=soh,
             forecast_eur_per_mwh=forecast,
             used_milp=bool(self._plan.used_milp) if self._plan is not None else False,
         )

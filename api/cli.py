@@ -97,7 +97,7 @@ def backtest(
     from twin.backtest.report import write_report
     from twin.backtest.results import assemble, write_results
     from twin.config import load_scenario
-    from twin.data.prices import load_prices
+    from twin.data.prices import load_imbalance_prices, load_prices
 
     started = time.perf_counter()
     if runtime not in ("ray", "local"):
@@ -118,7 +118,8 @@ def backtest(
             )
             sc = sc.model_copy(update={"backtest": period})
         prices = load_prices(sc.market)
-        plan = plan_backtest(sc, prices, forecaster)
+        imbalance = load_imbalance_prices(sc.market, prices.index)
+        plan = plan_backtest(sc, prices, forecaster, imbalance)
         week = _date(report_week, "--report-week")
     except ScenarioError as err:
         raise _fail(str(err), EXIT_BAD_INPUT) from None

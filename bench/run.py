@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from actors.runtime import LocalRuntime, RayRuntime, period_prices, plan_backtest, run_backtest
+from actors.runtime import LocalRuntime, RayRuntime, plan_backtest, run_backtest
 from twin.config import TerminalSocConfig, load_scenario
 from twin.data.prices import load_prices
 from twin.ems.dispatch import DispatchProblem, solve_dispatch

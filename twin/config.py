@@ -31,7 +31,10 @@ from pydantic import (
     model_validator,
 )
 
+from twin.device_config import DeviceConfig, SafetyConfig, SimulatedDeviceConfig
 from twin.errors import ConfigError, DataError
+from twin.live_config import LiveConfig
+from twin.plant import BatteryDynamics
 
 DATA_ENV_VAR = "BESS_TWIN_DATA"
 """Environment variable that points to the folder of the real data sets."""
@@ -145,10 +148,18 @@ class BatterySpec(_Frozen):
 
 
 class SiteConfig(_Frozen):
-    """One battery site: an id, its battery and where its actor runs."""
+    """One battery site: an id, its battery, the device behind it and where its actor runs.
+
+    ``device`` picks the hardware (default: a SimPy battery in-process);
+    ``dynamics`` is how the simulated plant departs from the planner's ideal
+    battery; ``safety`` is the protection at the device edge.
+    """
 
     site_id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", min_length=1, max_length=64)
     battery: BatterySpec
+    device: DeviceConfig = Field(default_factory=SimulatedDeviceConfig)
+    dynamics: BatteryDynamics = Field(default_factory=BatteryDynamics)
+    safety: SafetyConfig = Field(default_factory=SafetyConfig)
     actor_options: dict[str, Any] = Field(
         default_factory=dict,
         description="Ray placement options for the site actor (num_cpus, max_restarts, ...)",
@@ -190,6 +201,20 @@ class PriceDataConfig(_Frozen):
         return self
 
 
+class ImbalanceConfig(_Frozen):
+    """How deviations from the day-ahead schedule are settled.
+
+    With ``prices`` the imbalance price comes from data (a single price per MTU,
+    e.g. Germany's reBAP); without, it is the day-ahead price plus
+    ``spread_eur_per_mwh`` when the site is short and minus it when long.
+    """
+
+    spread_eur_per_mwh: float = Field(
+        20.0, ge=0, description="Penalty spread around the day-ahead price [EUR/MWh]"
+    )
+    prices: PriceDataConfig | None = None
+
+
 class MarketConfig(_Frozen):
     """The day-ahead market the sites trade on."""
 
@@ -199,6 +224,7 @@ class MarketConfig(_Frozen):
         dt.time(12, 0), description="Day-ahead gate closure on D-1, local time"
     )
     prices: PriceDataConfig
+    imbalance: ImbalanceConfig = Field(default_factory=ImbalanceConfig)
 
     @field_validator("timezone")
     @classmethod
@@ -266,6 +292,7 @@ class Scenario(_Frozen):
     strategy: StrategyConfig = Field(default_factory=StrategyConfig)
     sites: list[SiteConfig] = Field(min_length=1)
     backtest: BacktestConfig = Field(default_factory=BacktestConfig)
+    live: LiveConfig = Field(default_factory=LiveConfig)
 
     @model_validator(mode="after")
     def _check_unique_sites(self) -> Scenario:
@@ -328,13 +355,17 @@ def check_data_files(scenario: Scenario) -> None:
     DataError
         Naming the missing path and the ``BESS_TWIN_DATA`` hint.
     """
-    path = scenario.market.prices.path
-    if scenario.market.prices.source == "csv" and path is not None and not path.is_file():
-        raise DataError(
-            f"market.prices.path: data file not found: {path}\n"
-            f"  {DATA_ENV_VAR} is {os.environ.get(DATA_ENV_VAR, '(not set)')!r}; point it at the "
-            "folder that holds the data sets, e.g. export BESS_TWIN_DATA=../shared/data"
-        )
+    named = [("market.prices", scenario.market.prices)]
+    if scenario.market.imbalance.prices is not None:
+        named.append(("market.imbalance.prices", scenario.market.imbalance.prices))
+    for key, prices in named:
+        path = prices.path
+        if prices.source == "csv" and path is not None and not path.is_file():
+            raise DataError(
+                f"{key}.path: data file not found: {path}\n"
+                f"  {DATA_ENV_VAR} is {os.environ.get(DATA_ENV_VAR, '(not set)')!r}; point it at "
+                "the folder that holds the data sets, e.g. export BESS_TWIN_DATA=../shared/data"
+            )
 
 
 def load_scenario(path: str | Path, *, check_files: bool = True) -> Scenario:

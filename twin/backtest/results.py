@@ -6,7 +6,13 @@ step), ``daily.parquet`` (one row per site and delivery day) and
 
 KPIs
 ----
-* ``revenue_eur``: day-ahead market revenue, ``sum(price * power_kw * dt_h) / 1000``.
+* ``revenue_eur``: market revenue, day-ahead plus imbalance settlement.
+* ``day_ahead_revenue_eur``: ``sum(price * schedule_kw * dt_h) / 1000``.
+* ``imbalance_eur``: settlement of ``delivered - scheduled`` energy at the
+  imbalance price (:mod:`twin.market.imbalance`); negative is a cost.
+* ``imbalance_energy_kwh``: sum of absolute deviations from the schedule.
+* ``soh_final``, ``temperature_max_c``: state of health and hottest cell
+  temperature of the simulated plant.
 * ``degradation_cost_eur``: ``degradation_cost_eur_per_mwh`` times throughput
   (charged + discharged energy) in MWh.
 * ``perfect_foresight_revenue_eur``: revenue of one LP over the whole period on
@@ -44,9 +50,26 @@ SITES_COLUMNS = [
     "soc",
     "energy_kwh",
     "revenue_eur",
+    "day_ahead_revenue_eur",
+    "imbalance_kwh",
+    "imbalance_price_eur_per_mwh",
+    "imbalance_eur",
+    "temperature_c",
+    "soh",
     "perfect_foresight_power_kw",
     "perfect_foresight_revenue_eur",
 ]
+
+
+_PLANT_COLUMNS = (
+    "day_ahead_revenue_eur",
+    "imbalance_kwh",
+    "imbalance_price_eur_per_mwh",
+    "imbalance_eur",
+    "temperature_c",
+    "soh",
+)
+"""Per-step fields of :class:`SiteDay` copied to ``sites.parquet`` as they are."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +149,10 @@ def assemble(
                     "soc": np.concatenate([d.soc for d in days]),
                     "energy_kwh": np.concatenate([d.energy_kwh for d in days]),
                     "revenue_eur": revenue,
+                    **{
+                        name: np.concatenate([getattr(d, name) for d in days])
+                        for name in _PLANT_COLUMNS
+                    },
                     "perfect_foresight_power_kw": pf.power_kw,
                     "perfect_foresight_revenue_eur": pf_revenue,
                 }
@@ -142,11 +169,16 @@ def assemble(
                     "delivery_date": pd.Timestamp(d.delivery_date),
                     "site_id": site.site_id,
                     "revenue_eur": float(d.revenue_eur.sum()),
+                    "day_ahead_revenue_eur": float(d.day_ahead_revenue_eur.sum()),
+                    "imbalance_eur": float(d.imbalance_eur.sum()),
+                    "imbalance_energy_kwh": float(np.abs(d.imbalance_kwh).sum()),
                     "perfect_foresight_revenue_eur": float(pf_revenue[pos : pos + n].sum()),
                     "energy_charged_kwh": charged,
                     "energy_discharged_kwh": discharged,
                     "full_cycles": full_cycles(spec, charged, discharged),
                     "soc_end": float(d.soc[-1]),
+                    "temperature_max_c": float(d.temperature_c.max()),
+                    "soh_end": float(d.soh[-1]),
                     "price_mean_eur_per_mwh": float(price_eur_per_mwh[pos : pos + n].mean()),
                     "used_milp": d.used_milp,
                 }
@@ -177,6 +209,9 @@ def assemble(
         **meta,
         "fleet": {
             "revenue_eur": fleet_revenue,
+            "day_ahead_revenue_eur": sum(s["day_ahead_revenue_eur"] for s in site_summaries),
+            "imbalance_eur": sum(s["imbalance_eur"] for s in site_summaries),
+            "imbalance_energy_kwh": sum(s["imbalance_energy_kwh"] for s in site_summaries),
             "perfect_foresight_revenue_eur": fleet_pf,
             "capture_ratio": _ratio(fleet_revenue - fleet_wear, fleet_pf - fleet_pf_wear),
             "degradation_cost_eur": fleet_wear,
@@ -212,6 +247,9 @@ def _site_summary(
     return {
         "site_id": site_id,
         "revenue_eur": total,
+        "day_ahead_revenue_eur": float(sum(d.day_ahead_revenue_eur.sum() for d in days)),
+        "imbalance_eur": float(sum(d.imbalance_eur.sum() for d in days)),
+        "imbalance_energy_kwh": float(sum(np.abs(d.imbalance_kwh).sum() for d in days)),
         "perfect_foresight_revenue_eur": pf_total,
         "capture_ratio": _ratio(total - wear, pf_total - pf_wear),
         "degradation_cost_eur": wear,
@@ -226,6 +264,8 @@ def _site_summary(
         "soc_initial": spec.soc_initial,
         "soc_final": float(soc[-1]),
         "milp_days": int(sum(d.used_milp for d in days)),
+        "temperature_max_c": float(max(d.temperature_c.max() for d in days)),
+        "soh_final": float(days[-1].soh[-1]),
         "energy_kwh": spec.energy_kwh,
         "p_charge_max_kw": spec.p_charge_max_kw,
         "p_discharge_max_kw": spec.p_discharge_max_kw,

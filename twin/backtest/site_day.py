@@ -22,13 +22,25 @@ class SiteDay:
     schedule_kw : np.ndarray, shape (n,)
         Power awarded in the day-ahead auction; positive discharges. [kW]
     power_kw : np.ndarray, shape (n,)
-        Power the battery delivered at the PCC. [kW]
+        Mean power the battery delivered at the PCC in each step. [kW]
     energy_kwh : np.ndarray, shape (n,)
         Stored energy at the end of each step. [kWh]
     soc : np.ndarray, shape (n,)
-        SoC at the end of each step. [fraction]
+        SoC reported by the battery at the end of each step. [fraction]
     revenue_eur : np.ndarray, shape (n,)
-        Day-ahead revenue of each step, ``price * power_kw * dt_h / 1000``. [EUR]
+        Market revenue of each step: day-ahead plus imbalance settlement. [EUR]
+    day_ahead_revenue_eur : np.ndarray, shape (n,)
+        ``price * schedule_kw * dt_h / 1000``. [EUR]
+    imbalance_kwh : np.ndarray, shape (n,)
+        Delivered minus scheduled energy (positive: long). [kWh]
+    imbalance_price_eur_per_mwh : np.ndarray, shape (n,)
+        Price the deviation settled at. [EUR/MWh]
+    imbalance_eur : np.ndarray, shape (n,)
+        Imbalance cash flow (positive: paid to the site). [EUR]
+    temperature_c : np.ndarray, shape (n,)
+        Cell temperature at the end of each step. [°C]
+    soh : np.ndarray, shape (n,)
+        State of health at the end of each step. [fraction]
     forecast_eur_per_mwh : np.ndarray, shape (n,)
         Price forecast the plan was made with. [EUR/MWh]
     used_milp : bool
@@ -42,5 +54,11 @@ class SiteDay:
     energy_kwh: FloatArray
     soc: FloatArray
     revenue_eur: FloatArray
+    day_ahead_revenue_eur: FloatArray
+    imbalance_kwh: FloatArray
+    imbalance_price_eur_per_mwh: FloatArray
+    imbalance_eur: FloatArray
+    temperature_c: FloatArray
+    soh: FloatArray
     forecast_eur_per_mwh: FloatArray
     used_milp: bool

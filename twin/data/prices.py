@@ -270,3 +270,43 @@ def load_prices(market: MarketConfig) -> PriceSeries:
         zone=market.zone,
         source=source,
     )
+
+
+def load_imbalance_prices(market: MarketConfig, index: pd.DatetimeIndex) -> np.ndarray | None:
+    """Load measured imbalance prices aligned to the day-ahead steps, if the scenario names any.
+
+    Parameters
+    ----------
+    market : MarketConfig
+        ``market.imbalance.prices`` says where the data are (same keys as
+        ``market.prices``); ``None`` means the spread model is used.
+    index : pd.DatetimeIndex, length T
+        UTC step starts of the day-ahead series.
+
+    Returns
+    -------
+    np.ndarray, shape (T,), or None
+        Imbalance price per day-ahead step (mean over finer imbalance periods). [EUR/MWh]
+
+    Raises
+    ------
+    DataError
+        If the file cannot be read or does not cover every step of ``index``.
+    """
+    cfg = market.imbalance.prices
+    if cfg is None:
+        return None
+    series = load_prices(market.model_copy(update={"prices": cfg}))
+    values = series.price_eur_per_mwh
+    if series.step < pd.Timedelta(index.freq or (index[1] - index[0])):
+        values = values.groupby(values.index.floor(index[1] - index[0])).mean()
+    aligned = values.reindex(index)
+    missing = int(aligned.isna().sum())
+    if missing:
+        first = aligned.index[aligned.isna()][0]
+        raise DataError(
+            f"market.imbalance.prices: {missing} day-ahead step(s) have no imbalance price, "
+            f"the first at {first}; extend the file or remove market.imbalance.prices to "
+            "use the spread model"
+        )
+    return aligned.to_numpy(dtype=float, copy=True)

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from twin.errors import SimulationError
+from twin.market.imbalance import ImbalancePrices
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -49,15 +50,22 @@ class Clearing:
         Clearing price per MTU. [EUR/MWh]
     awards_kw : dict of str to np.ndarray, shape (n_steps,)
         Awarded power per site; positive sells. [kW]
+    imbalance : ImbalancePrices or None
+        Prices at which deviations from the awards settle; ``None``: at the
+        day-ahead price (no penalty).
     """
 
     delivery_date: dt.date
     price_eur_per_mwh: FloatArray
     awards_kw: dict[str, FloatArray] = field(default_factory=dict)
+    imbalance: ImbalancePrices | None = None
 
 
 def clear_price_taker(
-    delivery_date: dt.date, price_eur_per_mwh: FloatArray, bids: list[Bid]
+    delivery_date: dt.date,
+    price_eur_per_mwh: FloatArray,
+    bids: list[Bid],
+    imbalance: ImbalancePrices | None = None,
 ) -> Clearing:
     """Award every volume bid at the historical clearing price.
 
@@ -68,6 +76,8 @@ def clear_price_taker(
         Historical clearing prices of the day. [EUR/MWh]
     bids : list of Bid
         One bid per site, each with ``n_steps`` volumes.
+    imbalance : ImbalancePrices, optional
+        Imbalance prices of the day, passed through to the sites.
 
     Returns
     -------
@@ -94,4 +104,5 @@ def clear_price_taker(
         if bid.site_id in awards:
             raise SimulationError(f"site {bid.site_id} bid twice for {delivery_date}")
         awards[bid.site_id] = bid.power_kw.copy()
-    return Clearing(delivery_date, np.asarray(price_eur_per_mwh, dtype=float).copy(), awards)
+    prices = np.asarray(price_eur_per_mwh, dtype=float).copy()
+    return Clearing(delivery_date, prices, awards, imbalance)

@@ -1,0 +1,314 @@
+"""A SimPy battery: the ideal reservoir of :mod:`twin.battery` plus the plant's dynamics.
+
+On top of the planner's energy model the simulated plant has
+
+- a response delay from a setpoint write to the start of the ramp,
+- a ramp limit (power moves linearly towards the setpoint),
+- a first-order thermal model heated by the conversion losses
+  (:mod:`twin.thermal`) with BMS derating above ``derate_c``,
+- ageing from equivalent full cycles and calendar time into a state of health
+  (:mod:`twin.degradation`), which shrinks the usable capacity,
+- a setpoint timeout: no write for ``setpoint_timeout_s`` and it falls back to 0 kW,
+- fault injection for tests (communication loss, frozen values, over-temperature).
+
+Energy is integrated exactly between events (a write taking effect, a timeout,
+the periodic step), so results do not depend on ``timestep_s`` except through
+the telemetry the process publishes.
+
+Time is SimPy's: virtual seconds since ``start_utc``. A backtest advances it as
+fast as it can; a live device (:class:`SimulatedDevice`) advances it to the
+market time of a :class:`~hardware.clock.VirtualClock` before every read and write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from enum import StrEnum
+
+import simpy
+
+from hardware.clock import VirtualClock
+from hardware.protocol import Telemetry, TelemetrySource, unavailable
+from twin.battery import BatteryState, initial_state
+from twin.battery import step as battery_step
+from twin.config import BatterySpec
+from twin.degradation import SECONDS_PER_DAY, calendar_stress_factor, state_of_health
+from twin.plant import BatteryDynamics
+from twin.thermal import derating_factor, step_temperature
+
+_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+class Fault(StrEnum):
+    """Faults a test can inject into a simulated battery."""
+
+    COMM_LOSS = "comm_loss"
+    """Reads fail: the device returns ``stale`` telemetry."""
+    FROZEN = "frozen"
+    """Reads repeat the last reading, timestamp included."""
+    OVER_TEMPERATURE = "over_temperature"
+    """The cell is held 5 K above the trip temperature; the BMS allows no power."""
+
+
+class SimulatedBattery:
+    """A battery that runs as a SimPy process.
+
+    Parameters
+    ----------
+    spec : BatterySpec
+        Ratings, efficiencies and SoC window.
+    dynamics : BatteryDynamics
+        Time step, ramp, response delay, thermal and ageing parameters.
+    soc : float, optional
+        Start SoC; default ``spec.soc_initial``. [fraction]
+    start_utc : datetime.datetime, optional
+        Wall/market time of SimPy time 0 (for telemetry timestamps).
+    env : simpy.Environment, optional
+        Share an environment between batteries; default a new one.
+
+    Attributes
+    ----------
+    env : simpy.Environment
+    setpoint_kw : float
+        Last setpoint written (before delay and ramp). [kW]
+    energy_charged_kwh, energy_discharged_kwh : float
+        Cumulative energy at the PCC. [kWh]
+    """
+
+    def __init__(
+        self,
+        spec: BatterySpec,
+        dynamics: BatteryDynamics | None = None,
+        *,
+        soc: float | None = None,
+        start_utc: dt.datetime | None = None,
+        env: simpy.Environment | None = None,
+    ) -> None:
+        self.spec = spec
+        self.dynamics = dynamics or BatteryDynamics()
+        self.env = env or simpy.Environment()
+        self.start_utc = start_utc or _EPOCH
+        self._nominal_kwh = spec.energy_kwh
+        self._spec_now = spec
+        self._state: BatteryState = initial_state(spec, soc)
+        self._t = self.env.now
+        self.setpoint_kw = 0.0
+        self._target_kw = 0.0
+        self._actual_kw = 0.0
+        self._write_count = 0
+        rating = max(spec.p_charge_max_kw, spec.p_discharge_max_kw)
+        self._ramp_kw_per_s = self.dynamics.ramp_kw_per_s or rating
+        thermal = self.dynamics.thermal
+        self.temperature_c = thermal.initial_c if thermal.initial_c is not None else thermal.ambient_c
+        self.equivalent_days = 0.0
+        self.soh = 1.0
+        self.heartbeat = 0
+        self.faults: set[Fault] = set()
+        self._frozen: Telemetry | None = None
+        self.env.process(self._run())
+
+    # ------------------------------------------------------------------ physics
+    def _advance_to(self, t: float) -> None:
+        """Integrate the plant from its last event to SimPy time ``t``."""
+        dt_s = t - self._t
+        if dt_s <= 0:
+            return
+        spec = self._spec_now
+        derate = derating_factor(self.dynamics.thermal, self.temperature_c)
+        target = min(max(self._target_kw, -spec.p_charge_max_kw * derate), spec.p_discharge_max_kw * derate)
+        p0 = self._actual_kw
+        diff = target - p0
+        ramp_s = abs(diff) / self._ramp_kw_per_s
+        if ramp_s >= dt_s:
+            p1 = p0 + math.copysign(self._ramp_kw_per_s * dt_s, diff)
+            mean_kw = 0.5 * (p0 + p1)
+        else:
+            p1 = target
+            mean_kw = (0.5 * (p0 + target) * ramp_s + target * (dt_s - ramp_s)) / dt_s
+        before = self._state
+        after = battery_step(spec, before, mean_kw, dt_s / 3600.0)
+        if after.power_kw != mean_kw:  # the BMS limited the step (SoC window)
+            p1 = after.power_kw
+        self._state = after
+        self._actual_kw = p1
+        loss_kw = (after.energy_lost_kwh - before.energy_lost_kwh) * 3600.0 / dt_s
+        if Fault.OVER_TEMPERATURE in self.faults:
+            self.temperature_c = self.dynamics.thermal.trip_c + 5.0
+        else:
+            self.temperature_c = step_temperature(
+                self.dynamics.thermal, self._nominal_kwh, self.temperature_c, loss_kw, dt_s
+            )
+        degradation = self.dynamics.degradation
+        self.equivalent_days += dt_s / SECONDS_PER_DAY * calendar_stress_factor(
+            degradation, self.temperature_c
+        )
+        self.soh = state_of_health(degradation, self.efc, self.equivalent_days)
+        if degradation.apply_capacity_fade and abs(
+            self._nominal_kwh * self.soh - spec.energy_kwh
+        ) > 1e-4 * self._nominal_kwh:
+            self._spec_now = self.spec.model_copy(update={"energy_kwh": self._nominal_kwh * self.soh})
+        self._t = t
+
+    def _run(self):  # SimPy process: the periodic step that updates telemetry
+        while True:
+            yield self.env.timeout(self.dynamics.timestep_s)
+            self._advance_to(self.env.now)
+            self.heartbeat = (self.heartbeat + 1) % 65536
+
+    def _apply(self, power_kw: float, write_count: int) -> None:
+        if write_count != self._write_count:
+            return  # a newer write superseded this one
+        self._advance_to(self.env.now)
+        self._target_kw = power_kw
+
+    def _expire(self, write_count: int) -> None:
+        if write_count == self._write_count:
+            self._advance_to(self.env.now)
+            self.setpoint_kw = 0.0
+            self._target_kw = 0.0
+
+    # ------------------------------------------------------------------ commands
+    def set_setpoint(self, power_kw: float) -> None:
+        """Write a setpoint now; it takes effect after ``response_delay_s``.
+
+        Parameters
+        ----------
+        power_kw : float
+            Power at the PCC; positive discharges. The BMS limits it to the
+            ratings, the SoC window and the thermal derating. [kW]
+
+        Raises
+        ------
+        ValueError
+            If ``power_kw`` is NaN or infinite (a real BMS rejects it too).
+        """
+        if not math.isfinite(power_kw):
+            raise ValueError(f"power_kw must be finite, got {power_kw}")
+        self._write_count += 1
+        count = self._write_count
+        self.setpoint_kw = float(power_kw)
+        delay = self.dynamics.response_delay_s
+        if delay > 0:
+            event = self.env.timeout(delay)
+            event.callbacks.append(lambda _e, p=float(power_kw), c=count: self._apply(p, c))
+        else:
+            self._apply(float(power_kw), count)
+        timeout = self.dynamics.setpoint_timeout_s
+        if timeout is not None:
+            expiry = self.env.timeout(timeout)
+            expiry.callbacks.append(lambda _e, c=count: self._expire(c))
+
+    def advance(self, until_s: float) -> None:
+        """Run the simulation up to SimPy time ``until_s`` (no-op if already there). [s]"""
+        if until_s > self.env.now:
+            self.env.run(until=until_s)
+        self._advance_to(self.env.now)
+
+    def inject(self, fault: Fault) -> None:
+        """Start a fault (see :class:`Fault`)."""
+        if fault is Fault.FROZEN:
+            self._frozen = self._reading()
+        self.faults.add(fault)
+
+    def clear(self, fault: Fault | None = None) -> None:
+        """End one fault, or all faults when ``fault`` is None."""
+        self.faults.difference_update(self.faults if fault is None else {fault})
+
+    # ------------------------------------------------------------------ readings
+    @property
+    def now_s(self) -> float:
+        """SimPy time. [s]"""
+        return float(self.env.now)
+
+    @property
+    def energy_kwh(self) -> float:
+        """Stored energy. [kWh]"""
+        return self._state.energy_kwh
+
+    @property
+    def soc(self) -> float:
+        """SoC relative to the usable (faded) capacity. [fraction]"""
+        return self._state.energy_kwh / self._spec_now.energy_kwh
+
+    @property
+    def power_kw(self) -> float:
+        """Instantaneous power at the PCC. [kW]"""
+        return self._actual_kw
+
+    @property
+    def energy_charged_kwh(self) -> float:
+        """Cumulative energy drawn from the grid. [kWh]"""
+        return self._state.energy_charged_kwh
+
+    @property
+    def energy_discharged_kwh(self) -> float:
+        """Cumulative energy fed to the grid. [kWh]"""
+        return self._state.energy_discharged_kwh
+
+    @property
+    def efc(self) -> float:
+        """Equivalent full cycles (IEC 62933-2-1). [cycles]"""
+        s = self._state
+        return (s.energy_charged_kwh + s.energy_discharged_kwh) / (2.0 * self._nominal_kwh)
+
+    def _reading(self) -> Telemetry:
+        return Telemetry(
+            timestamp=self.start_utc + dt.timedelta(seconds=self.now_s),
+            soc=self.soc,
+            power_kw=self._actual_kw,
+            temperature_c=self.temperature_c,
+            source=TelemetrySource.SIMULATED,
+            soh=self.soh,
+        )
+
+    def telemetry(self) -> Telemetry:
+        """The reading a meter would give now, faults included."""
+        now = self.start_utc + dt.timedelta(seconds=self.now_s)
+        if Fault.COMM_LOSS in self.faults:
+            return unavailable(TelemetrySource.SIMULATED, "simulated: communication loss", now)
+        if Fault.FROZEN in self.faults and self._frozen is not None:
+            return self._frozen
+        return self._reading()
+
+
+class SimulatedDevice:
+    """A :class:`SimulatedBattery` behind the :class:`~hardware.protocol.BatteryDevice` protocol.
+
+    Every read and write first advances the SimPy clock to the market time of
+    ``clock``, so the battery runs in real time times the clock's speed-up.
+
+    Parameters
+    ----------
+    battery : SimulatedBattery
+    clock : VirtualClock
+        Must share the battery's ``start_utc``.
+    """
+
+    source = TelemetrySource.SIMULATED
+
+    def __init__(self, battery: SimulatedBattery, clock: VirtualClock) -> None:
+        self.battery = battery
+        self.clock = clock
+
+    @classmethod
+    def from_site(cls, site, clock: VirtualClock, **_: object) -> SimulatedDevice:
+        """Build from a :class:`~twin.config.SiteConfig` (registry factory)."""
+        battery = SimulatedBattery(site.battery, site.dynamics, start_utc=clock.start_utc)
+        return cls(battery, clock)
+
+    def _sync(self) -> None:
+        self.battery.advance(self.clock.elapsed_s())
+
+    async def read_telemetry(self) -> Telemetry:
+        """Advance to market time now and read the battery."""
+        self._sync()
+        return self.battery.telemetry()
+
+    async def write_setpoint(self, power_kw: float) -> None:
+        """Advance to market time now and write ``power_kw``. [kW]"""
+        self._sync()
+        self.battery.set_setpoint(power_kw)
+
+    async def close(self) -> None:
+        """Nothing to release."""
