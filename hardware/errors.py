@@ -11,3 +11,11 @@ class DeviceError(TwinError):
 
 class ProfileError(TwinError, ValueError):
     """A Modbus register profile is malformed; the message names the key and the fix."""
+
+
+class DeviceConnectionError(DeviceError):
+    """The device did not answer (refused, reset, unreachable)."""
+
+
+class DeviceTimeoutError(DeviceError):
+    """The device did not answer in time."""
