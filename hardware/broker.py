@@ -48,9 +48,13 @@ class Broker(Protocol):
     host: str
     port: int
 
-    def start(self) -> None: ...
+    def start(self) -> None:
+        """Start listening; return once connections are accepted."""
+        ...
 
-    def stop(self) -> None: ...
+    def stop(self) -> None:
+        """Stop listening and drop every client."""
+        ...
 
 
 class EmbeddedBroker:

@@ -64,5 +64,5 @@ def pytest_collection_modifyitems(config, items):
         return
     skip = pytest.mark.skip(reason="needs a physical battery; run with --hardware")
     for item in items:
-        if "hardware" in item.keywords:
+        if item.get_closest_marker("hardware") is not None:
             item.add_marker(skip)

@@ -1,0 +1,108 @@
+"""Register profiles: round trips, vendor units and signs, clear errors for bad maps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hardware.errors import ProfileError
+from hardware.mqtt_codec import SiteTopics, make_payload, parse_payload
+from hardware.register_map import load_profile, profile_names
+
+SEED = load_profile("seed")
+F32 = load_profile("float32_le")
+
+
+def test_seed_map_is_the_documented_one():
+    assert SEED.encode("soc", 0.75) == [7500]
+    assert SEED.encode("power", -42.0) == [65536 - 42]
+    assert SEED.encode("temperature", 31.4) == [314]
+    assert SEED.decode("soc", [7500]) == pytest.approx(0.75)
+    assert SEED.read_span() == (0, 5)
+
+
+def test_float_profile_uses_watts_little_word_order_and_charge_positive():
+    words = F32.encode("power", -42.0)  # 42 kW charging = +42000 W on this device
+    assert words == [0x1000, 0x4724]  # 42000.0 = 0x47241000, low word first
+    assert F32.decode("power", words) == pytest.approx(-42.0)
+    assert F32.read_span() == (100, 10)
+
+
+@given(st.floats(0, 1))
+def test_soc_round_trips_within_register_resolution(soc):
+    assert SEED.decode("soc", SEED.encode("soc", soc)) == pytest.approx(soc, abs=0.5e-4)
+    assert F32.decode("soc", F32.encode("soc", soc)) == pytest.approx(soc, rel=1e-6, abs=1e-7)
+
+
+@given(st.floats(-32768, 32767))
+def test_power_round_trips_with_sign(power_kw):
+    assert SEED.decode("power", SEED.encode("power", power_kw)) == pytest.approx(power_kw, abs=0.5)
+    assert F32.decode("power", F32.encode("power", power_kw)) == pytest.approx(power_kw, rel=1e-6, abs=1e-6)
+
+
+def test_values_that_do_not_fit_are_refused():
+    with pytest.raises(ValueError, match="setpoint = 40000.*outside the s16 range"):
+        SEED.encode("setpoint", 40000.0)
+    with pytest.raises(ValueError, match="cannot encode nan"):
+        SEED.encode("setpoint", math.nan)
+
+
+@pytest.mark.parametrize(("yaml_text", "message"), [
+    ("name: x\nregisters: {soc: {address: 0, type: u16, unit: '%'}}", "missing power, temperature, setpoint"),
+    ("name: x\nregisters:\n  soc: {address: 0, type: u32, unit: '%'}\n  power: {address: 1, type: s16, unit: kW}\n"
+     "  temperature: {address: 5, type: s16, unit: degC}\n  setpoint: {address: 6, type: s16, unit: kW, access: rw}",
+     "overlaps registers.soc at address 1"),
+    ("name: x\nregisters:\n  soc: {address: 0, type: u16, unit: volts}\n  power: {address: 1, type: s16, unit: kW}\n"
+     "  temperature: {address: 2, type: s16, unit: degC}\n  setpoint: {address: 3, type: s16, unit: kW, access: rw}",
+     "registers.soc.unit = 'volts'"),
+    ("name: x\nregisters:\n  soc: {address: 0, type: u16, unit: '%'}\n  power: {address: 1, type: s16, unit: kW}\n"
+     "  temperature: {address: 2, type: s16, unit: degC}\n  setpoint: {address: 3, type: s16, unit: kW}",
+     "setpoint.access must be 'rw'"),
+])
+def test_bad_profiles_name_the_key(tmp_path, yaml_text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml_text)
+    with pytest.raises(ProfileError, match=message):
+        load_profile(path)
+
+
+def test_unknown_profile_lists_the_shipped_ones():
+    assert profile_names() == ["float32_le", "seed"]
+    with pytest.raises(ProfileError, match="shipped: float32_le, seed"):
+        load_profile("nope")
+
+
+NOW = dt.datetime(2023, 6, 1, 12, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(("quantity", "payload", "expected"), [
+    ("soc", b'{"value": 75, "unit": "%"}', 0.75),
+    ("power", b'{"value": -0.1, "unit": "MW"}', -100.0),
+    ("power", b'{"value": 2500, "unit": "W"}', 2.5),
+    ("temperature", b'{"value": 31.5, "unit": "degC"}', 31.5),
+])
+def test_mqtt_payloads_convert_to_canonical_units(quantity, payload, expected):
+    value, stamp = parse_payload(quantity, payload, NOW)
+    assert value == pytest.approx(expected) and stamp == NOW
+
+
+@pytest.mark.parametrize(("payload", "reason"), [
+    (b"{", "not JSON"), (b"[1]", "not a JSON object"), (b'{"value": "75", "unit": "%"}', "not a number"),
+    (b'{"value": NaN, "unit": "%"}', "not finite"), (b'{"value": 75}', "unit None"),
+    (b'{"value": 140, "unit": "%"}', "outside"), (b'{"value": 75, "unit": "%", "timestamp": "soon"}', "ISO 8601"),
+])
+def test_malformed_mqtt_payloads_are_refused_with_the_reason(payload, reason):
+    with pytest.raises(ValueError, match=reason):
+        parse_payload("soc", payload, NOW)
+
+
+def test_payload_round_trip_and_topics():
+    value, stamp = parse_payload("power", make_payload(-0.05, "MW", NOW), NOW)
+    assert value == pytest.approx(-50.0) and stamp == NOW
+    assert SiteTopics.for_prefix("").soc == "bess/soc"
+    site = SiteTopics.for_prefix("phoenyra/site1")
+    assert (site.soc, site.setpoint) == ("phoenyra/site1/telemetry/bess/soc", "phoenyra/site1/commands/bess/setpoint")
