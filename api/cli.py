@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import twin
+from api.hardware_cli import register as register_hardware_commands
 from twin.errors import ScenarioError, SimulationError
 from twin.forecasting import FORECASTERS
 
@@ -236,6 +237,9 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     console.print(
         f"results in [bold]{out_dir}[/]: summary.json, sites.parquet, daily.parquet, report.html"
     )
+
+
+register_hardware_commands(app)
 
 
 def main() -> None:

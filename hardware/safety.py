@@ -114,16 +114,20 @@ class DeviceGuard:
             self.rejected[problem.split(" ")[0]] += 1
             log.warning("%s reading rejected: %s", reading.source, problem)
             return reading.degraded(Quality.INVALID, problem)
-        if self.last_good is not None and reading.timestamp <= self.last_good.timestamp:
-            return reading.degraded(Quality.STALE, "timestamp did not advance (frozen values)")
         return reading
 
     async def read(self) -> Telemetry:
         """Read the device, validate, and update the watchdog."""
         reading = self.check(await self.device.read_telemetry())
         now = self._now()
-        if reading.is_good:
+        repeated = self.last_good is not None and reading.timestamp <= self.last_good.timestamp
+        if reading.is_good and not repeated:
             self.last_good, self._last_good_at = reading, now
+        elif reading.is_good and now - self._last_good_at > self.config.stale_after_s:
+            reading = reading.degraded(
+                Quality.STALE,
+                f"timestamp has not advanced for {now - self._last_good_at:.1f} s (frozen values)",
+            )
         if reading.is_good and reading.temperature_c >= self.config.temperature_trip_c:
             self._enter_safe(f"temperature {reading.temperature_c:.1f} °C at trip limit")
         elif now - self._last_good_at > self.config.watchdog_s:

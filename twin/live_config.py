@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +25,9 @@ class LiveConfig(BaseModel):
         Wall-clock period of the site control loop (read, guard, write). [s]
     history_path : Path
         SQLite file of the state history (WAL mode).
+    mqtt_broker : {"auto", "mosquitto", "amqtt", "none"}
+        Broker to start for MQTT sites whose simulator is spawned: Mosquitto when
+        installed (``auto``), the embedded amqtt broker, or none (use a running one).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -33,3 +37,4 @@ class LiveConfig(BaseModel):
     duration_h: float | None = Field(None, gt=0)
     control_interval_s: float = Field(0.5, gt=0, le=60)
     history_path: Path = Path("runs/live/history.sqlite")
+    mqtt_broker: Literal["auto", "mosquitto", "amqtt", "none"] = "auto"

@@ -1,0 +1,122 @@
+"""Live mode end to end: three sites over SimPy, Modbus TCP and MQTT, history in SQLite (WAL)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from actors.live import run_live
+from actors.live_market import LiveMarketService
+from hardware.broker import free_port
+from twin.config import load_scenario
+from twin.data.prices import load_prices
+
+pytestmark = pytest.mark.data
+LIVE_DEMO = Path("scenarios/live_demo.yaml")
+
+
+def live_scenario(tmp_path, **live):
+    """The shipped live demo on free ports, writing its history under tmp_path."""
+    data = yaml.safe_load(LIVE_DEMO.read_text())
+    for site in data["sites"]:
+        if site["device"]["kind"] in ("modbus", "mqtt"):
+            site["device"]["port"] = free_port()
+    data["live"].update({"history_path": str(tmp_path / "history.sqlite"), "speed_up": 720,
+                         "control_interval_s": 0.25, **live})
+    path = tmp_path / "live.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def history(path):
+    db = sqlite3.connect(path)
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        rows = db.execute("SELECT site_id, event, quality, source, soc, safe, replans FROM site_state").fetchall()
+        return db.execute("PRAGMA journal_mode").fetchone()[0], rows
+    finally:
+        db.close()
+
+
+def _check(rows, ticks):
+    by_site = {}
+    for site_id, event, quality, source, soc, safe, replans in rows:
+        by_site.setdefault(site_id, []).append((event, quality, source, soc, safe, replans))
+    assert set(by_site) == {"graz", "salzburg", "innsbruck"}
+    sources = {"graz": "simulated", "salzburg": "modbus", "innsbruck": "mqtt"}
+    for site_id, site_rows in by_site.items():
+        ticks_rows = [r for r in site_rows if r[0] == "tick"]
+        assert len(ticks_rows) == ticks
+        assert site_rows[-1][0] == "stopped"  # 0 kW commanded and confirmed at the end
+        good = [r for r in ticks_rows if r[1] == "good"]
+        assert len(good) >= 0.8 * ticks and all(r[2] == sources[site_id] for r in good)
+        assert all(0.1 - 1e-3 <= r[3] <= 0.9 + 1e-3 for r in good)
+        assert max(r[5] for r in ticks_rows) >= 2  # re-planned on new MTUs
+        assert not any(r[4] for r in ticks_rows[len(ticks_rows) // 2:])  # nobody stuck in the safe state
+
+
+def test_live_run_local_three_device_kinds(tmp_path, data_dir):
+    path = live_scenario(tmp_path, duration_h=2.0)
+    scenario = load_scenario(path)
+    summary = asyncio.run(run_live(scenario, path, load_prices(scenario.market), runtime="local"))
+    assert summary.stop_reason == "duration 2.0 h reached"
+    mode, rows = history(tmp_path / "history.sqlite")
+    assert mode == "wal" and len(rows) == summary.rows == 3 * summary.ticks + 3
+    _check(rows, summary.ticks)
+
+
+@pytest.mark.ray
+def test_live_run_on_ray_actors(tmp_path, data_dir, ray_session):
+    path = live_scenario(tmp_path, duration_h=1.5)
+    scenario = load_scenario(path)
+    summary = asyncio.run(run_live(scenario, path, load_prices(scenario.market), runtime="ray"))
+    _, rows = history(tmp_path / "history.sqlite")
+    _check(rows, summary.ticks)
+
+
+def test_ctrl_c_stops_cleanly_and_loses_no_history(tmp_path, data_dir):
+    path = live_scenario(tmp_path)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "live", str(path), "--runtime", "local"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+    db_path = tmp_path / "history.sqlite"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if db_path.exists() and len(history(db_path)[1]) >= 30:
+            break
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    assert "stop requested" in out
+    _, rows = history(db_path)
+    ticks = sum(1 for r in rows if r[0] == "graz" and r[1] == "tick")
+    assert f"{ticks} ticks, {3 * ticks + 3} rows" in out.replace("\n", " ")
+    assert sorted(r[0] for r in rows if r[1] == "stopped") == ["graz", "innsbruck", "salzburg"]
+    assert not list(tmp_path.glob("*.sqlite-wal")) or (tmp_path / "history.sqlite-wal").stat().st_size == 0
+
+
+def test_market_publishes_next_day_after_gate_closure(data_dir):
+    scenario = load_scenario(LIVE_DEMO)
+    prices = load_prices(scenario.market)
+    market = LiveMarketService(prices.price_eur_per_mwh, "Europe/Berlin", scenario.market.gate_closure_local)
+    before = pd.Timestamp("2023-06-14 12:30", tz="Europe/Berlin").tz_convert("UTC")
+    after = pd.Timestamp("2023-06-14 12:50", tz="Europe/Berlin").tz_convert("UTC")
+    assert market.published_until(before) == pd.Timestamp("2023-06-15", tz="Europe/Berlin")
+    assert market.published_until(after) == pd.Timestamp("2023-06-16", tz="Europe/Berlin")
+    window = market.window(after, 36)
+    assert window["known_steps"] == 36  # 11 h of today and all of tomorrow are public
+    realised = prices.price_eur_per_mwh.loc[window["mtu_start_utc"]:].iloc[:36].to_numpy()
+    assert (window["price_eur_per_mwh"] == realised).all()
+    early = market.window(before, 36)
+    assert early["known_steps"] == 35 - 24 + 1 and len(early["price_eur_per_mwh"]) == 36

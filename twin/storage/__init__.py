@@ -1,0 +1,1 @@
+"""Storage of run state (SQLite)."""
