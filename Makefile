@@ -30,6 +30,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.hardware
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
