@@ -202,30 +202,36 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     )
     for column in (
         "site",
-        "revenue EUR",
-        "perfect foresight EUR",
+        "revenue\nEUR",
+        "imbal.\nEUR",
+        "perfect\nforesight",
         "capture",
-        "full cycles",
-        "SoC range",
+        "EFC",
+        "SoH",
+        "SoC\nrange",
     ):
         table.add_column(column, justify="right")
     for site in summary["sites"]:
         capture = site["capture_ratio"]
         table.add_row(
             site["site_id"],
-            f"{site['revenue_eur']:,.2f}",
-            f"{site['perfect_foresight_revenue_eur']:,.2f}",
+            f"{site['revenue_eur']:,.0f}",
+            f"{site['imbalance_eur']:,.0f}",
+            f"{site['perfect_foresight_revenue_eur']:,.0f}",
             "n/a" if capture is None else f"{capture:.3f}",
             f"{site['full_cycles']:.1f}",
+            f"{site['soh_final']:.3f}",
             f"{site['soc_min']:.2f}-{site['soc_max']:.2f}",
         )
     fleet = summary["fleet"]
     capture = fleet["capture_ratio"]
     table.add_row(
         "[bold]fleet",
-        f"[bold]{fleet['revenue_eur']:,.2f}",
-        f"[bold]{fleet['perfect_foresight_revenue_eur']:,.2f}",
+        f"[bold]{fleet['revenue_eur']:,.0f}",
+        f"[bold]{fleet['imbalance_eur']:,.0f}",
+        f"[bold]{fleet['perfect_foresight_revenue_eur']:,.0f}",
         "[bold]" + ("n/a" if capture is None else f"{capture:.3f}"),
+        "",
         "",
         "",
     )
