@@ -40,6 +40,17 @@ from twin.config import Scenario
 from twin.ems.dispatch import DispatchResult
 from twin.units import KWH_PER_MWH
 
+_PLANT_COLUMNS = (
+    "day_ahead_revenue_eur",
+    "imbalance_kwh",
+    "imbalance_price_eur_per_mwh",
+    "imbalance_eur",
+    "temperature_c",
+    "soh",
+)
+"""Per-step fields of :class:`SiteDay` copied to ``sites.parquet`` as they are."""
+
+
 SITES_COLUMNS = [
     "timestamp_utc",
     "site_id",
@@ -50,26 +61,10 @@ SITES_COLUMNS = [
     "soc",
     "energy_kwh",
     "revenue_eur",
-    "day_ahead_revenue_eur",
-    "imbalance_kwh",
-    "imbalance_price_eur_per_mwh",
-    "imbalance_eur",
-    "temperature_c",
-    "soh",
+    *_PLANT_COLUMNS,
     "perfect_foresight_power_kw",
     "perfect_foresight_revenue_eur",
 ]
-
-
-_PLANT_COLUMNS = (
-    "day_ahead_revenue_eur",
-    "imbalance_kwh",
-    "imbalance_price_eur_per_mwh",
-    "imbalance_eur",
-    "temperature_c",
-    "soh",
-)
-"""Per-step fields of :class:`SiteDay` copied to ``sites.parquet`` as they are."""
 
 
 @dataclass(frozen=True)
