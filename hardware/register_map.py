@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pymodbus.client import ModbusTcpClient
 
 from hardware.errors import ProfileError
+from twin.frozen_model import FrozenModel
 
 RegisterType = Literal["u16", "s16", "u32", "s32", "f32"]
 Quantity = Literal["soc", "power", "temperature", "setpoint", "heartbeat"]
@@ -49,10 +50,8 @@ _UNITS: dict[str, dict[str, float]] = {
 _REQUIRED: tuple[Quantity, ...] = ("soc", "power", "temperature", "setpoint")
 
 
-class RegisterSpec(BaseModel):
+class RegisterSpec(FrozenModel):
     """One quantity's register(s)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     address: int = Field(ge=0, le=65535)
     type: RegisterType
@@ -73,7 +72,7 @@ class RegisterSpec(BaseModel):
         return self
 
 
-class DeviceProfile(BaseModel):
+class DeviceProfile(FrozenModel):
     """A device type's register map.
 
     Attributes
@@ -86,8 +85,6 @@ class DeviceProfile(BaseModel):
         The device counts discharge as positive power (else charge is positive).
     registers : dict of quantity to RegisterSpec
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
     description: str = ""

@@ -22,8 +22,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     computed_field,
@@ -33,6 +31,7 @@ from pydantic import (
 
 from twin.device_config import DeviceConfig, SafetyConfig, SimulatedDeviceConfig
 from twin.errors import ConfigError, DataError
+from twin.frozen_model import FrozenModel
 from twin.live_config import LiveConfig
 from twin.plant import BatteryDynamics
 
@@ -83,11 +82,7 @@ def _expand_path(value: Path | None) -> Path | None:
 ExpandedPath = Annotated[Path, AfterValidator(_expand_path)]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class BatterySpec(_Frozen):
+class BatterySpec(FrozenModel):
     """Parameters of one battery, as seen from the point of common coupling.
 
     Attributes
@@ -147,7 +142,7 @@ class BatterySpec(_Frozen):
         return self.soc_max * self.energy_kwh
 
 
-class SiteConfig(_Frozen):
+class SiteConfig(FrozenModel):
     """One battery site: an id, its battery, the device behind it and where its actor runs.
 
     ``device`` picks the hardware (default: a SimPy battery in-process);
@@ -170,7 +165,7 @@ FillPolicy = Literal["error", "ffill", "interpolate", "previous_day"]
 DuplicatePolicy = Literal["error", "first", "last", "mean"]
 
 
-class PriceDataConfig(_Frozen):
+class PriceDataConfig(FrozenModel):
     """Where the day-ahead prices come from and how gaps are treated.
 
     ``source: csv`` reads a tidy CSV (``timestamp_utc`` plus
@@ -201,7 +196,7 @@ class PriceDataConfig(_Frozen):
         return self
 
 
-class ImbalanceConfig(_Frozen):
+class ImbalanceConfig(FrozenModel):
     """How deviations from the day-ahead schedule are settled.
 
     With ``prices`` the imbalance price comes from data (a single price per MTU,
@@ -215,7 +210,7 @@ class ImbalanceConfig(_Frozen):
     prices: PriceDataConfig | None = None
 
 
-class MarketConfig(_Frozen):
+class MarketConfig(FrozenModel):
     """The day-ahead market the sites trade on."""
 
     zone: str = Field("DE-LU", description="Bidding zone, e.g. DE-LU or AT")
@@ -238,7 +233,7 @@ class MarketConfig(_Frozen):
         return value
 
 
-class TerminalSocConfig(_Frozen):
+class TerminalSocConfig(FrozenModel):
     """How the dispatch optimisation treats the energy left at the end of its horizon.
 
     ``target``: end at or above ``soc`` (default: the battery's ``soc_initial``);
@@ -255,7 +250,7 @@ class TerminalSocConfig(_Frozen):
 ForecasterName = Literal["perfect", "persistence", "seasonal_naive"]
 
 
-class StrategyConfig(_Frozen):
+class StrategyConfig(FrozenModel):
     """The EMS strategy every site runs."""
 
     kind: Literal["arbitrage"] = "arbitrage"
@@ -264,7 +259,7 @@ class StrategyConfig(_Frozen):
     terminal_soc: TerminalSocConfig = Field(default_factory=TerminalSocConfig)
 
 
-class BacktestConfig(_Frozen):
+class BacktestConfig(FrozenModel):
     """Which delivery days to simulate.
 
     ``start`` and ``end`` are local delivery dates, both inclusive. Left out, the
@@ -283,7 +278,7 @@ class BacktestConfig(_Frozen):
         return self
 
 
-class Scenario(_Frozen):
+class Scenario(FrozenModel):
     """A complete backtest scenario."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")

@@ -10,20 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from twin.frozen_model import FrozenModel
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SimulatedDeviceConfig(_Frozen):
+class SimulatedDeviceConfig(FrozenModel):
     """A SimPy battery in the site's own process (the default)."""
 
     kind: Literal["simulated"] = "simulated"
 
 
-class SimulatorSpawn(_Frozen):
+class SimulatorSpawn(FrozenModel):
     """Let ``bess-twin live`` start the device simulator as a child process.
 
     The child is an ordinary ``bess-twin modbus-sim`` / ``mqtt-sim`` process: it can
@@ -34,7 +32,7 @@ class SimulatorSpawn(_Frozen):
     soc_initial: float | None = Field(None, ge=0, le=1, description="Start SoC [fraction]")
 
 
-class ModbusDeviceConfig(_Frozen):
+class ModbusDeviceConfig(FrozenModel):
     """A battery behind Modbus TCP, read and written with a register profile."""
 
     kind: Literal["modbus"]
@@ -51,7 +49,7 @@ class ModbusDeviceConfig(_Frozen):
     simulator: SimulatorSpawn | None = None
 
 
-class MqttTls(_Frozen):
+class MqttTls(FrozenModel):
     """TLS settings of an MQTT connection (paths to PEM files)."""
 
     ca_certs: Path | None = None
@@ -60,7 +58,7 @@ class MqttTls(_Frozen):
     insecure: bool = Field(False, description="Skip host-name verification (tests only)")
 
 
-class MqttDeviceConfig(_Frozen):
+class MqttDeviceConfig(FrozenModel):
     """A battery that publishes telemetry and takes setpoints over MQTT.
 
     Topics are ``<prefix>/telemetry/bess/{soc,power,temperature}`` and
@@ -94,7 +92,7 @@ DeviceConfig = Annotated[
 ]
 
 
-class SafetyConfig(_Frozen):
+class SafetyConfig(FrozenModel):
     """Protection at the device edge (``hardware.safety``).
 
     Attributes

@@ -6,10 +6,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from twin.frozen_model import FrozenModel
 
 
-class LiveConfig(BaseModel):
+class LiveConfig(FrozenModel):
     """How a live run replays the market and records what the sites did.
 
     Attributes
@@ -29,8 +31,6 @@ class LiveConfig(BaseModel):
         Broker to start for MQTT sites whose simulator is spawned: Mosquitto when
         installed (``auto``), the embedded amqtt broker, or none (use a running one).
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     start: dt.datetime | None = None
     speed_up: float = Field(60.0, gt=0, le=10_000)

@@ -7,14 +7,12 @@ and the device simulators behind Modbus and MQTT use them; the planner does not.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from twin.frozen_model import FrozenModel
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ThermalSpec(_Frozen):
+class ThermalSpec(FrozenModel):
     """First-order lumped thermal model of the battery enclosure.
 
     ``C dT/dt = P_loss - G (T - T_ambient)`` with ``C`` and ``G`` scaled with the
@@ -56,7 +54,7 @@ class ThermalSpec(_Frozen):
         return self
 
 
-class DegradationSpec(_Frozen):
+class DegradationSpec(FrozenModel):
     """Semi-empirical ageing: cycle fade per equivalent full cycle plus calendar fade.
 
     State of health ``soh = 1 - cycle_fade - calendar_fade`` (see
@@ -87,7 +85,7 @@ class DegradationSpec(_Frozen):
     apply_capacity_fade: bool = True
 
 
-class BatteryDynamics(_Frozen):
+class BatteryDynamics(FrozenModel):
     """How the simulated plant moves: time step, ramp, response delay, heat and ageing.
 
     Attributes
