@@ -8,14 +8,13 @@ Ctrl-C in the terminal reaches the live run first, which then stops them.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hardware.broker import wait_for_port
+from hardware.broker import MosquittoBroker, mosquitto_command, wait_for_port
 from hardware.clock import VirtualClock
 from twin.config import Scenario
 
@@ -93,12 +92,10 @@ def plan_children(scenario: Scenario, scenario_path: Path, clock: VirtualClock, 
     brokers: list[Child] = []
     kind = scenario.live.mqtt_broker
     if kind == "auto":
-        kind = "mosquitto" if shutil.which("mosquitto") else "amqtt"
+        kind = "mosquitto" if MosquittoBroker.available() else "amqtt"
     for host, port in sorted(mqtt_ports) if kind != "none" else []:
         if kind == "mosquitto":
-            conf = tmp / f"mosquitto-{port}.conf"
-            conf.write_text(f"listener {port} {host}\nallow_anonymous true\npersistence false\n")
-            command = [str(shutil.which("mosquitto")), "-c", str(conf)]
+            command = mosquitto_command(host, port, tmp)
         else:
             command = [*CLI, "mqtt-broker", "--host", host, "--port", str(port)]
         brokers.append(Child(f"mqtt-broker-{port}", command, host, port))

@@ -129,6 +129,24 @@ class EmbeddedBroker:
         self._loop = self._broker = self._thread = None
 
 
+def mosquitto_command(host: str, port: int, folder: Path) -> list[str]:
+    """Command line that runs ``mosquitto`` on ``host:port`` with anonymous access, no persistence.
+
+    Writes its configuration file into ``folder``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``mosquitto`` is not on PATH.
+    """
+    binary = shutil.which("mosquitto")
+    if binary is None:
+        raise FileNotFoundError("mosquitto is not on PATH; apt-get install -y mosquitto")
+    conf = folder / f"mosquitto-{port}.conf"
+    conf.write_text(f"listener {port} {host}\nallow_anonymous true\npersistence false\n", encoding="utf-8")
+    return [binary, "-c", str(conf)]
+
+
 class MosquittoBroker:
     """Debian's ``mosquitto`` as a child process on loopback.
 
@@ -153,17 +171,8 @@ class MosquittoBroker:
 
     def start(self) -> None:
         """Start mosquitto and wait until it accepts connections."""
-        binary = shutil.which("mosquitto")
-        if binary is None:
-            raise FileNotFoundError("mosquitto is not on PATH; apt-get install -y mosquitto")
-        conf = Path(self._dir.name) / "mosquitto.conf"
-        conf.write_text(
-            f"listener {self.port} {self.host}\nallow_anonymous true\npersistence false\n",
-            encoding="utf-8",
-        )
-        self._proc = subprocess.Popen(
-            [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        command = mosquitto_command(self.host, self.port, Path(self._dir.name))
+        self._proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.host, self.port)
 
     def stop(self) -> None:
