@@ -64,10 +64,9 @@ def live_start_utc(scenario: Scenario, prices: PriceSeries) -> dt.datetime:
     return start.tz_convert("UTC").to_pydatetime()
 
 
-async def _call(runtime_name: str, handle: Any, method: str, *args: Any) -> Any:
-    if runtime_name == "ray":
-        return await getattr(handle, method).remote(*args)
-    result = getattr(handle, method)(*args)
+async def _call(rt: Any, handle: Any, method: str, *args: Any) -> Any:
+    """``rt.call`` awaited: a Ray ``ObjectRef`` or a local coroutine, or a local value as is."""
+    result = rt.call(handle, method, *args)
     return await result if inspect.isawaitable(result) else result
 
 
@@ -135,18 +134,18 @@ async def run_live(
                       prices.dt_h, n_horizon, clock)
             for site in scenario.sites
         ]
-        await asyncio.gather(*(_call(rt.name, s, "start") for s in sites))
+        await asyncio.gather(*(_call(rt, s, "start") for s in sites))
         while not stop.is_set():
             tick_started = time.monotonic()
             now = clock.now()
             if end_utc is not None and now >= end_utc:
                 reason = f"duration {live.duration_h} h reached"
                 break
-            window = await _call(rt.name, market, "window", pd.Timestamp(now), n_horizon)
+            window = await _call(rt, market, "window", pd.Timestamp(now), n_horizon)
             if window["end_of_data"]:
                 reason = "end of price data"
                 break
-            rows = await asyncio.gather(*(_call(rt.name, s, "tick", window) for s in sites))
+            rows = await asyncio.gather(*(_call(rt, s, "tick", window) for s in sites))
             history.append(rows)
             ticks += 1
             if on_tick is not None:
@@ -159,7 +158,7 @@ async def run_live(
     finally:
         if sites:
             finals = await asyncio.gather(
-                *(_call(rt.name, s, "stop") for s in sites), return_exceptions=True
+                *(_call(rt, s, "stop") for s in sites), return_exceptions=True
             )
             history.append(row for row in finals if isinstance(row, dict))
         history.close()
