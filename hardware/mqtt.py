@@ -25,7 +25,7 @@ import paho.mqtt.client as mqtt
 
 from hardware.errors import DeviceConnectionError
 from hardware.mqtt_codec import SiteTopics, make_payload, parse_payload
-from hardware.protocol import Telemetry, TelemetrySource, unavailable
+from hardware.protocol import Quality, Telemetry, TelemetrySource, unavailable
 from twin.device_config import MqttDeviceConfig
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ class MqttDevice:
         age = max(arrival_age, stamp_age)
         if age > self.stale_after_s:
             return reading.degraded(
-                reading.quality.STALE, f"{self._where}: newest complete reading is {age:.1f} s old"
+                Quality.STALE, f"{self._where}: newest complete reading is {age:.1f} s old"
             )
         return reading
 

@@ -103,7 +103,6 @@ class SimulatedBattery:
         self.temperature_c = thermal.initial_c if thermal.initial_c is not None else thermal.ambient_c
         self.equivalent_days = 0.0
         self.soh = 1.0
-        self.heartbeat = 0
         self.faults: set[Fault] = set()
         self._frozen: Telemetry | None = None
         self.env.process(self._run())
@@ -154,7 +153,6 @@ class SimulatedBattery:
         while True:
             yield self.env.timeout(self.dynamics.timestep_s)
             self._advance_to(self.env.now)
-            self.heartbeat = (self.heartbeat + 1) % 65536
 
     def _apply(self, power_kw: float, write_count: int) -> None:
         if write_count != self._write_count:

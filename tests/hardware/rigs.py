@@ -34,9 +34,6 @@ class Rig:
     server: object = None
     broker: object = None
 
-    async def restart_server(self) -> None:
-        await self.server.start()  # type: ignore[union-attr]
-
 
 async def good_reading(device: BatteryDevice, timeout_s: float = 10.0) -> Telemetry:
     """Poll until the device gives a good reading."""

@@ -298,8 +298,9 @@ def load_imbalance_prices(market: MarketConfig, index: pd.DatetimeIndex) -> np.n
         return None
     series = load_prices(market.model_copy(update={"prices": cfg}))
     values = series.price_eur_per_mwh
-    if series.step < pd.Timedelta(index.freq or (index[1] - index[0])):
-        values = values.groupby(values.index.floor(index[1] - index[0])).mean()
+    step = index[1] - index[0]
+    if series.step < step:
+        values = values.groupby(values.index.floor(step)).mean()
     aligned = values.reindex(index)
     missing = int(aligned.isna().sum())
     if missing:
