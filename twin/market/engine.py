@@ -74,12 +74,20 @@ class EngineConfig:
             )
         if not (self.tick_eur_per_mwh > 0 and self.lot_mwh > 0):
             raise ValueError("tick_eur_per_mwh and lot_mwh must be > 0")
+        per_eur = 1.0 / self.tick_eur_per_mwh
+        if abs(per_eur - round(per_eur)) > 1e-9:
+            raise ValueError(
+                f"tick_eur_per_mwh {self.tick_eur_per_mwh} must divide 1 EUR/MWh (0.01, 0.05, 0.1...)"
+            )
 
 
 Result = Order | Rejection
 
+_GRID_TOL = 1e-6
+"""Largest distance from the price or quantity grid taken as float round-off. [ticks, lots]"""
 
-@dataclass
+
+@dataclass(slots=True)
 class Execution:
     """Outcome of one command: the order (or why it was refused) and its trades."""
 
@@ -112,8 +120,14 @@ class MatchingEngine:
         self.next_order_id = 1
         self.next_trade_id = 1
         self._priority = 0
-        self._inv_lot = 1.0 / self.config.lot_mwh
-        self._inv_tick = 1.0 / self.config.tick_eur_per_mwh
+        cfg = self.config
+        self._inv_lot = 1.0 / cfg.lot_mwh
+        self._inv_tick = 1.0 / cfg.tick_eur_per_mwh
+        self._ticks_per_eur = float(round(self._inv_tick))
+        self._lots_per_mwh = self._inv_lot
+        self._min_price = cfg.min_price_eur_per_mwh
+        self._max_price = cfg.max_price_eur_per_mwh
+        self._max_quantity = cfg.max_quantity_mwh
 
     # --- products ------------------------------------------------------------------
     def open_product(self, product: str) -> OrderBook:
@@ -163,10 +177,35 @@ class MatchingEngine:
             (INVALID_QUANTITY, INVALID_PRICE, INVALID_FIELD, UNKNOWN_PRODUCT or
             MARKET_CLOSED); a rejection changes nothing, not even the id sequence.
         """
-        checked = self._check(request)
-        if isinstance(checked, Rejection):
-            return Execution(checked)
-        side, tif, price_ticks, lots, book = checked
+        # Fast path for well-formed requests; anything unusual goes through ``_check``,
+        # which names the bad field. Comparisons are False for NaN, so NaN and inf fail.
+        book = self.books.get(request.product)
+        side, tif = request.side, request.time_in_force
+        price, quantity = request.price_eur_per_mwh, request.quantity_mwh
+        ok = (
+            book is not None
+            and book.open
+            and side.__class__ is Side
+            and tif.__class__ is TimeInForce
+            and isinstance(price, float)
+            and isinstance(quantity, float)
+            and bool(request.participant)
+            and self._min_price <= price <= self._max_price
+            and 0.0 < quantity <= self._max_quantity
+        )
+        if ok:
+            ticks_f = price * self._ticks_per_eur
+            price_ticks = int(ticks_f + 0.5) if ticks_f >= 0 else -int(0.5 - ticks_f)
+            lots_f = quantity * self._lots_per_mwh
+            lots = int(lots_f + 0.5)
+            ok = lots >= 1 and -_GRID_TOL < ticks_f - price_ticks < _GRID_TOL and (
+                -_GRID_TOL < lots_f - lots < _GRID_TOL
+            )
+        if not ok:
+            checked = self._check(request)
+            if isinstance(checked, Rejection):
+                return Execution(checked)
+            side, tif, price_ticks, lots, book = checked
         self._priority += 1
         order = Order(
             self.next_order_id,

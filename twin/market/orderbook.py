@@ -138,6 +138,7 @@ class OrderBook:
     ) -> None:
         self.product = product
         self.tick = tick_eur_per_mwh
+        self._ticks_per_eur = round(1.0 / tick_eur_per_mwh)
         self.price_rule = price_rule
         self.self_trade = self_trade
         self._next_trade_id = next_trade_id
@@ -172,7 +173,7 @@ class OrderBook:
                 orders = side.levels[price].values()
                 out.append(
                     DepthLevel(
-                        round(price * self.tick, 10),
+                        price / self._ticks_per_eur,
                         sum(o.open_lots for o in orders) * lot_mwh,
                         len(orders),
                     )
@@ -225,10 +226,12 @@ class OrderBook:
         return trades
 
     def _trade(self, taker: Order, maker: Order, lots: int, buy: bool, ts_ns: int) -> Trade:
+        # ticks / ticks_per_eur is the double nearest the decimal price (49.96, not
+        # 49.960000000000001), because the tick is 1/ticks_per_eur exactly.
         if self.price_rule == "maker":
-            price = round(maker.price_ticks * self.tick, 10)
+            price = maker.price_ticks / self._ticks_per_eur
         else:
-            price = round((maker.price_ticks + taker.price_ticks) * self.tick / 2.0, 10)
+            price = (maker.price_ticks + taker.price_ticks) / (2.0 * self._ticks_per_eur)
         for order in (taker, maker):
             order.open_lots -= lots
             order.filled_lots += lots
