@@ -13,9 +13,7 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 

@@ -38,7 +38,7 @@ from pydantic import Field, model_validator
 
 from twin.errors import ConfigError
 from twin.frozen_model import FrozenModel
-from twin.market.orders import RejectReason, Rejection, Side
+from twin.market.orders import Rejection, RejectReason, Side
 from twin.units import KWH_PER_MWH
 
 _SOC_TOL = 1e-9

@@ -89,3 +89,22 @@ def products_for(
 ) -> list[Product]:
     """One product per step of ``index`` (tz-aware), each ``dt_h`` long. [h]"""
     return [make_product(market, ts, round(dt_h * 60), gate_closure_min) for ts in index]
+
+
+def parse_product_id(pid: str) -> tuple[str, pd.Timestamp, int]:
+    """Split ``MARKET:START:MINUTES`` into market, UTC delivery start and minutes.
+
+    Raises
+    ------
+    ValueError
+        If ``pid`` does not have that form.
+    """
+    try:
+        market, rest = pid.split(":", 1)
+        start_text, minutes = rest.rsplit(":", 1)
+        start = pd.Timestamp(start_text)
+        if start.tzinfo is None:
+            raise ValueError("naive start")
+        return market, start.tz_convert("UTC"), int(minutes)
+    except ValueError:
+        raise ValueError(f"product {pid!r} is not MARKET:START:MINUTES") from None

@@ -15,8 +15,8 @@ from twin.market.orders import (
     Order,
     OrderRequest,
     OrderStatus,
-    RejectReason,
     Rejection,
+    RejectReason,
     Side,
     TimeInForce,
 )
