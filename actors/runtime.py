@@ -7,6 +7,8 @@ an ``ObjectRef``). Results are therefore identical for the same scenario.
 One round per delivery day D, as a real asset would trade::
 
     forecast(D) ─▶ plan_day(D) at every site ─▶ market.clear(D) ─▶ deliver_day(D) at every site
+                                                      └▶ intraday_intent(D) at every site
+                                                         ─▶ exchange.run_session(D) ─┘   (intraday on)
     market.auction_result(D) ─▶ forecast.publish(D)     (after forecast(D), before forecast(D+1))
 
 A price-taker does not move the price, so the auction result of D is published
@@ -32,6 +34,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import pandas as pd
 
+from actors.exchange import ExchangeActor, ExchangeService
 from actors.forecast import ForecastActor, ForecastService
 from actors.market import MarketActor, MarketService
 from actors.site import SiteActor, SiteService
@@ -41,6 +44,7 @@ from twin.config import Scenario
 from twin.data.prices import PriceSeries
 from twin.ems.dispatch import DispatchResult
 from twin.forecasting import make_forecaster, published_before
+from twin.market.intraday_session import SessionResult
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +172,8 @@ class BacktestRun:
     plan: BacktestPlan
     site_days: list[list[SiteDay]]
     """Per delivery day, one ``SiteDay`` per site (scenario order)."""
+    sessions: list[SessionResult | None]
+    """Per delivery day, the intraday session (None without intraday trading)."""
     perfect_foresight: dict[str, DispatchResult]
     runtime: str
     wall_time_s: float
@@ -259,18 +265,37 @@ def run_backtest(
             scenario.strategy,
             prices.dt_h,
             plan.n_horizon,
+            scenario.market.intraday,
+            scenario.market.zone,
         )
         for site in scenario.sites
     ]
+    intraday = scenario.market.intraday
+    exchange = (
+        runtime.create(
+            ExchangeService,
+            ExchangeActor,
+            {},
+            scenario.market.zone,
+            scenario.market.timezone,
+            intraday,
+            prices.dt_h,
+        )
+        if intraday.enabled
+        else None
+    )
     period = runtime.put(series.to_numpy()[period_slice(plan)])
     pf_refs = [runtime.call(site, "perfect_foresight", period) for site in sites]
 
     site_days: list[list[SiteDay]] = []
-    in_flight: deque[tuple[DeliveryDay, list[Any]]] = deque()
+    sessions: list[SessionResult | None] = []
+    in_flight: deque[tuple[DeliveryDay, list[Any], bool]] = deque()
 
     def _collect_oldest() -> None:
-        day, refs = in_flight.popleft()
-        site_days.append(runtime.get(refs))
+        day, refs, with_session = in_flight.popleft()
+        got = runtime.get(refs)
+        site_days.append(got[: len(sites)])
+        sessions.append(got[-1] if with_session else None)
         if on_day is not None:
             on_day(day)
 
@@ -279,9 +304,13 @@ def run_backtest(
         runtime.call(forecast, "publish", day, runtime.call(market, "auction_result", day))
         bids = [runtime.call(site, "plan_day", day, forecast_ref) for site in sites]
         clearing = runtime.call(market, "clear", day, *bids)
-        in_flight.append(
-            (day, [runtime.call(site, "deliver_day", day, clearing) for site in sites])
-        )
+        session = None
+        if exchange is not None:
+            intents = [runtime.call(site, "intraday_intent", day, clearing) for site in sites]
+            session = runtime.call(exchange, "run_session", day, clearing, *intents)
+        delivered = [runtime.call(site, "deliver_day", day, clearing, session) for site in sites]
+        refs = delivered if session is None else [*delivered, session]
+        in_flight.append((day, refs, session is not None))
         if len(in_flight) >= window:
             _collect_oldest()
     while in_flight:
@@ -290,6 +319,7 @@ def run_backtest(
     return BacktestRun(
         plan=plan,
         site_days=site_days,
+        sessions=sessions,
         perfect_foresight=pf,
         runtime=runtime.name,
         wall_time_s=time.perf_counter() - started,

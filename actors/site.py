@@ -20,10 +20,15 @@ from hardware.simulated import SimulatedBattery
 from twin.backtest.clock import DeliveryDay
 from twin.backtest.site_day import SiteDay
 from twin.battery import BatteryState, initial_state, simulate
-from twin.config import SiteConfig, StrategyConfig
+from twin.config import BatterySpec, SiteConfig, StrategyConfig
 from twin.ems.dispatch import DispatchProblem, DispatchResult, solve_dispatch
+from twin.ems.intraday import IntradayProblem
+from twin.intraday_config import IntradayConfig
 from twin.market.day_ahead import Bid, Clearing
 from twin.market.imbalance import imbalance_prices, settle_imbalance
+from twin.market.intraday_session import IntradayIntent, SessionResult
+from twin.market.pretrade import PeriodState, SiteTradingState
+from twin.market.products import product_id
 from twin.units import KWH_PER_MWH
 
 FloatArray = npt.NDArray[np.float64]
@@ -46,10 +51,20 @@ class SiteService:
         Market time unit. [h]
     n_horizon : int
         Planning horizon in steps (from the start of the delivery day).
+    intraday : IntradayConfig, optional
+        Intraday trading rules; the site trades intraday when ``enabled``.
+    market : str
+        Bidding zone, for product ids.
     """
 
     def __init__(
-        self, site: SiteConfig, strategy: StrategyConfig, dt_h: float, n_horizon: int
+        self,
+        site: SiteConfig,
+        strategy: StrategyConfig,
+        dt_h: float,
+        n_horizon: int,
+        intraday: IntradayConfig | None = None,
+        market: str = "DE-LU",
     ) -> None:
         self.site_id = site.site_id
         self.spec = site.battery
@@ -68,6 +83,9 @@ class SiteService:
         self._prev_schedule_kw: FloatArray | None = None
         self._plan: DispatchResult | None = None
         self._forecast: FloatArray | None = None
+        self.intraday = intraday or IntradayConfig()
+        self.market = market
+        self._intraday_problems: dict[tuple[int, float], IntradayProblem] = {}
 
     def projected_soc(self, day: DeliveryDay) -> float:
         """SoC expected at the start of ``day``, as known at its gate closure.
@@ -121,6 +139,68 @@ class SiteService:
         self._forecast = np.asarray(forecast_eur_per_mwh[: day.n_steps], dtype=float)
         return Bid(self.site_id, day.date, self._plan.power_kw[: day.n_steps].copy())
 
+    def _trading_spec(self) -> BatterySpec:
+        """The planner's battery inside the exchange policy's SoC window."""
+        policy = self.intraday.policy
+        return self.plan_spec.model_copy(
+            update={
+                "soc_min": max(self.plan_spec.soc_min, policy.soc_min),
+                "soc_max": min(self.plan_spec.soc_max, policy.soc_max),
+            }
+        )
+
+    def intraday_intent(self, day: DeliveryDay, clearing: Clearing) -> IntradayIntent:
+        """Re-optimise ``day`` against the auction's prices; what to trade intraday.
+
+        The auction result of D is public from D-1 ~12:45, before intraday trading
+        for D opens, so it is no look-ahead. The site trades where the gain beats
+        the LP's half spread (:mod:`twin.ems.intraday`).
+
+        Returns
+        -------
+        IntradayIntent
+            The site's trading state (SoC window, power limits, temperature, the
+            award as base schedule) and its wanted net sell per product. [MWh]
+        """
+        award = clearing.awards_kw[self.site_id]
+        n, dt_h = day.n_steps, self.dt_h
+        spec = self._trading_spec()
+        soc0 = self.projected_soc(day)
+        lot = self.intraday.lot_mwh
+        key = (n, spec.energy_kwh)
+        if key not in self._intraday_problems:
+            self._intraday_problems[key] = IntradayProblem(spec, n, dt_h, lot * KWH_PER_MWH)
+        half_spread = self.intraday.liquidity_provider.spread_eur_per_mwh / 2.0
+        delta_kw = self._intraday_problems[key].solve(
+            clearing.price_eur_per_mwh, award, soc0, half_spread
+        )
+        # round the cumulative position to lots, so rounding never adds up over the day
+        cumulative = np.round(np.cumsum(delta_kw * dt_h / KWH_PER_MWH) / lot)
+        sell_mwh = np.diff(np.r_[0.0, cumulative]) * lot
+        clipped = min(max(soc0, spec.soc_min), spec.soc_max)
+        start = BatteryState(energy_kwh=clipped * spec.energy_kwh, soc=clipped)
+        path = simulate(spec, start, award, dt_h)
+        socs = np.r_[clipped, path.soc[:-1]]
+        index = pd.date_range(day.start_utc, periods=n, freq=pd.Timedelta(hours=dt_h))
+        minutes = round(dt_h * 60)
+        periods = {
+            product_id(self.market, ts, minutes): PeriodState(float(socs[k]), float(award[k]))
+            for k, ts in enumerate(index)
+        }
+        state = SiteTradingState(
+            site_id=self.site_id,
+            energy_kwh=spec.energy_kwh,
+            soc_min=spec.soc_min,
+            soc_max=spec.soc_max,
+            p_charge_max_kw=spec.p_charge_max_kw,
+            p_discharge_max_kw=spec.p_discharge_max_kw,
+            eta_charge=spec.eta_charge,
+            eta_discharge=spec.eta_discharge,
+            temperature_c=self.plant.temperature_c if self.plant is not None else 25.0,
+            periods=periods,
+        )
+        return IntradayIntent(state, sell_mwh)
+
     def _plant_at(self, day: DeliveryDay) -> tuple[SimulatedBattery, float]:
         """The plant, advanced to the start of ``day``, and that start in SimPy seconds."""
         if self.plant is None or self._plant_t0 is None:
@@ -132,23 +212,34 @@ class SiteService:
         self.plant.advance(t0)
         return self.plant, t0
 
-    def deliver_day(self, day: DeliveryDay, clearing: Clearing) -> SiteDay:
-        """Follow the awarded schedule through the SimPy plant and settle it.
+    def deliver_day(
+        self, day: DeliveryDay, clearing: Clearing, session: SessionResult | None = None
+    ) -> SiteDay:
+        """Follow the schedule (award plus intraday trades) through the SimPy plant.
 
         Parameters
         ----------
         day : DeliveryDay
         clearing : Clearing
             The day-ahead auction result of ``day``.
+        session : SessionResult, optional
+            The intraday session of ``day``; its fills move the schedule, its cash
+            and fees join the revenue.
 
         Returns
         -------
         SiteDay
         """
-        award = clearing.awards_kw[self.site_id]
+        da_award = clearing.awards_kw[self.site_id]
+        n = day.n_steps
+        intraday_kw, intraday_eur, fees_eur = np.zeros(n), np.zeros(n), np.zeros(n)
+        if session is not None and self.site_id in session.participants:
+            mine = session.participants[self.site_id]
+            intraday_kw = mine.sell_mwh * KWH_PER_MWH / self.dt_h
+            intraday_eur, fees_eur = mine.cash_eur.copy(), mine.fees_eur.copy()
+        award = da_award + intraday_kw
         plant, t0 = self._plant_at(day)
         start_soc = plant.soc
-        n = day.n_steps
         mtu_s = self.dt_h * 3600.0
         delivered, energy, soc, temperature, soh = (np.empty(n) for _ in range(5))
         net_kwh = plant.energy_discharged_kwh - plant.energy_charged_kwh
@@ -165,7 +256,7 @@ class SiteService:
         deviation_kwh[np.abs(deviation_kwh) < _DEVIATION_FLOOR_KWH] = 0.0
         prices = clearing.imbalance or imbalance_prices(price, 0.0)
         imbalance_price, imbalance_eur = settle_imbalance(deviation_kwh, prices)
-        day_ahead = price * award * self.dt_h / KWH_PER_MWH
+        day_ahead = price * da_award * self.dt_h / KWH_PER_MWH
         self._prev_start_soc = start_soc
         self._prev_soc = soc
         self._prev_schedule_kw = award
@@ -177,8 +268,12 @@ class SiteService:
             power_kw=delivered,
             energy_kwh=energy,
             soc=soc,
-            revenue_eur=day_ahead + imbalance_eur,
+            revenue_eur=day_ahead + intraday_eur - fees_eur + imbalance_eur,
             day_ahead_revenue_eur=day_ahead,
+            day_ahead_kw=da_award.copy(),
+            intraday_kw=intraday_kw,
+            intraday_revenue_eur=intraday_eur,
+            fees_eur=fees_eur,
             imbalance_kwh=deviation_kwh,
             imbalance_price_eur_per_mwh=imbalance_price,
             imbalance_eur=imbalance_eur,

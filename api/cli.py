@@ -181,6 +181,7 @@ def backtest(
         run.site_days,
         run.perfect_foresight,
         meta,
+        run.sessions,
     )
     write_results(result, out_dir)
     write_report(result, out_dir / "report.html", pd.Timestamp(week) if week else None)
@@ -203,6 +204,7 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     for column in (
         "site",
         "revenue\nEUR",
+        "intraday\nEUR",
         "imbal.\nEUR",
         "perfect\nforesight",
         "capture",
@@ -216,6 +218,7 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
         table.add_row(
             site["site_id"],
             f"{site['revenue_eur']:,.0f}",
+            f"{site['intraday_revenue_eur'] - site['fees_eur']:,.0f}",
             f"{site['imbalance_eur']:,.0f}",
             f"{site['perfect_foresight_revenue_eur']:,.0f}",
             "n/a" if capture is None else f"{capture:.3f}",
@@ -228,6 +231,7 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     table.add_row(
         "[bold]fleet",
         f"[bold]{fleet['revenue_eur']:,.0f}",
+        f"[bold]{fleet['intraday_revenue_eur'] - fleet['fees_eur']:,.0f}",
         f"[bold]{fleet['imbalance_eur']:,.0f}",
         f"[bold]{fleet['perfect_foresight_revenue_eur']:,.0f}",
         "[bold]" + ("n/a" if capture is None else f"{capture:.3f}"),
@@ -236,12 +240,19 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
         "",
     )
     console.print(table)
+    if "intraday" in summary:
+        intraday = summary["intraday"]
+        console.print(
+            f"intraday: {intraday['trades']:,} trades, {intraday['traded_mwh']:,.1f} MWh "
+            f"(intraday column: trade cash minus fees)"
+        )
     console.print(
         f"wall time {summary['wall_time_s']:.1f} s ({summary['runtime']} runtime, "
         f"simulation {summary['simulation_time_s']:.1f} s)"
     )
     console.print(
-        f"results in [bold]{out_dir}[/]: summary.json, sites.parquet, daily.parquet, report.html"
+        f"results in [bold]{out_dir}[/]: summary.json, sites.parquet, daily.parquet, "
+        f"trades.parquet, report.html"
     )
 
 

@@ -32,6 +32,7 @@ from pydantic import (
 from twin.device_config import DeviceConfig, SafetyConfig, SimulatedDeviceConfig
 from twin.errors import ConfigError, DataError
 from twin.frozen_model import FrozenModel
+from twin.intraday_config import IntradayConfig
 from twin.live_config import LiveConfig
 from twin.plant import BatteryDynamics
 
@@ -220,6 +221,7 @@ class MarketConfig(FrozenModel):
     )
     prices: PriceDataConfig
     imbalance: ImbalanceConfig = Field(default_factory=ImbalanceConfig)
+    intraday: IntradayConfig = Field(default_factory=IntradayConfig)
 
     @field_validator("timezone")
     @classmethod

@@ -65,7 +65,7 @@ def two_week_run(tmp_path_factory, data_dir):
 @pytest.mark.data
 def test_backtest_writes_run_folder(two_week_run):
     out, output = two_week_run
-    for name in ("summary.json", "sites.parquet", "daily.parquet", "report.html"):
+    for name in ("summary.json", "sites.parquet", "daily.parquet", "trades.parquet", "report.html"):
         assert (out / name).is_file()
     assert "fleet" in output and "capture" in output
     summary = json.loads((out / "summary.json").read_text())
@@ -95,14 +95,23 @@ def test_time_series_respect_limits_and_add_up(two_week_run):
         assert rows["soc"].between(0.1 - 1e-9, 0.9 + 1e-3).all()  # fade lifts SoC a hair
         assert rows["power_kw"].abs().max() <= site["p_charge_max_kw"] + 1e-9
         np.testing.assert_allclose(
-            rows["revenue_eur"], rows["day_ahead_revenue_eur"] + rows["imbalance_eur"], atol=1e-12
-        )
-        np.testing.assert_allclose(
-            rows["day_ahead_revenue_eur"], rows["price_eur_per_mwh"] * rows["schedule_kw"] / 1000
-        )
-        spread = 20.0  # the quickstart's default imbalance spread
-        np.testing.assert_allclose(
             rows["revenue_eur"],
+            rows["day_ahead_revenue_eur"] + rows["intraday_revenue_eur"] - rows["fees_eur"]
+            + rows["imbalance_eur"],
+            atol=1e-12,
+        )
+        np.testing.assert_allclose(
+            rows["day_ahead_revenue_eur"], rows["price_eur_per_mwh"] * rows["day_ahead_kw"] / 1000
+        )
+        np.testing.assert_allclose(rows["schedule_kw"], rows["day_ahead_kw"] + rows["intraday_kw"])
+        spread = 20.0  # the quickstart's default imbalance spread
+        # intraday trades at the LP's quotes (mark +- 2 EUR/MWh) or at the mark among sites
+        premium = (rows["intraday_revenue_eur"] - rows["fees_eur"]
+                   - rows["price_eur_per_mwh"] * rows["intraday_kw"] / 1000)
+        assert (premium <= 1e-9).all()
+        assert (premium >= -(2.0 + 0.1) * rows["intraday_kw"].abs() / 1000 - 1e-9).all()
+        np.testing.assert_allclose(
+            rows["revenue_eur"] - premium,
             (rows["price_eur_per_mwh"] * rows["power_kw"] - spread * rows["imbalance_kwh"].abs()) / 1000,
             atol=1e-9,
         )
@@ -115,6 +124,32 @@ def test_time_series_respect_limits_and_add_up(two_week_run):
         discharged = rows["power_kw"].clip(lower=0).sum()
         assert site["energy_discharged_kwh"] == pytest.approx(discharged)
     assert summary["fleet"]["revenue_eur"] == pytest.approx(sum(s["revenue_eur"] for s in summary["sites"]))
+
+
+@pytest.mark.data
+def test_trades_and_intraday_pnl_add_up(two_week_run):
+    out, _ = two_week_run
+    summary = json.loads((out / "summary.json").read_text())
+    sites = pd.read_parquet(out / "sites.parquet")
+    trades = pd.read_parquet(out / "trades.parquet")
+    assert len(trades) > 50 and summary["intraday"]["trades"] == len(trades)
+    assert (trades["quantity_mwh"] > 0).all() and (trades["buyer"] != trades["seller"]).all()
+    assert summary["intraday"]["cash_sum_eur"] == pytest.approx(0.0, abs=1e-6)  # zero-sum
+    for site in summary["sites"]:
+        who = site["site_id"]
+        sold, bought = trades[trades["seller"] == who], trades[trades["buyer"] == who]
+        cash = sold["value_eur"].sum() - bought["value_eur"].sum()
+        assert site["intraday_revenue_eur"] == pytest.approx(cash)
+        fees = sold["fee_per_side_eur"].sum() + bought["fee_per_side_eur"].sum()
+        assert site["fees_eur"] == pytest.approx(fees)
+        rows = sites[sites["site_id"] == who]
+        net_mwh = sold["quantity_mwh"].sum() - bought["quantity_mwh"].sum()
+        assert rows["intraday_kw"].sum() / 1000 == pytest.approx(net_mwh)
+        assert site["intraday_revenue_eur"] - site["fees_eur"] > 0  # the re-optimisation pays
+    lp = summary["intraday"]["participants"]["lp"]
+    assert lp["cash_eur"] == pytest.approx(
+        -sum(summary["intraday"]["participants"][s["site_id"]]["cash_eur"] for s in summary["sites"])
+    )
 
 
 @pytest.mark.ray

@@ -1,12 +1,16 @@
 """Backtest results: per-step and per-day tables, KPIs, and the run folder.
 
 A run folder holds ``summary.json``, ``sites.parquet`` (one row per site and
-step), ``daily.parquet`` (one row per site and delivery day) and
-``report.html``. Revenues are in EUR, energies in kWh at the PCC.
+step), ``daily.parquet`` (one row per site and delivery day),
+``trades.parquet`` (one row per intraday trade, :mod:`twin.backtest.trades`)
+and ``report.html``. Revenues are in EUR, energies in kWh at the PCC.
 
 KPIs
 ----
-* ``revenue_eur``: market revenue, day-ahead plus imbalance settlement.
+* ``revenue_eur``: market revenue: day-ahead, plus intraday trade cash minus
+  exchange fees, plus imbalance settlement.
+* ``intraday_revenue_eur``, ``fees_eur``: intraday trade cash (sells minus
+  buys) and the fees paid on it.
 * ``day_ahead_revenue_eur``: ``sum(price * schedule_kw * dt_h) / 1000``.
 * ``imbalance_eur``: settlement of ``delivered - scheduled`` energy at the
   imbalance price (:mod:`twin.market.imbalance`); negative is a cost.
@@ -35,13 +39,20 @@ import numpy as np
 import pandas as pd
 
 from twin.backtest.site_day import SiteDay
+from twin.backtest.trades import trades_table, trading_summary
 from twin.battery import full_cycles
 from twin.config import Scenario
 from twin.ems.dispatch import DispatchResult
+from twin.market.intraday_session import SessionResult
+from twin.market.products import product_id
 from twin.units import KWH_PER_MWH
 
 _PLANT_COLUMNS = (
+    "day_ahead_kw",
+    "intraday_kw",
     "day_ahead_revenue_eur",
+    "intraday_revenue_eur",
+    "fees_eur",
     "imbalance_kwh",
     "imbalance_price_eur_per_mwh",
     "imbalance_eur",
@@ -85,6 +96,7 @@ class BacktestResult:
     sites: pd.DataFrame
     daily: pd.DataFrame
     summary: dict[str, Any]
+    trades: pd.DataFrame | None = None
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -99,6 +111,7 @@ def assemble(
     site_days: list[list[SiteDay]],
     perfect_foresight: dict[str, DispatchResult],
     meta: dict[str, Any],
+    sessions: list[SessionResult | None] | None = None,
 ) -> BacktestResult:
     """Assemble per-step, per-day and summary results.
 
@@ -117,6 +130,9 @@ def assemble(
         Benchmark per site, over the same T steps.
     meta : dict
         Run facts copied into the summary (runtime, wall_time_s, forecaster, ...).
+    sessions : list of SessionResult or None, optional
+        The intraday session of each day, for ``trades.parquet`` and the
+        ``intraday`` block of the summary.
 
     Returns
     -------
@@ -165,6 +181,8 @@ def assemble(
                     "site_id": site.site_id,
                     "revenue_eur": float(d.revenue_eur.sum()),
                     "day_ahead_revenue_eur": float(d.day_ahead_revenue_eur.sum()),
+                    "intraday_revenue_eur": float(d.intraday_revenue_eur.sum()),
+                    "fees_eur": float(d.fees_eur.sum()),
                     "imbalance_eur": float(d.imbalance_eur.sum()),
                     "imbalance_energy_kwh": float(np.abs(d.imbalance_kwh).sum()),
                     "perfect_foresight_revenue_eur": float(pf_revenue[pos : pos + n].sum()),
@@ -205,6 +223,8 @@ def assemble(
         "fleet": {
             "revenue_eur": fleet_revenue,
             "day_ahead_revenue_eur": sum(s["day_ahead_revenue_eur"] for s in site_summaries),
+            "intraday_revenue_eur": sum(s["intraday_revenue_eur"] for s in site_summaries),
+            "fees_eur": sum(s["fees_eur"] for s in site_summaries),
             "imbalance_eur": sum(s["imbalance_eur"] for s in site_summaries),
             "imbalance_energy_kwh": sum(s["imbalance_energy_kwh"] for s in site_summaries),
             "perfect_foresight_revenue_eur": fleet_pf,
@@ -217,7 +237,15 @@ def assemble(
         },
         "sites": site_summaries,
     }
-    return BacktestResult(sites=sites, daily=daily, summary=summary)
+    fee = scenario.market.intraday.policy.fee_eur_per_mwh
+    trades = trades_table(sessions or [], fee)
+    if scenario.market.intraday.enabled:
+        marks = {
+            product_id(scenario.market.zone, ts, round(dt_h * 60)): float(p)
+            for ts, p in zip(index, price_eur_per_mwh, strict=True)
+        }
+        summary["intraday"] = trading_summary(sessions or [], marks)
+    return BacktestResult(sites=sites, daily=daily, summary=summary, trades=trades)
 
 
 def _site_summary(
@@ -243,6 +271,11 @@ def _site_summary(
         "site_id": site_id,
         "revenue_eur": total,
         "day_ahead_revenue_eur": float(sum(d.day_ahead_revenue_eur.sum() for d in days)),
+        "intraday_revenue_eur": float(sum(d.intraday_revenue_eur.sum() for d in days)),
+        "fees_eur": float(sum(d.fees_eur.sum() for d in days)),
+        "intraday_traded_mwh": float(
+            sum(np.abs(d.intraday_kw).sum() for d in days) * dt_h / KWH_PER_MWH
+        ),
         "imbalance_eur": float(sum(d.imbalance_eur.sum() for d in days)),
         "imbalance_energy_kwh": float(sum(np.abs(d.imbalance_kwh).sum() for d in days)),
         "perfect_foresight_revenue_eur": pf_total,
@@ -286,7 +319,7 @@ def _finite(obj: Any) -> Any:
 
 
 def write_results(result: BacktestResult, out_dir: Path) -> dict[str, Path]:
-    """Write ``summary.json``, ``sites.parquet`` and ``daily.parquet`` to ``out_dir``.
+    """Write ``summary.json``, ``sites.parquet``, ``daily.parquet``, ``trades.parquet``.
 
     Returns
     -------
@@ -298,6 +331,7 @@ def write_results(result: BacktestResult, out_dir: Path) -> dict[str, Path]:
         "summary": out_dir / "summary.json",
         "sites": out_dir / "sites.parquet",
         "daily": out_dir / "daily.parquet",
+        "trades": out_dir / "trades.parquet",
     }
     paths["summary"].write_text(
         json.dumps(_finite(result.summary), indent=2, default=_json_default) + "\n",
@@ -305,6 +339,8 @@ def write_results(result: BacktestResult, out_dir: Path) -> dict[str, Path]:
     )
     result.sites.to_parquet(paths["sites"], index=False)
     result.daily.to_parquet(paths["daily"], index=False)
+    trades = result.trades if result.trades is not None else trades_table([], 0.0)
+    trades.to_parquet(paths["trades"], index=False)
     return paths
 
 
@@ -315,4 +351,5 @@ def read_results(run_dir: Path) -> BacktestResult:
         sites=pd.read_parquet(run_dir / "sites.parquet"),
         daily=pd.read_parquet(run_dir / "daily.parquet"),
         summary=summary,
+        trades=pd.read_parquet(trades) if (trades := run_dir / "trades.parquet").exists() else None,
     )

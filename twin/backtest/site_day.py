@@ -20,7 +20,8 @@ class SiteDay:
     site_id : str
     delivery_date : datetime.date
     schedule_kw : np.ndarray, shape (n,)
-        Power awarded in the day-ahead auction; positive discharges. [kW]
+        Schedule the plant follows: day-ahead award plus intraday trades;
+        positive discharges. [kW]
     power_kw : np.ndarray, shape (n,)
         Mean power the battery delivered at the PCC in each step. [kW]
     energy_kwh : np.ndarray, shape (n,)
@@ -28,9 +29,10 @@ class SiteDay:
     soc : np.ndarray, shape (n,)
         SoC reported by the battery at the end of each step. [fraction]
     revenue_eur : np.ndarray, shape (n,)
-        Market revenue of each step: day-ahead plus imbalance settlement. [EUR]
+        Market revenue of each step: day-ahead plus intraday trade cash minus
+        fees plus imbalance settlement. [EUR]
     day_ahead_revenue_eur : np.ndarray, shape (n,)
-        ``price * schedule_kw * dt_h / 1000``. [EUR]
+        ``price * day_ahead_kw * dt_h / 1000``. [EUR]
     imbalance_kwh : np.ndarray, shape (n,)
         Delivered minus scheduled energy (positive: long). [kWh]
     imbalance_price_eur_per_mwh : np.ndarray, shape (n,)
@@ -45,6 +47,14 @@ class SiteDay:
         Price forecast the plan was made with. [EUR/MWh]
     used_milp : bool
         The plan needed the negative-price MILP fallback.
+    day_ahead_kw : np.ndarray, shape (n,)
+        Power awarded in the day-ahead auction. [kW]
+    intraday_kw : np.ndarray, shape (n,)
+        Net intraday trades (positive: sold). [kW]
+    intraday_revenue_eur : np.ndarray, shape (n,)
+        Intraday trade cash: sells minus buys. [EUR]
+    fees_eur : np.ndarray, shape (n,)
+        Exchange fees paid. [EUR]
     """
 
     site_id: str
@@ -62,3 +72,15 @@ class SiteDay:
     soh: FloatArray
     forecast_eur_per_mwh: FloatArray
     used_milp: bool
+    day_ahead_kw: FloatArray | None = None
+    intraday_kw: FloatArray | None = None
+    intraday_revenue_eur: FloatArray | None = None
+    fees_eur: FloatArray | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.schedule_kw)
+        for name in ("intraday_kw", "intraday_revenue_eur", "fees_eur"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.zeros(n))
+        if self.day_ahead_kw is None:
+            object.__setattr__(self, "day_ahead_kw", np.asarray(self.schedule_kw) - self.intraday_kw)

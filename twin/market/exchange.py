@@ -189,15 +189,19 @@ class Exchange:
 
     def close_due(self, ts_ns: int) -> list[str]:
         """Close every open product whose gate closure is at or before ``ts_ns``."""
-        due = [
-            pid
-            for pid, p in self.products.items()
-            if p.gate_closure_ns <= ts_ns and self.engine.books[pid].open
-        ]
-        for pid in due:
+        due = [pid for pid, p in self.products.items() if p.gate_closure_ns <= ts_ns]
+        return self.close_products(due, ts_ns)
+
+    def close_products(self, product_ids: list[str], ts_ns: int) -> list[str]:
+        """Close ``product_ids`` now and cancel their resting orders (one commit).
+
+        Returns the ids that were open.
+        """
+        closed = [pid for pid in product_ids if pid in self.products and self.engine.books[pid].open]
+        for pid in closed:
             self._apply("close", ts_ns, {"product_id": pid})
         self._commit()
-        return due
+        return closed
 
     def update_site(self, state: SiteTradingState) -> None:
         """Replace the physical state the pre-trade checks use for ``state.site_id``.

@@ -1,0 +1,129 @@
+"""Exchange actor: the internal exchange, its market feed indicators and metrics.
+
+``ExchangeService`` is a plain class; ``ExchangeActor`` is the same class as a
+Ray actor. Ray runs an actor's calls one at a time, so every command, and every
+match with both orders and its trade, is applied and journaled atomically
+(the journal writes a batch in one transaction). The event stream
+(:meth:`ExchangeService.events_since`) is what the API forwards over WebSocket.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import ray
+
+from actors.metrics import ExchangeMetrics
+from twin.backtest.clock import DeliveryDay
+from twin.intraday_config import IntradayConfig
+from twin.market.day_ahead import Clearing
+from twin.market.engine import EngineConfig
+from twin.market.exchange import Ack, Event, Exchange
+from twin.market.indicators import MarketIndicators
+from twin.market.intraday_session import IntradayIntent, SessionResult, run_session
+from twin.market.orders import OrderRequest
+from twin.market.products import NS_PER_S, products_for
+
+
+class ExchangeService:
+    """The internal continuous market of one bidding zone.
+
+    Parameters
+    ----------
+    market : str
+        Bidding zone, e.g. ``DE-LU``.
+    timezone : str
+        Local market time (for the session's opening time).
+    intraday : IntradayConfig
+    dt_h : float
+        Product length. [h]
+    journal_path : str or Path, optional
+        SQLite journal; in memory without it (backtests).
+    """
+
+    def __init__(
+        self,
+        market: str,
+        timezone: str,
+        intraday: IntradayConfig,
+        dt_h: float,
+        journal_path: str | Path | None = None,
+    ) -> None:
+        self.market, self.timezone, self.config, self.dt_h = market, timezone, intraday, dt_h
+        engine = EngineConfig(lot_mwh=intraday.lot_mwh, price_rule=intraday.price_rule)
+        self.exchange = Exchange(journal_path, engine, intraday.policy)
+        self.exchange.register(intraday.liquidity_provider.name, "trader")
+        self.indicators: dict[str, MarketIndicators] = {market: MarketIndicators()}
+        self.metrics = ExchangeMetrics()
+
+    def session_open(self, day: DeliveryDay) -> pd.Timestamp:
+        """Intraday opening for ``day``: D-1 15:00 local (EPEX hourly products)."""
+        local = pd.Timestamp(day.date) - pd.Timedelta(days=1) + pd.Timedelta(hours=15)
+        return local.tz_localize(self.timezone).tz_convert("UTC")
+
+    def run_session(
+        self, day: DeliveryDay, clearing: Clearing, *intents: IntradayIntent
+    ) -> SessionResult:
+        """Trade ``day`` intraday: the LP quotes around the auction prices, sites trade.
+
+        Parameters
+        ----------
+        day : DeliveryDay
+        clearing : Clearing
+            The day-ahead result; its prices are the marks.
+        *intents : IntradayIntent
+            One per site.
+        """
+        for intent in intents:
+            self.exchange.register(intent.state.site_id, "site")
+        index = pd.date_range(day.start_utc, periods=day.n_steps, freq=pd.Timedelta(hours=self.dt_h))
+        products = products_for(self.market, index, self.dt_h, self.config.gate_closure_min)
+        opened = self.session_open(day)
+        indicator = self.indicators[self.market]
+        for price in clearing.price_eur_per_mwh:  # the auction result, published at D-1
+            indicator.on_price(opened.value / NS_PER_S, float(price))
+        self.metrics.count_price_update(self.market, len(index))
+        result = run_session(
+            self.exchange,
+            products,
+            np.asarray(clearing.price_eur_per_mwh, dtype=float),
+            list(intents),
+            self.config.liquidity_provider,
+            int(opened.value),
+        )
+        lot = self.exchange.engine.config.lot_mwh
+        for t in result.trades:
+            indicator.on_trade(t.ts_ns / NS_PER_S, t.price_eur_per_mwh, t.quantity_lots * lot)
+        self.metrics.count_price_update(self.market, len(result.trades))
+        self.metrics.consume(self.exchange, self.indicators)
+        return result
+
+    # --- the API's entry points --------------------------------------------------------
+    def submit(self, request: OrderRequest, ts_ns: int) -> Ack:
+        """Place one order (committed before the ack)."""
+        ack = self.exchange.submit(request, ts_ns)
+        self.metrics.consume(self.exchange, self.indicators)
+        return ack
+
+    def cancel(self, participant: str, order_id: int, ts_ns: int) -> Ack:
+        """Cancel one order."""
+        ack = self.exchange.cancel(participant, order_id, ts_ns)
+        self.metrics.consume(self.exchange, self.indicators)
+        return ack
+
+    def events_since(self, seq: int = 0, limit: int = 10_000) -> list[Event]:
+        """Events after ``seq`` (for the WebSocket stream)."""
+        return self.exchange.events_since(seq, limit)
+
+    def metrics_text(self) -> bytes:
+        """Prometheus exposition of this exchange's metrics."""
+        return self.metrics.text()
+
+    def state_hash(self) -> str:
+        """State hash of the engine."""
+        return self.exchange.state_hash()
+
+
+ExchangeActor = ray.remote(ExchangeService)
