@@ -24,7 +24,7 @@ from twin.market.exchange import Ack, Event, Exchange
 from twin.market.indicators import MarketIndicators
 from twin.market.intraday_session import IntradayIntent, SessionResult, run_session
 from twin.market.orders import OrderRequest
-from twin.market.products import NS_PER_S, products_for
+from twin.market.products import NS_PER_S, Product, products_for
 
 
 class ExchangeService:
@@ -101,9 +101,23 @@ class ExchangeService:
         return result
 
     # --- the API's entry points --------------------------------------------------------
+    def register(self, participant: str, kind: str = "site") -> None:
+        """Admit a participant (``site`` or ``trader``)."""
+        self.exchange.register(participant, kind)  # type: ignore[arg-type]
+
+    def open_products(self, products: list[Product], ts_ns: int) -> None:
+        """Open continuous trading of ``products``."""
+        self.exchange.open_products(products, ts_ns)
+
     def submit(self, request: OrderRequest, ts_ns: int) -> Ack:
         """Place one order (committed before the ack)."""
         ack = self.exchange.submit(request, ts_ns)
+        market = self.indicators.get(request.product.split(":", 1)[0])
+        if market is not None:
+            lot = self.exchange.engine.config.lot_mwh
+            for t in ack.trades:
+                market.on_trade(t.ts_ns / NS_PER_S, t.price_eur_per_mwh, t.quantity_lots * lot)
+            self.metrics.count_price_update(self.market, len(ack.trades))
         self.metrics.consume(self.exchange, self.indicators)
         return ack
 
