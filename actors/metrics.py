@@ -104,6 +104,10 @@ class ExchangeMetrics:
         for market in {m for m, _ in open_mwh} | set(indicators):
             for side in ("buy", "sell"):
                 self.exposure.labels(market, side).set(open_mwh.get((market, side), 0.0))
+        self.set_indicators(indicators)
+
+    def set_indicators(self, indicators: dict[str, MarketIndicators]) -> None:
+        """Set the mark, EMA and VWAP gauges of each market."""
         for market, ind in indicators.items():
             self.mark.labels(market).set(ind.mark())
             self.ema.labels(market).set(ind.ema_eur_per_mwh)
