@@ -31,6 +31,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.hardware
+	$(BIN)/python -m bench.exchange
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -13,14 +13,20 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from twin.market.engine import MatchingEngine
+from twin.market.exchange import Cancel, Exchange, Submit
 from twin.market.orders import OrderRequest, Side, TimeInForce
+from twin.market.pretrade import TradingPolicy
+from twin.market.products import make_product
 
-PRODUCTS = [f"DE-LU:2023-06-14T{h:02d}:00Z:60" for h in range(24)]
+PRODUCTS = [f"DE-LU:2031-06-14T{h:02d}:00Z:60" for h in range(24)]
 T0 = 1_686_700_000_000_000_000
 
 
@@ -97,6 +103,53 @@ def run_in_memory(stream: list[tuple], timed: bool) -> tuple[float, list[float],
     return len(stream) / elapsed, lat, trades
 
 
+def run_durable(
+    stream: list[tuple], batch: int, synchronous: str, folder: Path
+) -> float:
+    """Orders/s through the full exchange (checks, engine, events, SQLite journal).
+
+    ``batch`` commands share one transaction (group commit); ``batch=1`` is one
+    commit per order. Cancels name orders acknowledged in earlier batches.
+    """
+    path = folder / f"bench-{batch}-{synchronous}.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    policy = TradingPolicy(per_market_rps=1e12)
+    ex = Exchange(path, policy=policy, synchronous=synchronous)  # type: ignore[arg-type]
+    for i in range(20):
+        ex.register(f"p{i}", "trader")
+    ex.open_products([_product(k) for k in range(24)], T0)
+    ids: list[tuple[str, int]] = []
+    clock = time.perf_counter
+    started = clock()
+    ts = T0
+    pending: list = []
+    pending_adds: list[str] = []
+    for cmd in stream:
+        ts += 1000
+        if cmd[0] == "add":
+            pending.append(Submit(cmd[1], ts))
+            pending_adds.append(cmd[1].participant)
+        elif cmd[1] < len(ids):
+            who, oid = ids[cmd[1]]
+            pending.append(Cancel(who, oid, ts))
+        if len(pending) >= batch:
+            for ack in ex.process(pending):
+                if ack.order is not None and ack.seq is not None and ack.order.order_id > len(ids):
+                    ids.append((ack.order.participant, ack.order.order_id))
+            pending.clear()
+    if pending:
+        ex.process(pending)
+    elapsed = clock() - started
+    ex.close()
+    return len(stream) / elapsed
+
+
+def _product(hour: int):
+    """The product named ``PRODUCTS[hour]``, gate closure far after the stream."""
+    return make_product("DE-LU", pd.Timestamp(PRODUCTS[hour].split(":", 1)[1].rsplit(":", 1)[0]), 60)
+
+
 def main() -> None:
     n = int(os.environ.get("BENCH_ORDERS", "200000"))
     stream = mixed_stream(n)
@@ -115,6 +168,17 @@ def main() -> None:
         "in_memory_add_p99_us": round(statistics.median(p99s), 2),
         "trades": trades,
     }
+    durable_n = min(n, 60_000)
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
+        for sync in ("FULL", "NORMAL"):
+            group = [run_durable(stream[:durable_n], 500, sync, Path(tmp)) for _ in range(3)]
+            out[f"durable_group_commit_500_{sync.lower()}_orders_per_s"] = round(
+                statistics.median(group)
+            )
+            single = [run_durable(stream[:3000], 1, sync, Path(tmp)) for _ in range(3)]
+            out[f"durable_one_commit_per_order_{sync.lower()}_orders_per_s"] = round(
+                statistics.median(single)
+            )
     print(json.dumps(out, indent=2))
 
 

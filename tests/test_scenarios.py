@@ -23,3 +23,14 @@ def test_scenario_loads(path, data_dir):
     prices = load_prices(scenario.market)
     assert len(scenario.sites) >= 1
     assert not prices.price_eur_per_mwh.isna().any()
+
+
+POLICIES = sorted((Path(__file__).resolve().parents[1] / "scenarios" / "policies").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.name)
+def test_policy_loads(path):
+    from twin.market.pretrade import load_policy
+
+    policy = load_policy(path)
+    assert policy.soc_min < policy.soc_max and policy.per_market_rps > 0

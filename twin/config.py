@@ -316,7 +316,9 @@ def _format_validation_error(err: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
-def parse_scenario(data: Any, source: str = "scenario") -> Scenario:
+def parse_scenario(
+    data: Any, source: str = "scenario", base_dir: Path | None = None
+) -> Scenario:
     """Validate a parsed scenario mapping.
 
     Parameters
@@ -325,6 +327,9 @@ def parse_scenario(data: Any, source: str = "scenario") -> Scenario:
         The mapping read from YAML.
     source : str
         Name used in error messages (usually the file path).
+    base_dir : Path, optional
+        Folder that relative file references (``market.intraday.policy``) are
+        resolved against: the scenario file's folder. Default: the working folder.
 
     Returns
     -------
@@ -339,7 +344,7 @@ def parse_scenario(data: Any, source: str = "scenario") -> Scenario:
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: a scenario must be a YAML mapping, got {type(data).__name__}")
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as err:
         raise ConfigError(_format_validation_error(err, source)) from None
 
@@ -393,7 +398,7 @@ def load_scenario(path: str | Path, *, check_files: bool = True) -> Scenario:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {err}") from None
-    scenario = parse_scenario(data, source=str(path))
+    scenario = parse_scenario(data, source=str(path), base_dir=path.parent)
     if check_files:
         check_data_files(scenario)
     return scenario

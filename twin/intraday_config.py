@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from twin.frozen_model import FrozenModel
 from twin.market.pretrade import TradingPolicy, load_policy
@@ -44,12 +44,19 @@ class IntradayConfig(FrozenModel):
     liquidity_provider: LiquidityProviderConfig = Field(default_factory=LiquidityProviderConfig)
     policy: TradingPolicy = Field(
         default_factory=TradingPolicy,
-        description="Exchange rules: inline, or the path of a policy.yaml (env vars expanded)",
+        description=(
+            "Exchange rules: inline, or the path of a policy.yaml (env vars expanded; "
+            "relative to the scenario file)"
+        ),
     )
 
     @field_validator("policy", mode="before")
     @classmethod
-    def _policy_file(cls, value: Any) -> Any:
+    def _policy_file(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, (str, Path)):
-            return load_policy(Path(os.path.expandvars(str(value))).expanduser())
+            path = Path(os.path.expandvars(str(value))).expanduser()
+            base = (info.context or {}).get("base_dir")
+            if not path.is_absolute() and base is not None:
+                path = Path(base) / path
+            return load_policy(path)
         return value

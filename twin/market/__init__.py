@@ -1,1 +1,1 @@
-"""Markets: day-ahead auction clearing."""
+"""Markets: orders, pre-trade checks, matching engine, journal, auction, feeds, venues."""
