@@ -23,7 +23,7 @@ from twin.market.engine import EngineConfig
 from twin.market.exchange import Ack, Event, Exchange
 from twin.market.indicators import MarketIndicators
 from twin.market.intraday_session import IntradayIntent, SessionResult, run_session
-from twin.market.orders import OrderRequest
+from twin.market.orders import OrderRequest, Trade
 from twin.market.products import NS_PER_S, Product, products_for
 
 
@@ -93,12 +93,18 @@ class ExchangeService:
             self.config.liquidity_provider,
             int(opened.value),
         )
-        lot = self.exchange.engine.config.lot_mwh
-        for t in result.trades:
-            indicator.on_trade(t.ts_ns / NS_PER_S, t.price_eur_per_mwh, t.quantity_lots * lot)
-        self.metrics.count_price_update(self.market, len(result.trades))
-        self.metrics.consume(self.exchange, self.indicators)
+        self._observe(result.trades)
         return result
+
+    def _observe(self, trades: list[Trade] | tuple[Trade, ...]) -> None:
+        """Feed trades to the indicators, then refresh the metrics from the event stream."""
+        lot = self.exchange.engine.config.lot_mwh
+        for t in trades:
+            self.indicators[self.market].on_trade(
+                t.ts_ns / NS_PER_S, t.price_eur_per_mwh, t.quantity_lots * lot
+            )
+        self.metrics.count_price_update(self.market, len(trades))
+        self.metrics.consume(self.exchange, self.indicators)
 
     # --- the API's entry points --------------------------------------------------------
     def register(self, participant: str, kind: str = "site") -> None:
@@ -112,13 +118,7 @@ class ExchangeService:
     def submit(self, request: OrderRequest, ts_ns: int) -> Ack:
         """Place one order (committed before the ack)."""
         ack = self.exchange.submit(request, ts_ns)
-        market = self.indicators.get(request.product.split(":", 1)[0])
-        if market is not None:
-            lot = self.exchange.engine.config.lot_mwh
-            for t in ack.trades:
-                market.on_trade(t.ts_ns / NS_PER_S, t.price_eur_per_mwh, t.quantity_lots * lot)
-            self.metrics.count_price_update(self.market, len(ack.trades))
-        self.metrics.consume(self.exchange, self.indicators)
+        self._observe(ack.trades)
         return ack
 
     def cancel(self, participant: str, order_id: int, ts_ns: int) -> Ack:
