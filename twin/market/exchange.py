@@ -366,7 +366,7 @@ class Exchange:
         stop, derate = temperature_check(self.policy, state)
         if stop is not None:
             return Rejection(stop.reason, stop.message, who, cid)
-        market = product.market if product is not None else request.product
+        market = product.market if product is not None else str(request.product).split(":", 1)[0]
         key = (who, market)
         bucket = self._buckets.get(key)
         if bucket is None:
