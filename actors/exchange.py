@@ -24,7 +24,7 @@ from twin.market.exchange import Ack, Event, Exchange
 from twin.market.indicators import MarketIndicators
 from twin.market.intraday_session import IntradayIntent, SessionResult, run_session
 from twin.market.orders import OrderRequest, Trade
-from twin.market.products import NS_PER_S, Product, products_for
+from twin.market.products import NS_PER_S, Product, day_products
 
 
 class ExchangeService:
@@ -78,13 +78,14 @@ class ExchangeService:
         """
         for intent in intents:
             self.exchange.register(intent.state.site_id, "site")
-        index = pd.date_range(day.start_utc, periods=day.n_steps, freq=pd.Timedelta(hours=self.dt_h))
-        products = products_for(self.market, index, self.dt_h, self.config.gate_closure_min)
+        products = day_products(
+            self.market, day.start_utc, day.n_steps, self.dt_h, self.config.gate_closure_min
+        )
         opened = self.session_open(day)
         indicator = self.indicators[self.market]
         for price in clearing.price_eur_per_mwh:  # the auction result, published at D-1
             indicator.on_price(opened.value / NS_PER_S, float(price))
-        self.metrics.count_price_update(self.market, len(index))
+        self.metrics.count_price_update(self.market, len(products))
         result = run_session(
             self.exchange,
             products,

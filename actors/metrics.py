@@ -34,12 +34,13 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from twin.market.exchange import Event, Exchange
 from twin.market.indicators import MarketIndicators
 from twin.market.orders import Side
+from twin.market.products import market_of
 
 _LATENCY_BUCKETS_S = (1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 5e-3, 1e-2)
 
 
 def _market(product: str | None) -> str:
-    return product.split(":", 1)[0] if product and ":" in product else "unknown"
+    return market_of(product) if product and ":" in product else "unknown"
 
 
 class ExchangeMetrics:

@@ -22,13 +22,13 @@ from twin.backtest.site_day import SiteDay
 from twin.battery import BatteryState, initial_state, simulate
 from twin.config import BatterySpec, SiteConfig, StrategyConfig
 from twin.ems.dispatch import DispatchProblem, DispatchResult, solve_dispatch
-from twin.ems.intraday import IntradayProblem
+from twin.ems.intraday import IntradayProblem, award_path
 from twin.intraday_config import IntradayConfig
 from twin.market.day_ahead import Bid, Clearing
 from twin.market.imbalance import imbalance_prices, settle_imbalance
 from twin.market.intraday_session import IntradayIntent, SessionResult
 from twin.market.pretrade import PeriodState, SiteTradingState
-from twin.market.products import product_id
+from twin.market.products import day_products
 from twin.units import KWH_PER_MWH
 
 FloatArray = npt.NDArray[np.float64]
@@ -165,27 +165,23 @@ class SiteService:
         award = clearing.awards_kw[self.site_id]
         n, dt_h = day.n_steps, self.dt_h
         spec = self._trading_spec()
-        soc0 = self.projected_soc(day)
         lot = self.intraday.lot_mwh
         key = (n, spec.energy_kwh)
         if key not in self._intraday_problems:
             self._intraday_problems[key] = IntradayProblem(spec, n, dt_h, lot * KWH_PER_MWH)
         half_spread = self.intraday.liquidity_provider.spread_eur_per_mwh / 2.0
+        start, path = award_path(spec, self.projected_soc(day), award, dt_h)
         delta_kw = self._intraday_problems[key].solve(
-            clearing.price_eur_per_mwh, award, soc0, half_spread
+            clearing.price_eur_per_mwh, award, start, path.final.energy_kwh, half_spread
         )
         # round the cumulative position to lots, so rounding never adds up over the day
         cumulative = np.round(np.cumsum(delta_kw * dt_h / KWH_PER_MWH) / lot)
         sell_mwh = np.diff(np.r_[0.0, cumulative]) * lot
-        clipped = min(max(soc0, spec.soc_min), spec.soc_max)
-        start = BatteryState(energy_kwh=clipped * spec.energy_kwh, soc=clipped)
-        path = simulate(spec, start, award, dt_h)
-        socs = np.r_[clipped, path.soc[:-1]]
-        index = pd.date_range(day.start_utc, periods=n, freq=pd.Timedelta(hours=dt_h))
-        minutes = round(dt_h * 60)
+        socs = np.r_[start.soc, path.soc[:-1]]
+        products = day_products(self.market, day.start_utc, n, dt_h)
         periods = {
-            product_id(self.market, ts, minutes): PeriodState(float(socs[k]), float(award[k]))
-            for k, ts in enumerate(index)
+            p.product_id: PeriodState(float(socs[k]), float(award[k]))
+            for k, p in enumerate(products)
         }
         state = SiteTradingState(
             site_id=self.site_id,

@@ -124,18 +124,16 @@ def run_durable(
     started = clock()
     ts = T0
     pending: list = []
-    pending_adds: list[str] = []
     for cmd in stream:
         ts += 1000
         if cmd[0] == "add":
             pending.append(Submit(cmd[1], ts))
-            pending_adds.append(cmd[1].participant)
         elif cmd[1] < len(ids):
             who, oid = ids[cmd[1]]
             pending.append(Cancel(who, oid, ts))
         if len(pending) >= batch:
-            for ack in ex.process(pending):
-                if ack.order is not None and ack.seq is not None and ack.order.order_id > len(ids):
+            for command, ack in zip(pending, ex.process(pending), strict=True):
+                if isinstance(command, Submit) and ack.order is not None:
                     ids.append((ack.order.participant, ack.order.order_id))
             pending.clear()
     if pending:

@@ -25,13 +25,29 @@ import cvxpy as cp
 import numpy as np
 import numpy.typing as npt
 
-from twin.battery import BatteryState, simulate
+from twin.battery import BatteryState, Trajectory, simulate
 from twin.config import BatterySpec
 from twin.ems.dispatch import SOLVER, SOLVER_OPTIONS
 from twin.errors import InfeasibleDispatchError
 from twin.units import KWH_PER_MWH
 
 FloatArray = npt.NDArray[np.float64]
+
+
+def award_path(
+    spec: BatterySpec, soc_start: float, award_kw: FloatArray, dt_h: float
+) -> tuple[BatteryState, Trajectory]:
+    """The award simulated from ``soc_start`` (clipped into the SoC window).
+
+    Returns
+    -------
+    (BatteryState, Trajectory)
+        The start state and the award's trajectory: SoC and energy at the end of
+        each of the ``len(award_kw)`` steps. [fraction, kWh]
+    """
+    soc = min(max(soc_start, spec.soc_min), spec.soc_max)
+    start = BatteryState(energy_kwh=soc * spec.energy_kwh, soc=soc)
+    return start, simulate(spec, start, np.asarray(award_kw, dtype=float), dt_h)
 
 
 class IntradayProblem:
@@ -93,7 +109,8 @@ class IntradayProblem:
         self,
         price_eur_per_mwh: FloatArray,
         award_kw: FloatArray,
-        soc_start: float,
+        start: BatteryState,
+        award_end_kwh: float,
         half_spread_eur_per_mwh: float,
     ) -> FloatArray:
         """Net intraday trade per step that maximises the day's revenue.
@@ -104,8 +121,11 @@ class IntradayProblem:
             Mark price of each product (the day-ahead clearing price). [EUR/MWh]
         award_kw : np.ndarray, shape (n_steps,)
             Day-ahead schedule; positive discharges. [kW]
-        soc_start : float
-            Projected SoC at the start of the day. [fraction]
+        start : BatteryState
+            Projected state at the start of the day (see :func:`award_path`).
+        award_end_kwh : float
+            Stored energy the award leaves at the end of the day; the
+            re-optimised day must leave at least as much. [kWh]
         half_spread_eur_per_mwh : float
             Cost of trading one MWh either way. [EUR/MWh]
 
@@ -119,16 +139,11 @@ class IntradayProblem:
         InfeasibleDispatchError
             If the solver fails.
         """
-        spec = self.spec
-        soc = min(max(soc_start, spec.soc_min), spec.soc_max)
-        start = BatteryState(energy_kwh=soc * spec.energy_kwh, soc=soc)
-        award = np.asarray(award_kw, dtype=float)
-        e_award_end = simulate(spec, start, award, self.dt_h).final.energy_kwh
         self.price.value = np.asarray(price_eur_per_mwh, dtype=float)
-        self.award.value = award
+        self.award.value = np.asarray(award_kw, dtype=float)
         self.half_spread.value = float(half_spread_eur_per_mwh)
         self.e_init.value = start.energy_kwh
-        self.e_end_min.value = max(0.0, min(e_award_end, self._e_high) - 1e-6)
+        self.e_end_min.value = max(0.0, min(award_end_kwh, self._e_high) - 1e-6)
         try:
             self.problem.solve(solver=SOLVER, **SOLVER_OPTIONS)
         except cp.SolverError as err:

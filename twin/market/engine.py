@@ -80,6 +80,19 @@ class EngineConfig:
                 f"tick_eur_per_mwh {self.tick_eur_per_mwh} must divide 1 EUR/MWh (0.01, 0.05, 0.1...)"
             )
 
+    @property
+    def ticks_per_eur(self) -> int:
+        """Ticks in 1 EUR/MWh (the tick divides 1 EUR/MWh). [1/(EUR/MWh)]"""
+        return round(1.0 / self.tick_eur_per_mwh)
+
+    def price_eur_per_mwh(self, ticks: float) -> float:
+        """Price of ``ticks``. [EUR/MWh]
+
+        Dividing by the integer ``ticks_per_eur`` gives the double nearest the
+        decimal price (49.96, not 49.960000000000001).
+        """
+        return ticks / self.ticks_per_eur
+
 
 Result = Order | Rejection
 
@@ -123,7 +136,7 @@ class MatchingEngine:
         cfg = self.config
         self._inv_lot = 1.0 / cfg.lot_mwh
         self._inv_tick = 1.0 / cfg.tick_eur_per_mwh
-        self._ticks_per_eur = float(round(self._inv_tick))
+        self._ticks_per_eur = float(cfg.ticks_per_eur)
         self._lots_per_mwh = self._inv_lot
         self._min_price = cfg.min_price_eur_per_mwh
         self._max_price = cfg.max_price_eur_per_mwh

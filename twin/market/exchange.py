@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from twin.errors import SimulationError
 from twin.market.engine import EngineConfig, Execution, MatchingEngine
-from twin.market.journal import CommandRow, Journal, Synchronous
+from twin.market.journal import CommandRow, Journal, Synchronous, trade_row
 from twin.market.orders import (
     Order,
     OrderRequest,
@@ -42,7 +42,7 @@ from twin.market.pretrade import (
     check_deliverable,
     temperature_check,
 )
-from twin.market.products import NS_PER_S, Product
+from twin.market.products import NS_PER_S, Product, market_of
 
 ParticipantKind = Literal["site", "trader"]
 
@@ -366,7 +366,7 @@ class Exchange:
         stop, derate = temperature_check(self.policy, state)
         if stop is not None:
             return Rejection(stop.reason, stop.message, who, cid)
-        market = product.market if product is not None else str(request.product).split(":", 1)[0]
+        market = product.market if product is not None else market_of(request.product)
         key = (who, market)
         bucket = self._buckets.get(key)
         if bucket is None:
@@ -494,7 +494,7 @@ class Exchange:
         cfg = self.engine.config
         self._pending.append((seq, ts_ns, kind, body))
         self._pending_trades.extend((seq, t) for t in execution.trades)
-        view = order.snapshot(cfg.lot_mwh, cfg.tick_eur_per_mwh)
+        view = order.snapshot(cfg.lot_mwh, cfg.ticks_per_eur)
         self._emit(
             ts_ns,
             event,
@@ -524,8 +524,8 @@ class Exchange:
             ts_ns,
             "book",
             product=order.product,
-            best_bid_eur_per_mwh=None if bid is None else bid * cfg.tick_eur_per_mwh,
-            best_ask_eur_per_mwh=None if ask is None else ask * cfg.tick_eur_per_mwh,
+            best_bid_eur_per_mwh=None if bid is None else cfg.price_eur_per_mwh(bid),
+            best_ask_eur_per_mwh=None if ask is None else cfg.price_eur_per_mwh(ask),
         )
         return Ack(True, view, None, tuple(execution.trades), seq)
 
@@ -605,13 +605,7 @@ class Exchange:
                     f"journal {self.journal.path}: command {seq} ({kind}) is refused on replay: "
                     f"{execution.result}"
                 )
-            replayed.extend(
-                (
-                    t.trade_id, seq, t.product, t.buy_order_id, t.sell_order_id, t.buyer,
-                    t.seller, t.quantity_lots, t.price_eur_per_mwh, str(t.aggressor), t.ts_ns,
-                )
-                for t in execution.trades
-            )
+            replayed.extend(trade_row(seq, t) for t in execution.trades)
         journaled = self.journal.trades()
         if replayed != journaled:
             raise JournalError(

@@ -57,6 +57,14 @@ CommandRow = tuple[int, int, str, dict[str, Any]]
 """(seq, ts_ns, kind, body) of one journaled command."""
 
 
+def trade_row(seq: int, t: Trade) -> tuple[Any, ...]:
+    """The ``trades`` row of trade ``t`` caused by command ``seq`` (column order)."""
+    return (
+        t.trade_id, seq, t.product, t.buy_order_id, t.sell_order_id, t.buyer,
+        t.seller, t.quantity_lots, t.price_eur_per_mwh, str(t.aggressor), t.ts_ns,
+    )
+
+
 class Journal:
     """The exchange's SQLite journal.
 
@@ -107,13 +115,7 @@ class Journal:
             )
             db.executemany(
                 "INSERT INTO trades VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        t.trade_id, seq, t.product, t.buy_order_id, t.sell_order_id, t.buyer,
-                        t.seller, t.quantity_lots, t.price_eur_per_mwh, str(t.aggressor), t.ts_ns,
-                    )
-                    for seq, t in trades
-                ],
+                [trade_row(seq, t) for seq, t in trades],
             )
             db.executemany(
                 "INSERT INTO rejections (ts_ns, participant, reason, message) VALUES (?, ?, ?, ?)",

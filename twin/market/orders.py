@@ -222,14 +222,17 @@ class Order:
             OrderStatus.PARTIALLY_FILLED,
         )
 
-    def snapshot(self, lot_mwh: float, tick_eur_per_mwh: float) -> OrderView:
-        """An immutable copy in MWh and EUR/MWh, safe to send to other processes."""
+    def snapshot(self, lot_mwh: float, ticks_per_eur: int) -> OrderView:
+        """An immutable copy in MWh and EUR/MWh, safe to send to other processes.
+
+        ``ticks_per_eur`` is the number of price ticks in 1 EUR/MWh.
+        """
         return OrderView(
             order_id=self.order_id,
             participant=self.participant,
             product=self.product,
             side=self.side,
-            price_eur_per_mwh=round(self.price_ticks * tick_eur_per_mwh, 10),
+            price_eur_per_mwh=self.price_ticks / ticks_per_eur,
             quantity_mwh=self.quantity_lots * lot_mwh,
             open_mwh=self.open_lots * lot_mwh,
             filled_mwh=self.filled_lots * lot_mwh,

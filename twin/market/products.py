@@ -84,11 +84,21 @@ def make_product(
     )
 
 
-def products_for(
-    market: str, index: pd.DatetimeIndex, dt_h: float, gate_closure_min: float = 60.0
+def day_products(
+    market: str,
+    start_utc: pd.Timestamp,
+    n_steps: int,
+    dt_h: float,
+    gate_closure_min: float = 60.0,
 ) -> list[Product]:
-    """One product per step of ``index`` (tz-aware), each ``dt_h`` long. [h]"""
+    """The ``n_steps`` consecutive products of ``dt_h`` hours from ``start_utc``. [h]"""
+    index = pd.date_range(start_utc, periods=n_steps, freq=pd.Timedelta(hours=dt_h))
     return [make_product(market, ts, round(dt_h * 60), gate_closure_min) for ts in index]
+
+
+def market_of(pid: str) -> str:
+    """Market part of a product id (``DE-LU`` of ``DE-LU:2023-06-14T10:00Z:60``)."""
+    return str(pid).split(":", 1)[0]
 
 
 def parse_product_id(pid: str) -> tuple[str, pd.Timestamp, int]:
