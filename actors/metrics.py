@@ -31,10 +31,10 @@ from collections import defaultdict
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from twin.market.exchange import Event, Exchange
-from twin.market.indicators import MarketIndicators
-from twin.market.orders import Side
-from twin.market.products import market_of
+from twin.markets.exchange.exchange import Event, Exchange
+from twin.markets.exchange.orders import Side
+from twin.markets.indicators import MarketIndicators
+from twin.markets.products import market_of
 
 _LATENCY_BUCKETS_S = (1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 5e-3, 1e-2)
 

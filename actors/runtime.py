@@ -34,17 +34,17 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import pandas as pd
 
-from actors.exchange import ExchangeActor, ExchangeService
-from actors.forecast import ForecastActor, ForecastService
-from actors.market import MarketActor, MarketService
-from actors.site import SiteActor, SiteService
+from actors.backtest.exchange import ExchangeActor, ExchangeService
+from actors.backtest.forecast import ForecastActor, ForecastService
+from actors.backtest.market import MarketActor, MarketService
+from actors.backtest.site import SiteActor, SiteService
 from twin.backtest.clock import DeliveryDay, delivery_days, horizon_steps
 from twin.backtest.site_day import SiteDay
 from twin.config import Scenario
-from twin.data.prices import PriceSeries
 from twin.ems.dispatch import DispatchResult
-from twin.forecasting import make_forecaster, published_before
-from twin.market.intraday_session import SessionResult
+from twin.forecast.naive import make_forecaster, published_before
+from twin.io.prices import PriceSeries
+from twin.markets.exchange.session import SessionResult
 
 log = logging.getLogger(__name__)
 

@@ -20,11 +20,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from twin.market.engine import MatchingEngine
-from twin.market.exchange import Cancel, Exchange, Submit
-from twin.market.orders import OrderRequest, Side, TimeInForce
-from twin.market.pretrade import TradingPolicy
-from twin.market.products import make_product
+from twin.config.intraday import TradingPolicy
+from twin.io.journal import SqliteJournal
+from twin.markets.exchange.engine import MatchingEngine
+from twin.markets.exchange.exchange import Cancel, Exchange, Submit
+from twin.markets.exchange.orders import OrderRequest, Side, TimeInForce
+from twin.markets.products import make_product
 
 PRODUCTS = [f"DE-LU:2031-06-14T{h:02d}:00Z:60" for h in range(24)]
 T0 = 1_686_700_000_000_000_000
@@ -115,7 +116,7 @@ def run_durable(
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     policy = TradingPolicy(per_market_rps=1e12)
-    ex = Exchange(path, policy=policy, synchronous=synchronous)  # type: ignore[arg-type]
+    ex = Exchange(SqliteJournal(path, synchronous), policy=policy)  # type: ignore[arg-type]
     for i in range(20):
         ex.register(f"p{i}", "trader")
     ex.open_products([_product(k) for k in range(24)], T0)

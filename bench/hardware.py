@@ -24,7 +24,7 @@ from hardware.modbus_server import ModbusBatteryServer
 from hardware.register_map import load_profile
 from hardware.simulated import SimulatedBattery
 from twin.config import BatterySpec
-from twin.device_config import ModbusDeviceConfig
+from twin.config.devices import ModbusDeviceConfig
 
 SPEC = BatterySpec(energy_kwh=200, p_charge_max_kw=100, p_discharge_max_kw=100, soc_min=0.1, soc_max=0.9)
 START = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)

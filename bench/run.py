@@ -19,8 +19,8 @@ import numpy as np
 
 from actors.runtime import LocalRuntime, RayRuntime, plan_backtest, run_backtest
 from twin.config import TerminalSocConfig, load_scenario
-from twin.data.prices import load_prices
 from twin.ems.dispatch import DispatchProblem, solve_dispatch
+from twin.io.prices import load_prices
 
 QUICKSTART = Path(__file__).resolve().parents[1] / "scenarios" / "quickstart.yaml"
 

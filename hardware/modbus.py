@@ -18,7 +18,7 @@ from pymodbus.exceptions import ModbusException
 from hardware.errors import DeviceConnectionError, DeviceError
 from hardware.protocol import Quality, Telemetry, TelemetrySource, unavailable
 from hardware.register_map import DeviceProfile, load_profile
-from twin.device_config import ModbusDeviceConfig
+from twin.config.devices import ModbusDeviceConfig
 
 
 class ModbusDevice:

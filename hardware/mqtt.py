@@ -26,7 +26,7 @@ import paho.mqtt.client as mqtt
 from hardware.errors import DeviceConnectionError
 from hardware.mqtt_codec import SiteTopics, make_payload, parse_payload
 from hardware.protocol import Quality, Telemetry, TelemetrySource, unavailable
-from twin.device_config import MqttDeviceConfig
+from twin.config.devices import MqttDeviceConfig
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,10 @@ def make_client(config: MqttDeviceConfig, client_id: str, will_topic: str) -> mq
     )
     client.will_set(will_topic, b"offline", qos=1, retain=True)
     if config.username is not None:
-        client.username_pw_set(config.username, config.password)
+        password = config.password()
+        client.username_pw_set(
+            config.username, password.get_secret_value() if password is not None else None
+        )
     if config.tls is not None:
         client.tls_set(
             ca_certs=str(config.tls.ca_certs) if config.tls.ca_certs else None,

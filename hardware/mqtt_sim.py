@@ -22,7 +22,7 @@ from hardware.clock import VirtualClock
 from hardware.mqtt import make_client
 from hardware.mqtt_codec import SiteTopics, make_payload, parse_payload
 from hardware.simulated import Fault, SimulatedBattery
-from twin.device_config import MqttDeviceConfig
+from twin.config.devices import MqttDeviceConfig
 
 log = logging.getLogger(__name__)
 

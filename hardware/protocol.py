@@ -5,7 +5,7 @@ A device is anything that implements :class:`BatteryDevice`: the SimPy battery
 behind MQTT (``hardware.mqtt``). Sites never branch on the kind; the registry
 (``hardware.registry``) builds the right one from the scenario.
 
-Sign convention at the PCC, as in :mod:`twin.battery`: ``power_kw > 0`` discharges.
+Sign convention at the PCC, as in :mod:`twin.physics.battery`: ``power_kw > 0`` discharges.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from pydantic import Field, ValidationError, model_validator
 from pymodbus.client import ModbusTcpClient
 
 from hardware.errors import ProfileError
-from twin.frozen_model import FrozenModel
+from twin.config.base import FrozenModel
 
 RegisterType = Literal["u16", "s16", "u32", "s32", "f32"]
 Quantity = Literal["soc", "power", "temperature", "setpoint", "heartbeat"]

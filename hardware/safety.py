@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from hardware.errors import DeviceError
 from hardware.protocol import BatteryDevice, Quality, Telemetry
 from twin.config import BatterySpec
-from twin.device_config import SafetyConfig
+from twin.config.devices import SafetyConfig
 
 log = logging.getLogger(__name__)
 

@@ -1,13 +1,13 @@
-"""A SimPy battery: the ideal reservoir of :mod:`twin.battery` plus the plant's dynamics.
+"""A SimPy battery: the ideal reservoir of :mod:`twin.physics.battery` plus the plant's dynamics.
 
 On top of the planner's energy model the simulated plant has
 
 - a response delay from a setpoint write to the start of the ramp,
 - a ramp limit (power moves linearly towards the setpoint),
 - a first-order thermal model heated by the conversion losses
-  (:mod:`twin.thermal`) with BMS derating above ``derate_c``,
+  (:mod:`twin.physics.thermal`) with BMS derating above ``derate_c``,
 - ageing from equivalent full cycles and calendar time into a state of health
-  (:mod:`twin.degradation`), which shrinks the usable capacity,
+  (:mod:`twin.physics.degradation`), which shrinks the usable capacity,
 - a setpoint timeout: no write for ``setpoint_timeout_s`` and it falls back to 0 kW,
 - fault injection for tests (communication loss, frozen values, over-temperature).
 
@@ -30,12 +30,12 @@ import simpy
 
 from hardware.clock import VirtualClock
 from hardware.protocol import Telemetry, TelemetrySource, unavailable
-from twin.battery import BatteryState, initial_state
-from twin.battery import step as battery_step
 from twin.config import BatterySpec
-from twin.degradation import SECONDS_PER_DAY, calendar_stress_factor, state_of_health
-from twin.plant import BatteryDynamics
-from twin.thermal import derating_factor, step_temperature
+from twin.config.battery import BatteryDynamics
+from twin.physics.battery import BatteryState, initial_state
+from twin.physics.battery import step as battery_step
+from twin.physics.degradation import SECONDS_PER_DAY, calendar_stress_factor, state_of_health
+from twin.physics.thermal import derating_factor, step_temperature
 
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 

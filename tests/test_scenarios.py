@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from twin.config import load_scenario
-from twin.data.prices import load_prices
+from twin.io.prices import load_prices
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
 
@@ -30,7 +30,7 @@ POLICIES = sorted((Path(__file__).resolve().parents[1] / "scenarios" / "policies
 
 @pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.name)
 def test_policy_loads(path):
-    from twin.market.pretrade import load_policy
+    from twin.config.intraday import load_policy
 
     policy = load_policy(path)
     assert policy.soc_min < policy.soc_max and policy.per_market_rps > 0

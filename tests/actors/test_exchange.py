@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from actors.exchange import ExchangeActor, ExchangeService
+from actors.backtest.exchange import ExchangeActor, ExchangeService
 from actors.runtime import LocalRuntime, RayRuntime
-from twin.intraday_config import IntradayConfig
-from twin.market.orders import OrderRequest, Side
-from twin.market.products import make_product
+from twin.config.intraday import IntradayConfig
+from twin.markets.exchange.orders import OrderRequest, Side
+from twin.markets.products import make_product
 
 START = pd.Timestamp("2030-06-14T10:00Z")
 T = int((START - pd.Timedelta(hours=5)).value)

@@ -15,11 +15,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from actors.live import run_live
-from actors.live_market import LiveMarketService
+from actors.live.loop import run_live
+from actors.live.market import LiveMarketService
+from api.cli.children import Children
 from hardware.broker import free_port
 from twin.config import load_scenario
-from twin.data.prices import load_prices
+from twin.io.prices import load_prices
 
 pytestmark = pytest.mark.data
 LIVE_DEMO = Path("scenarios/live_demo.yaml")
@@ -68,7 +69,7 @@ def _check(rows, ticks):
 def test_live_run_local_three_device_kinds(tmp_path, data_dir):
     path = live_scenario(tmp_path, duration_h=2.0)
     scenario = load_scenario(path)
-    summary = asyncio.run(run_live(scenario, path, load_prices(scenario.market), runtime="local"))
+    summary = asyncio.run(run_live(scenario, load_prices(scenario.market), runtime="local", children=Children(scenario, path)))
     assert summary.stop_reason == "duration 2.0 h reached"
     mode, rows = history(tmp_path / "history.sqlite")
     assert mode == "wal" and len(rows) == summary.rows == 3 * summary.ticks + 3
@@ -79,7 +80,7 @@ def test_live_run_local_three_device_kinds(tmp_path, data_dir):
 def test_live_run_on_ray_actors(tmp_path, data_dir, ray_session):
     path = live_scenario(tmp_path, duration_h=1.5)
     scenario = load_scenario(path)
-    summary = asyncio.run(run_live(scenario, path, load_prices(scenario.market), runtime="ray"))
+    summary = asyncio.run(run_live(scenario, load_prices(scenario.market), runtime="ray", children=Children(scenario, path)))
     _, rows = history(tmp_path / "history.sqlite")
     _check(rows, summary.ticks)
 

@@ -7,10 +7,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from actors.market_feed import MarketFeedService
+from actors.live.market_feed import MarketFeedService
 from twin.errors import ConfigError, DataError
-from twin.market.feeds import AwattarFeed, EnergyChartsFeed, EntsoeFeed, ReplayFeed
-from twin.storage.price_history import PriceHistory
+from twin.io.feeds import AwattarFeed, EnergyChartsFeed, EntsoeFeed, ReplayFeed
+from twin.io.price_history import PriceHistory
 
 IDX = pd.date_range("2023-06-12T22:00Z", periods=72, freq="h")  # 13-15 June, Berlin days
 PRICES = pd.Series([float(i) for i in range(72)], index=IDX)

@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from actors.backtest.site import SiteService
 from actors.runtime import LocalRuntime, RayRuntime, period_prices, plan_backtest, run_backtest
-from actors.site import SiteService
 from tests.twin.reference_lp import reference_revenue_eur
 from twin.backtest.clock import delivery_days
-from twin.battery import initial_state, simulate
 from twin.config import StrategyConfig, load_scenario, parse_scenario
-from twin.data.prices import load_prices, regularise
-from twin.market.day_ahead import Clearing
+from twin.io.prices import load_prices, regularise
+from twin.markets.day_ahead import Clearing
+from twin.physics.battery import initial_state, simulate
 
 IDEAL_PLANT = {
     "response_delay_s": 0.0,
@@ -122,7 +122,7 @@ def test_projection_at_gate_closure_uses_measured_half_day(hourly_prices):
 
 
 def test_ideal_plant_delivers_the_schedule_exactly(synthetic_csv):
-    """Differential: with no delay, ramp or ageing the SimPy plant equals twin.battery.simulate."""
+    """Differential: with no delay, ramp or ageing the SimPy plant equals twin.physics.battery.simulate."""
     scenario = scenario_on(synthetic_csv, dynamics=IDEAL_PLANT)
     plan, out = run(scenario, LocalRuntime())
     for k, site in enumerate(scenario.sites):

@@ -17,8 +17,8 @@ from hardware.protocol import BatteryDevice, Telemetry
 from hardware.register_map import load_profile
 from hardware.simulated import SimulatedBattery, SimulatedDevice
 from twin.config import BatterySpec
-from twin.device_config import ModbusDeviceConfig, MqttDeviceConfig
-from twin.plant import BatteryDynamics
+from twin.config.battery import BatteryDynamics
+from twin.config.devices import ModbusDeviceConfig, MqttDeviceConfig
 
 START = dt.datetime(2023, 6, 1, tzinfo=dt.UTC)
 SPEC = BatterySpec(energy_kwh=200, p_charge_max_kw=100, p_discharge_max_kw=100,

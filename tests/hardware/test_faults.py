@@ -11,7 +11,7 @@ from hardware.protocol import Quality
 from hardware.safety import DeviceGuard
 from hardware.simulated import Fault
 from tests.hardware.rigs import SPEC, good_reading, rig
-from twin.device_config import SafetyConfig
+from twin.config.devices import SafetyConfig
 
 WATCHDOG_S = 1.0
 

@@ -17,8 +17,8 @@ from hardware.register_map import load_profile
 from hardware.simulated import SimulatedBattery
 from tests.hardware.rigs import START, good_reading
 from twin.config import BatterySpec
-from twin.device_config import MqttDeviceConfig
-from twin.plant import BatteryDynamics
+from twin.config.battery import BatteryDynamics
+from twin.config.devices import MqttDeviceConfig
 
 needs_mbpoll = pytest.mark.skipif(shutil.which("mbpoll") is None, reason="mbpoll not on PATH (CI installs it)")
 needs_mosquitto = pytest.mark.skipif(

@@ -12,7 +12,7 @@ from hardware.errors import DeviceConnectionError
 from hardware.protocol import Quality, Telemetry, TelemetrySource, unavailable
 from hardware.safety import DeviceGuard
 from tests.hardware.rigs import SPEC
-from twin.device_config import SafetyConfig
+from twin.config.devices import SafetyConfig
 
 T0 = dt.datetime(2023, 6, 1, tzinfo=dt.UTC)
 

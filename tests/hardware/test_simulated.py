@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from hardware.simulated import SimulatedBattery
 from tests.hardware.rigs import SPEC
-from twin.degradation import state_of_health
-from twin.plant import BatteryDynamics, DegradationSpec, ThermalSpec
-from twin.thermal import derating_factor, step_temperature, time_constant_s
+from twin.config.battery import BatteryDynamics, DegradationSpec, ThermalSpec
+from twin.physics.degradation import state_of_health
+from twin.physics.thermal import derating_factor, step_temperature, time_constant_s
 
 NO_AGEING = {"cycle_fade_per_efc": 0.0, "calendar_fade_per_sqrt_day": 0.0}
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twin.battery import feasible_power_kw, full_cycles, initial_state, simulate, step
 from twin.config import BatterySpec
 from twin.errors import SocBoundsError
+from twin.physics.battery import feasible_power_kw, full_cycles, initial_state, simulate, step
 
 
 def test_discharge_one_hour_by_hand(bess_spec):

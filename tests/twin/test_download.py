@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from twin.config import PriceDataConfig
-from twin.data.download import download_prices, parse_awattar, parse_energy_charts
 from twin.errors import DataError
+from twin.io.download import download_prices, parse_awattar, parse_energy_charts
 
 ENERGY_CHARTS = {
     "license_info": "CC BY 4.0 (creativecommons.org/licenses/by/4.0) from Bundesnetzagentur | SMARD.de",

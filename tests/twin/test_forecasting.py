@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from twin.errors import ForecastError
-from twin.forecasting import Persistence, SeasonalNaive, make_forecaster, published_before
+from twin.forecast.naive import Persistence, SeasonalNaive, make_forecaster, published_before
 
 TZ = "Europe/Berlin"
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from twin.config import MarketConfig
-from twin.data.prices import load_prices, regularise
-from twin.data.readers import pick_price_column, read_entsoe_csv, read_tidy_csv
 from twin.errors import DataError
+from twin.io.prices import load_prices, regularise
+from twin.io.readers import pick_price_column, read_entsoe_csv, read_tidy_csv
 
 SMARD = "day_ahead_prices_de_lu_at_2023_smard/day_ahead_prices_de_lu_at_2023_hourly.csv"
 EXAA = "day_ahead_15min_exaa_de_lu_2019_2023_entsoe"

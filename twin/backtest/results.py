@@ -13,7 +13,7 @@ KPIs
   buys) and the fees paid on it.
 * ``day_ahead_revenue_eur``: ``sum(price * schedule_kw * dt_h) / 1000``.
 * ``imbalance_eur``: settlement of ``delivered - scheduled`` energy at the
-  imbalance price (:mod:`twin.market.imbalance`); negative is a cost.
+  imbalance price (:mod:`twin.markets.imbalance`); negative is a cost.
 * ``imbalance_energy_kwh``: sum of absolute deviations from the schedule.
 * ``soh_final``, ``temperature_max_c``: state of health and hottest cell
   temperature of the simulated plant.
@@ -40,11 +40,11 @@ import pandas as pd
 
 from twin.backtest.site_day import SiteDay
 from twin.backtest.trades import trades_table, trading_summary
-from twin.battery import full_cycles
 from twin.config import Scenario
 from twin.ems.dispatch import DispatchResult
-from twin.market.intraday_session import SessionResult
-from twin.market.products import product_id
+from twin.markets.exchange.session import SessionResult
+from twin.markets.products import product_id
+from twin.physics.battery import full_cycles
 from twin.units import KWH_PER_MWH
 
 _PLANT_COLUMNS = (

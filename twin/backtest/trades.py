@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from twin.market.intraday_session import SessionResult
+from twin.markets.exchange.session import SessionResult
 
 TRADES_COLUMNS = [
     "trade_id",

@@ -25,10 +25,10 @@ import cvxpy as cp
 import numpy as np
 import numpy.typing as npt
 
-from twin.battery import BatteryState, Trajectory, simulate
 from twin.config import BatterySpec
 from twin.ems.dispatch import SOLVER, SOLVER_OPTIONS
 from twin.errors import InfeasibleDispatchError
+from twin.physics.battery import BatteryState, Trajectory, simulate
 from twin.units import KWH_PER_MWH
 
 FloatArray = npt.NDArray[np.float64]

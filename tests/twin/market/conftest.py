@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from twin.market.exchange import Exchange
-from twin.market.pretrade import PeriodState, SiteTradingState, TradingPolicy
-from twin.market.products import Product, make_product
+from twin.config.intraday import TradingPolicy
+from twin.markets.exchange.exchange import Exchange
+from twin.markets.exchange.pretrade import PeriodState, SiteTradingState
+from twin.markets.products import Product, make_product
 
 DAY = pd.Timestamp("2023-06-14T00:00Z")
 T_OPEN = int((DAY - pd.Timedelta(hours=9)).value)  # D-1 15:00 UTC: intraday opens

@@ -2,7 +2,7 @@
 
 Every resting order lives in one flat list; each match re-sorts the candidates
 by (price, priority). Slow and obviously right, it shares no code with
-``twin.market.orderbook``.
+``twin.markets.exchange.orderbook``.
 """
 
 from __future__ import annotations

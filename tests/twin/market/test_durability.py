@@ -13,11 +13,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from twin.config.intraday import TradingPolicy
 from twin.errors import SimulationError
-from twin.market.exchange import Cancel, Exchange, JournalError, Modify, Submit
-from twin.market.orders import OrderRequest, Side, TimeInForce
-from twin.market.pretrade import TradingPolicy
-from twin.market.products import make_product
+from twin.io.journal import SqliteJournal
+from twin.markets.exchange.exchange import Cancel, Exchange, JournalError, Modify, Submit
+from twin.markets.exchange.orders import OrderRequest, Side, TimeInForce
+from twin.markets.products import make_product
 
 DAY = pd.Timestamp("2030-01-01T00:00Z")
 PRODUCTS = [make_product("DE-LU", DAY + pd.Timedelta(hours=h), 60) for h in range(4)]
@@ -27,7 +28,8 @@ POLICY = TradingPolicy(per_market_rps=1e9)  # no throttle: the bucket is not jou
 
 
 def _open(path: Path | None, synchronous: str = "NORMAL") -> Exchange:
-    ex = Exchange(path, policy=POLICY, synchronous=synchronous)  # type: ignore[arg-type]
+    journal = SqliteJournal(path, synchronous) if path is not None else None  # type: ignore[arg-type]
+    ex = Exchange(journal, policy=POLICY)
     for t in TRADERS:
         ex.register(t, "trader")
     ex.open_products(PRODUCTS, T0)

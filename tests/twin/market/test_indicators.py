@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from twin.market.indicators import IndicatorConfig, MarketIndicators
+from twin.markets.indicators import IndicatorConfig, MarketIndicators
 
 
 def test_ema_half_life_vwap_window_and_mark() -> None:

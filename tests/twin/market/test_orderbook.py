@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.twin.market.reference_book import ReferenceExchange
-from twin.market.engine import EngineConfig, MatchingEngine
-from twin.market.orders import (
+from twin.markets.exchange.engine import EngineConfig, MatchingEngine
+from twin.markets.exchange.orders import (
     CancelReason,
     Order,
     OrderRequest,

@@ -7,10 +7,11 @@ import math
 import pytest
 
 from tests.twin.market.conftest import T_OPEN, site_state
+from twin.config.intraday import TradingPolicy, load_policy
 from twin.errors import ConfigError
-from twin.market.exchange import Exchange
-from twin.market.orders import OrderRequest, RejectReason, Side, TimeInForce
-from twin.market.pretrade import TokenBucket, TradingPolicy, load_policy
+from twin.markets.exchange.exchange import Exchange
+from twin.markets.exchange.orders import OrderRequest, RejectReason, Side, TimeInForce
+from twin.markets.exchange.pretrade import TokenBucket
 
 S = 1_000_000_000
 
@@ -125,5 +126,5 @@ def test_policy_file(tmp_path) -> None:
     path.write_text("per_market_rps: -1\n")
     with pytest.raises(ConfigError, match="per_market_rps"):
         load_policy(path)
-    with pytest.raises(ConfigError, match="does not exist"):
+    with pytest.raises(ConfigError, match="policy file not found"):
         load_policy(tmp_path / "missing.yaml")

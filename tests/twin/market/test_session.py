@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 
 from tests.twin.market.conftest import T_OPEN, site_state
-from twin.intraday_config import LiquidityProviderConfig
-from twin.market.exchange import Exchange
-from twin.market.intraday_session import IntradayIntent, run_session
-from twin.market.pretrade import TradingPolicy
+from twin.config.intraday import LiquidityProviderConfig, TradingPolicy
+from twin.markets.exchange.exchange import Exchange
+from twin.markets.exchange.session import IntradayIntent, run_session
 
 
 def test_sites_trade_each_other_at_the_mark_then_the_lp(hours) -> None:

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from tests.twin.market.conftest import T_OPEN
-from twin.market.orders import OrderRequest, RejectReason, Side, TimeInForce, Venue
-from twin.market.products import product_id
-from twin.market.venues import ApgScheduleVenue, EpexDayAheadVenue, InternalVenue, TradingBridge
+from twin.markets.exchange.orders import OrderRequest, RejectReason, Side, TimeInForce, Venue
+from twin.markets.products import product_id
+from twin.markets.venues import ApgScheduleVenue, EpexDayAheadVenue, InternalVenue, TradingBridge
 
 DAY_UTC = pd.date_range("2023-06-13T22:00Z", periods=24, freq="h")  # 2023-06-14 in Berlin
 

@@ -1,0 +1,146 @@
+"""Exchange actor: the internal exchange, its market feed indicators and metrics.
+
+``ExchangeService`` is a plain class; ``ExchangeActor`` is the same class as a
+Ray actor. Ray runs an actor's calls one at a time, so every command, and every
+match with both orders and its trade, is applied and journaled atomically
+(the journal writes a batch in one transaction). The event stream
+(:meth:`ExchangeService.events_since`) is what the API forwards over WebSocket.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import ray
+
+from actors.metrics import ExchangeMetrics
+from twin.backtest.clock import DeliveryDay
+from twin.config.intraday import IntradayConfig
+from twin.io.journal import SqliteJournal
+from twin.markets.day_ahead import Clearing
+from twin.markets.exchange.engine import EngineConfig
+from twin.markets.exchange.exchange import Ack, Event, Exchange
+from twin.markets.exchange.orders import OrderRequest, Trade
+from twin.markets.exchange.session import IntradayIntent, SessionResult, run_session
+from twin.markets.indicators import MarketIndicators
+from twin.markets.products import NS_PER_S, Product, day_products
+
+
+class ExchangeService:
+    """The internal continuous market of one bidding zone.
+
+    Parameters
+    ----------
+    market : str
+        Bidding zone, e.g. ``DE-LU``.
+    timezone : str
+        Local market time (for the session's opening time).
+    intraday : IntradayConfig
+    dt_h : float
+        Product length. [h]
+    journal_path : str or Path, optional
+        SQLite journal; in memory without it (backtests).
+    """
+
+    def __init__(
+        self,
+        market: str,
+        timezone: str,
+        intraday: IntradayConfig,
+        dt_h: float,
+        journal_path: str | Path | None = None,
+    ) -> None:
+        self.market, self.timezone, self.config, self.dt_h = market, timezone, intraday, dt_h
+        engine = EngineConfig(lot_mwh=intraday.lot_mwh, price_rule=intraday.price_rule)
+        journal = SqliteJournal(journal_path) if journal_path is not None else None
+        self.exchange = Exchange(journal, engine, intraday.policy)
+        self.exchange.register(intraday.liquidity_provider.name, "trader")
+        self.indicators: dict[str, MarketIndicators] = {market: MarketIndicators()}
+        self.metrics = ExchangeMetrics()
+
+    def session_open(self, day: DeliveryDay) -> pd.Timestamp:
+        """Intraday opening for ``day``: D-1 15:00 local (EPEX hourly products)."""
+        local = pd.Timestamp(day.date) - pd.Timedelta(days=1) + pd.Timedelta(hours=15)
+        return local.tz_localize(self.timezone).tz_convert("UTC")
+
+    def run_session(
+        self, day: DeliveryDay, clearing: Clearing, *intents: IntradayIntent
+    ) -> SessionResult:
+        """Trade ``day`` intraday: the LP quotes around the auction prices, sites trade.
+
+        Parameters
+        ----------
+        day : DeliveryDay
+        clearing : Clearing
+            The day-ahead result; its prices are the marks.
+        *intents : IntradayIntent
+            One per site.
+        """
+        for intent in intents:
+            self.exchange.register(intent.state.site_id, "site")
+        products = day_products(
+            self.market, day.start_utc, day.n_steps, self.dt_h, self.config.gate_closure_min
+        )
+        opened = self.session_open(day)
+        indicator = self.indicators[self.market]
+        for price in clearing.price_eur_per_mwh:  # the auction result, published at D-1
+            indicator.on_price(opened.value / NS_PER_S, float(price))
+        self.metrics.count_price_update(self.market, len(products))
+        result = run_session(
+            self.exchange,
+            products,
+            np.asarray(clearing.price_eur_per_mwh, dtype=float),
+            list(intents),
+            self.config.liquidity_provider,
+            int(opened.value),
+        )
+        self._observe(result.trades)
+        return result
+
+    def _observe(self, trades: list[Trade] | tuple[Trade, ...]) -> None:
+        """Feed trades to the indicators, then refresh the metrics from the event stream."""
+        lot = self.exchange.engine.config.lot_mwh
+        for t in trades:
+            self.indicators[self.market].on_trade(
+                t.ts_ns / NS_PER_S, t.price_eur_per_mwh, t.quantity_lots * lot
+            )
+        self.metrics.count_price_update(self.market, len(trades))
+        self.metrics.consume(self.exchange, self.indicators)
+
+    # --- the API's entry points --------------------------------------------------------
+    def register(self, participant: str, kind: str = "site") -> None:
+        """Admit a participant (``site`` or ``trader``)."""
+        self.exchange.register(participant, kind)  # type: ignore[arg-type]
+
+    def open_products(self, products: list[Product], ts_ns: int) -> None:
+        """Open continuous trading of ``products``."""
+        self.exchange.open_products(products, ts_ns)
+
+    def submit(self, request: OrderRequest, ts_ns: int) -> Ack:
+        """Place one order (committed before the ack)."""
+        ack = self.exchange.submit(request, ts_ns)
+        self._observe(ack.trades)
+        return ack
+
+    def cancel(self, participant: str, order_id: int, ts_ns: int) -> Ack:
+        """Cancel one order."""
+        ack = self.exchange.cancel(participant, order_id, ts_ns)
+        self.metrics.consume(self.exchange, self.indicators)
+        return ack
+
+    def events_since(self, seq: int = 0, limit: int = 10_000) -> list[Event]:
+        """Events after ``seq`` (for the WebSocket stream)."""
+        return self.exchange.events_since(seq, limit)
+
+    def metrics_text(self) -> bytes:
+        """Prometheus exposition of this exchange's metrics."""
+        return self.metrics.text()
+
+    def state_hash(self) -> str:
+        """State hash of the engine."""
+        return self.exchange.state_hash()
+
+
+ExchangeActor = ray.remote(ExchangeService)

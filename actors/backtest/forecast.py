@@ -1,0 +1,75 @@
+"""Forecast actor: price forecasts built only from prices published before gate closure."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import ray
+
+from twin.backtest.clock import DeliveryDay, horizon_index
+from twin.forecast.naive import make_forecaster, published_before
+
+
+class ForecastService:
+    """Day-ahead price forecasts for one bidding zone.
+
+    The service holds only *published* prices: those before the first delivery
+    day at start, then each day's clearing as the market publishes it. The
+    ``perfect`` forecaster is the one exception: it is handed the realised
+    prices on purpose, as the benchmark.
+
+    Parameters
+    ----------
+    forecaster : str
+        ``perfect``, ``persistence`` or ``seasonal_naive``.
+    published : pd.Series
+        Prices published before the first delivery day (UTC index). [EUR/MWh]
+    tz : str
+        Local market time zone.
+    step : pd.Timedelta
+        Market time unit.
+    n_horizon : int
+        Horizon length in steps.
+    realised : pd.Series, optional
+        All realised prices; used by ``perfect`` only. [EUR/MWh]
+    """
+
+    def __init__(
+        self,
+        forecaster: str,
+        published: pd.Series,
+        tz: str,
+        step: pd.Timedelta,
+        n_horizon: int,
+        realised: pd.Series | None = None,
+    ) -> None:
+        self.forecaster = make_forecaster(forecaster, realised)
+        self._published = [published]
+        self.tz = tz
+        self.step = step
+        self.n_horizon = n_horizon
+        self._keep = pd.Timedelta(days=max(self.forecaster.history_days, 1) + 8)
+
+    def forecast(self, day: DeliveryDay) -> npt.NDArray[np.float64]:
+        """Forecast the horizon starting at ``day``, at its gate closure.
+
+        Returns
+        -------
+        np.ndarray, shape (n_horizon,)
+            Forecast prices. [EUR/MWh]
+        """
+        if len(self._published) > 1:
+            published = pd.concat(self._published)
+            self._published = [published.loc[published.index >= day.start_utc - self._keep]]
+        history = published_before(self._published[0], day.start_utc)
+        target = horizon_index(day, self.n_horizon, self.step)
+        return self.forecaster.forecast(history, target, self.tz)
+
+    def publish(self, day: DeliveryDay, price_eur_per_mwh: npt.NDArray[np.float64]) -> None:
+        """Add the auction result of ``day`` (clearing prices, EUR/MWh) to the published history."""
+        index = pd.date_range(day.start_utc, periods=day.n_steps, freq=self.step)
+        self._published.append(pd.Series(price_eur_per_mwh, index=index))
+
+
+ForecastActor = ray.remote(ForecastService)

@@ -1,0 +1,299 @@
+"""Site actor: the EMS of one battery site (plan, bid, deliver, settle).
+
+``SiteService`` is a plain class, unit-testable without Ray; ``SiteActor`` is the
+same class as a Ray actor, defined once at module level.
+
+Delivery runs through the SimPy plant (:class:`hardware.simulated.SimulatedBattery`)
+in virtual time: the awarded schedule is the setpoint of each MTU, the plant's
+physics (ramp, response delay, thermal derating, capacity fade, SoC window)
+decides what is delivered, and the deviation settles at the imbalance price.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import ray
+
+from hardware.simulated import SimulatedBattery
+from twin.backtest.clock import DeliveryDay
+from twin.backtest.site_day import SiteDay
+from twin.config import BatterySpec, SiteConfig, StrategyConfig
+from twin.config.intraday import IntradayConfig
+from twin.ems.dispatch import DispatchProblem, DispatchResult, solve_dispatch
+from twin.ems.intraday import IntradayProblem, award_path
+from twin.markets.day_ahead import Bid, Clearing
+from twin.markets.exchange.pretrade import PeriodState, SiteTradingState
+from twin.markets.exchange.session import IntradayIntent, SessionResult
+from twin.markets.imbalance import imbalance_prices, settle_imbalance
+from twin.markets.products import day_products
+from twin.physics.battery import BatteryState, initial_state, simulate
+from twin.units import KWH_PER_MWH
+
+FloatArray = npt.NDArray[np.float64]
+
+_RERATE_THRESHOLD = 0.005
+"""Capacity fade (fraction of nominal) after which the planner is rebuilt."""
+
+_DEVIATION_FLOOR_KWH = 1e-9
+"""Deviations smaller than this are float round-off, not imbalance. [kWh]"""
+
+
+class SiteService:
+    """EMS of one site: plans each day before gate closure, then delivers and settles it.
+
+    Parameters
+    ----------
+    site : SiteConfig
+    strategy : StrategyConfig
+    dt_h : float
+        Market time unit. [h]
+    n_horizon : int
+        Planning horizon in steps (from the start of the delivery day).
+    intraday : IntradayConfig, optional
+        Intraday trading rules; the site trades intraday when ``enabled``.
+    market : str
+        Bidding zone, for product ids.
+    """
+
+    def __init__(
+        self,
+        site: SiteConfig,
+        strategy: StrategyConfig,
+        dt_h: float,
+        n_horizon: int,
+        intraday: IntradayConfig | None = None,
+        market: str = "DE-LU",
+    ) -> None:
+        self.site_id = site.site_id
+        self.spec = site.battery
+        self.dynamics = site.dynamics
+        self.dt_h = dt_h
+        self._strategy = strategy
+        self._n_horizon = n_horizon
+        self.plan_spec = self.spec
+        """The battery as the planner sees it: nominal, then re-rated as the plant ages."""
+        self.problem = DispatchProblem(self.spec, n_horizon, dt_h, strategy.terminal_soc)
+        self.state: BatteryState = initial_state(self.spec)
+        self.plant: SimulatedBattery | None = None
+        self._plant_t0: pd.Timestamp | None = None
+        self._prev_soc: FloatArray | None = None  # SoC measured at each MTU end of D-1
+        self._prev_start_soc = self.state.soc
+        self._prev_schedule_kw: FloatArray | None = None
+        self._plan: DispatchResult | None = None
+        self._forecast: FloatArray | None = None
+        self.intraday = intraday or IntradayConfig()
+        self.market = market
+        self._intraday_problems: dict[tuple[int, float], IntradayProblem] = {}
+
+    def projected_soc(self, day: DeliveryDay) -> float:
+        """SoC expected at the start of ``day``, as known at its gate closure.
+
+        At gate closure (D-1, 12:00) the first ``day.gate_step_prev_day`` steps of
+        D-1 are delivered and their SoC measured; the rest of D-1's committed
+        schedule is projected through the planner's battery model. [fraction]
+        """
+        if self._prev_soc is None or self._prev_schedule_kw is None:
+            return self.state.soc
+        gate = min(max(day.gate_step_prev_day, 0), len(self._prev_soc))
+        soc = self._prev_start_soc if gate == 0 else float(self._prev_soc[gate - 1])
+        spec = self.plan_spec
+        soc = min(max(soc, spec.soc_min), spec.soc_max)
+        measured = BatteryState(energy_kwh=soc * spec.energy_kwh, soc=soc)
+        rest = simulate(spec, measured, self._prev_schedule_kw[gate:], self.dt_h)
+        return rest.final.soc
+
+    def _rerate(self) -> None:
+        """Rebuild the planner on the plant's usable capacity once it has faded by 0.5 %.
+
+        The BMS reports SoC against the faded capacity; planning on the nominal one
+        would promise energy the battery no longer holds.
+        """
+        if self.plant is None:
+            return
+        usable_kwh = self.spec.energy_kwh * self.plant.soh
+        if abs(usable_kwh - self.plan_spec.energy_kwh) < _RERATE_THRESHOLD * self.spec.energy_kwh:
+            return
+        self.plan_spec = self.spec.model_copy(update={"energy_kwh": usable_kwh})
+        self.problem = DispatchProblem(
+            self.plan_spec, self._n_horizon, self.dt_h, self._strategy.terminal_soc
+        )
+
+    def plan_day(self, day: DeliveryDay, forecast_eur_per_mwh: FloatArray) -> Bid:
+        """Optimise the horizon starting at ``day`` and bid its first day.
+
+        Parameters
+        ----------
+        day : DeliveryDay
+        forecast_eur_per_mwh : np.ndarray, shape (n_horizon,)
+            Price forecast made at gate closure. [EUR/MWh]
+
+        Returns
+        -------
+        Bid
+            Volume bids for the ``day.n_steps`` MTUs of the day. [kW]
+        """
+        self._rerate()
+        self._plan = self.problem.solve(forecast_eur_per_mwh, self.projected_soc(day))
+        self._forecast = np.asarray(forecast_eur_per_mwh[: day.n_steps], dtype=float)
+        return Bid(self.site_id, day.date, self._plan.power_kw[: day.n_steps].copy())
+
+    def _trading_spec(self) -> BatterySpec:
+        """The planner's battery inside the exchange policy's SoC window."""
+        policy = self.intraday.policy
+        return self.plan_spec.model_copy(
+            update={
+                "soc_min": max(self.plan_spec.soc_min, policy.soc_min),
+                "soc_max": min(self.plan_spec.soc_max, policy.soc_max),
+            }
+        )
+
+    def intraday_intent(self, day: DeliveryDay, clearing: Clearing) -> IntradayIntent:
+        """Re-optimise ``day`` against the auction's prices; what to trade intraday.
+
+        The auction result of D is public from D-1 ~12:45, before intraday trading
+        for D opens, so it is no look-ahead. The site trades where the gain beats
+        the LP's half spread (:mod:`twin.ems.intraday`).
+
+        Returns
+        -------
+        IntradayIntent
+            The site's trading state (SoC window, power limits, temperature, the
+            award as base schedule) and its wanted net sell per product. [MWh]
+        """
+        award = clearing.awards_kw[self.site_id]
+        n, dt_h = day.n_steps, self.dt_h
+        spec = self._trading_spec()
+        lot = self.intraday.lot_mwh
+        key = (n, spec.energy_kwh)
+        if key not in self._intraday_problems:
+            self._intraday_problems[key] = IntradayProblem(spec, n, dt_h, lot * KWH_PER_MWH)
+        half_spread = self.intraday.liquidity_provider.spread_eur_per_mwh / 2.0
+        start, path = award_path(spec, self.projected_soc(day), award, dt_h)
+        delta_kw = self._intraday_problems[key].solve(
+            clearing.price_eur_per_mwh, award, start, path.final.energy_kwh, half_spread
+        )
+        # round the cumulative position to lots, so rounding never adds up over the day
+        cumulative = np.round(np.cumsum(delta_kw * dt_h / KWH_PER_MWH) / lot)
+        sell_mwh = np.diff(np.r_[0.0, cumulative]) * lot
+        socs = np.r_[start.soc, path.soc[:-1]]
+        products = day_products(self.market, day.start_utc, n, dt_h)
+        periods = {
+            p.product_id: PeriodState(float(socs[k]), float(award[k]))
+            for k, p in enumerate(products)
+        }
+        state = SiteTradingState(
+            site_id=self.site_id,
+            energy_kwh=spec.energy_kwh,
+            soc_min=spec.soc_min,
+            soc_max=spec.soc_max,
+            p_charge_max_kw=spec.p_charge_max_kw,
+            p_discharge_max_kw=spec.p_discharge_max_kw,
+            eta_charge=spec.eta_charge,
+            eta_discharge=spec.eta_discharge,
+            temperature_c=self.plant.temperature_c if self.plant is not None else 25.0,
+            periods=periods,
+        )
+        return IntradayIntent(state, sell_mwh)
+
+    def _plant_at(self, day: DeliveryDay) -> tuple[SimulatedBattery, float]:
+        """The plant, advanced to the start of ``day``, and that start in SimPy seconds."""
+        if self.plant is None or self._plant_t0 is None:
+            self._plant_t0 = day.start_utc
+            self.plant = SimulatedBattery(
+                self.spec, self.dynamics, start_utc=day.start_utc.to_pydatetime()
+            )
+        t0 = (day.start_utc - self._plant_t0).total_seconds()
+        self.plant.advance(t0)
+        return self.plant, t0
+
+    def deliver_day(
+        self, day: DeliveryDay, clearing: Clearing, session: SessionResult | None = None
+    ) -> SiteDay:
+        """Follow the schedule (award plus intraday trades) through the SimPy plant.
+
+        Parameters
+        ----------
+        day : DeliveryDay
+        clearing : Clearing
+            The day-ahead auction result of ``day``.
+        session : SessionResult, optional
+            The intraday session of ``day``; its fills move the schedule, its cash
+            and fees join the revenue.
+
+        Returns
+        -------
+        SiteDay
+        """
+        da_award = clearing.awards_kw[self.site_id]
+        n = day.n_steps
+        intraday_kw, intraday_eur, fees_eur = np.zeros(n), np.zeros(n), np.zeros(n)
+        if session is not None and self.site_id in session.participants:
+            mine = session.participants[self.site_id]
+            intraday_kw = mine.sell_mwh * KWH_PER_MWH / self.dt_h
+            intraday_eur, fees_eur = mine.cash_eur.copy(), mine.fees_eur.copy()
+        award = da_award + intraday_kw
+        plant, t0 = self._plant_at(day)
+        start_soc = plant.soc
+        mtu_s = self.dt_h * 3600.0
+        delivered, energy, soc, temperature, soh = (np.empty(n) for _ in range(5))
+        net_kwh = plant.energy_discharged_kwh - plant.energy_charged_kwh
+        for k in range(n):
+            plant.set_setpoint(float(award[k]))
+            plant.advance(t0 + (k + 1) * mtu_s)
+            now_kwh = plant.energy_discharged_kwh - plant.energy_charged_kwh
+            delivered[k] = (now_kwh - net_kwh) / self.dt_h
+            net_kwh = now_kwh
+            energy[k], soc[k] = plant.energy_kwh, plant.soc
+            temperature[k], soh[k] = plant.temperature_c, plant.soh
+        price = clearing.price_eur_per_mwh
+        deviation_kwh = (delivered - award) * self.dt_h
+        deviation_kwh[np.abs(deviation_kwh) < _DEVIATION_FLOOR_KWH] = 0.0
+        prices = clearing.imbalance or imbalance_prices(price, 0.0)
+        imbalance_price, imbalance_eur = settle_imbalance(deviation_kwh, prices)
+        day_ahead = price * da_award * self.dt_h / KWH_PER_MWH
+        self._prev_start_soc = start_soc
+        self._prev_soc = soc
+        self._prev_schedule_kw = award
+        forecast = self._forecast if self._forecast is not None else np.full(n, np.nan)
+        return SiteDay(
+            site_id=self.site_id,
+            delivery_date=day.date,
+            schedule_kw=award,
+            power_kw=delivered,
+            energy_kwh=energy,
+            soc=soc,
+            revenue_eur=day_ahead + intraday_eur - fees_eur + imbalance_eur,
+            day_ahead_revenue_eur=day_ahead,
+            day_ahead_kw=da_award.copy(),
+            intraday_kw=intraday_kw,
+            intraday_revenue_eur=intraday_eur,
+            fees_eur=fees_eur,
+            imbalance_kwh=deviation_kwh,
+            imbalance_price_eur_per_mwh=imbalance_price,
+            imbalance_eur=imbalance_eur,
+            temperature_c=temperature,
+            soh=soh,
+            forecast_eur_per_mwh=forecast,
+            used_milp=bool(self._plan.used_milp) if self._plan is not None else False,
+        )
+
+    def perfect_foresight(self, price_eur_per_mwh: FloatArray) -> DispatchResult:
+        """Solve the perfect-foresight benchmark over the backtest period.
+
+        Parameters
+        ----------
+        price_eur_per_mwh : np.ndarray, shape (T,)
+            Realised prices of every step of the period. [EUR/MWh]
+
+        Returns
+        -------
+        DispatchResult
+            One LP over the period from ``soc_initial`` with a free terminal SoC:
+            an upper bound on what any schedule can earn.
+        """
+        return solve_dispatch(self.spec, price_eur_per_mwh, self.dt_h)
+
+
+SiteActor = ray.remote(SiteService)

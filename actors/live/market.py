@@ -1,0 +1,83 @@
+"""Live market actor: replays historical day-ahead prices on the market clock.
+
+At market time ``t`` the sites see the prices published by then (the auction
+result for day D+1 appears at D's gate closure plus the publication delay) and
+a persistence forecast (same local time one day earlier) beyond them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import ray
+
+from twin.forecast.naive import Persistence
+
+
+class LiveMarketService:
+    """Price replay for live runs.
+
+    Parameters
+    ----------
+    prices : pd.Series
+        Realised day-ahead prices on a regular UTC index. [EUR/MWh]
+    timezone : str
+        Market time zone.
+    gate_closure_local : datetime.time
+        Day-ahead gate closure on D-1, local time.
+    publication_delay : datetime.timedelta
+        Time from gate closure to the published auction result (EPEX: ~45 min).
+    """
+
+    def __init__(
+        self,
+        prices: pd.Series,
+        timezone: str,
+        gate_closure_local: dt.time,
+        publication_delay: dt.timedelta = dt.timedelta(minutes=45),
+    ) -> None:
+        self.prices = prices
+        self.tz = timezone
+        self.gate = gate_closure_local
+        self.delay = publication_delay
+        self.step = prices.index[1] - prices.index[0]
+        self._forecaster = Persistence()
+
+    def published_until(self, t_utc: pd.Timestamp) -> pd.Timestamp:
+        """End (exclusive, UTC) of the delivery period whose prices are public at ``t_utc``."""
+        local = t_utc.tz_convert(self.tz)
+        midnight = local.normalize()
+        result_at = midnight + pd.Timedelta(hours=self.gate.hour, minutes=self.gate.minute) + self.delay
+        days_ahead = 2 if local >= result_at else 1
+        end_local = (midnight.tz_localize(None) + pd.Timedelta(days=days_ahead)).tz_localize(self.tz)
+        return end_local.tz_convert("UTC")
+
+    def window(self, t_utc: pd.Timestamp, n_steps: int) -> dict:
+        """Prices of the ``n_steps`` MTUs from the one that contains ``t_utc``.
+
+        Returns
+        -------
+        dict
+            ``mtu_start_utc`` (pd.Timestamp), ``price_eur_per_mwh`` (np.ndarray, shape
+            (n_steps,), published prices then forecasts), ``known_steps`` (int), and
+            ``end_of_data`` (bool: ``t_utc`` is past the last price).
+        """
+        start = t_utc.floor(self.step)
+        index = pd.date_range(start, periods=n_steps, freq=self.step)
+        if start > self.prices.index[-1]:
+            return {"mtu_start_utc": start, "price_eur_per_mwh": np.full(n_steps, np.nan),
+                    "known_steps": 0, "end_of_data": True}
+        until = self.published_until(t_utc)
+        history = self.prices.loc[self.prices.index < until]
+        known = index[index < until]
+        values = history.reindex(known).to_numpy(dtype=float, copy=True)
+        rest = index[len(known):]
+        forecast = self._forecaster.forecast(history, rest, self.tz) if len(rest) else np.empty(0)
+        prices = np.concatenate([values, np.asarray(forecast, dtype=float)])
+        return {"mtu_start_utc": start, "price_eur_per_mwh": prices,
+                "known_steps": int(np.isfinite(values).sum()), "end_of_data": False}
+
+
+LiveMarketActor = ray.remote(LiveMarketService)

@@ -1,0 +1,160 @@
+"""Live site actor: the EMS of one site against a real (or simulated) device.
+
+Each control tick reads the device through the safety guard, re-plans the
+dispatch from the measured SoC whenever a new market time unit (MTU) starts,
+and writes the guarded setpoint of the current MTU. The device comes from the
+registry, so the same code drives a SimPy battery, a Modbus device or an MQTT
+device.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from typing import Any
+
+import numpy as np
+import ray
+
+from hardware.clock import VirtualClock
+from hardware.errors import DeviceError
+from hardware.protocol import BatteryDevice
+from hardware.registry import open_device
+from hardware.safety import DeviceGuard
+from twin.config import SiteConfig, StrategyConfig
+from twin.ems.dispatch import DispatchProblem
+from twin.errors import TwinError
+
+log = logging.getLogger(__name__)
+
+
+class LiveSiteService:
+    """EMS of one site in a live run.
+
+    Parameters
+    ----------
+    site : SiteConfig
+    strategy : StrategyConfig
+    dt_h : float
+        Market time unit. [h]
+    n_horizon : int
+        Planning horizon in MTUs.
+    clock : VirtualClock
+        The fleet's market clock.
+    """
+
+    def __init__(
+        self,
+        site: SiteConfig,
+        strategy: StrategyConfig,
+        dt_h: float,
+        n_horizon: int,
+        clock: VirtualClock,
+    ) -> None:
+        self.site = site
+        self.dt_h = dt_h
+        self.clock = clock
+        self.problem = DispatchProblem(site.battery, n_horizon, dt_h, strategy.terminal_soc)
+        self.device: BatteryDevice | None = None
+        self.guard: DeviceGuard | None = None
+        self.replans = 0
+        self._plan_start: Any = None
+        self._plan_kw: np.ndarray | None = None
+
+    async def start(self) -> str:
+        """Open the device (inside the actor's event loop); returns its kind."""
+        self.device = open_device(self.site, self.clock)
+        self.guard = DeviceGuard(self.device, self.site.battery, self.site.safety)
+        return self.site.device.kind
+
+    def _schedule_kw(self, mtu_start: Any) -> float:
+        if self._plan_kw is None or self._plan_start is None:
+            return 0.0
+        offset = round((mtu_start - self._plan_start).total_seconds() / (self.dt_h * 3600.0))
+        return float(self._plan_kw[offset]) if 0 <= offset < len(self._plan_kw) else 0.0
+
+    def _replan(self, window: dict) -> None:
+        reading = self.guard.last_good if self.guard else None
+        prices = window["price_eur_per_mwh"]
+        if reading is None or not np.isfinite(prices).all():
+            return
+        try:
+            result = self.problem.solve(prices, reading.soc)
+        except (TwinError, ValueError) as err:
+            log.warning("%s: re-plan failed, keeping the previous plan: %s", self.site.site_id, err)
+            return
+        self._plan_kw, self._plan_start = result.power_kw.copy(), window["mtu_start_utc"]
+        self.replans += 1
+
+    async def tick(self, window: dict) -> dict[str, Any]:
+        """One control step: read, re-plan on a new MTU, write the guarded setpoint.
+
+        Parameters
+        ----------
+        window : dict
+            The market's price window (see ``LiveMarketService.window``).
+
+        Returns
+        -------
+        dict
+            One history row (see ``twin.io.history.COLUMNS``).
+        """
+        assert self.guard is not None, "call start() first"
+        reading = await self.guard.read()
+        if window["mtu_start_utc"] != self._plan_start or self._plan_kw is None:
+            self._replan(window)
+        schedule_kw = 0.0 if self.guard.safe else self._schedule_kw(window["mtu_start_utc"])
+        state = await self.guard.apply(schedule_kw)
+        return {
+            "wall_utc": dt.datetime.now(dt.UTC).isoformat(),
+            "market_utc": self.clock.now().isoformat(),
+            "site_id": self.site.site_id,
+            "soc": _finite_or_none(reading.soc),
+            "power_kw": _finite_or_none(reading.power_kw),
+            "temperature_c": _finite_or_none(reading.temperature_c),
+            "source": str(reading.source),
+            "quality": str(reading.quality),
+            "reason": reading.reason,
+            "schedule_kw": schedule_kw,
+            "setpoint_kw": state.setpoint_kw,
+            "external": int(state.external),
+            "safe": int(state.safe),
+            "safe_reason": state.reason,
+            "price_eur_per_mwh": float(window["price_eur_per_mwh"][0]),
+            "replans": self.replans,
+            "rejected": sum(self.guard.rejected.values()),
+            "event": "tick",
+        }
+
+    async def set_external(self, power_kw: float) -> None:
+        """Operator override for the guard's expiry time (see ``DeviceGuard.set_external``)."""
+        assert self.guard is not None, "call start() first"
+        self.guard.set_external(power_kw)
+
+    async def stop(self) -> dict[str, Any]:
+        """Command 0 kW, close the device and return the final history row."""
+        setpoint_ok = False
+        if self.device is not None:
+            try:
+                await self.device.write_setpoint(0.0)
+                setpoint_ok = True
+            except (DeviceError, OSError) as err:
+                log.warning("%s: could not command 0 kW on stop: %s", self.site.site_id, err)
+            await self.device.close()
+        return {
+            "wall_utc": dt.datetime.now(dt.UTC).isoformat(),
+            "market_utc": self.clock.now().isoformat(),
+            "site_id": self.site.site_id,
+            "setpoint_kw": 0.0 if setpoint_ok else None,
+            "replans": self.replans,
+            "rejected": sum(self.guard.rejected.values()) if self.guard else 0,
+            "event": "stopped" if setpoint_ok else "stopped (0 kW not confirmed)",
+        }
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+LiveSiteActor = ray.remote(LiveSiteService)

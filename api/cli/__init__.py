@@ -1,0 +1,266 @@
+"""The ``bess-twin`` command line: the composition root of a backtest.
+
+Exit codes: 0 success, 1 failure during the run, 2 bad scenario or input data
+(reported before any work starts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import twin
+from api.cli.hardware import register as register_hardware_commands
+from twin.errors import ScenarioError, SimulationError
+from twin.forecast.naive import FORECASTERS
+
+app = typer.Typer(
+    name="bess-twin",
+    help="Digital twin of battery storage sites that trade electricity.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_RUN_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=code)
+
+
+ScenarioArg = Annotated[
+    Path, typer.Argument(help="Scenario YAML file, e.g. scenarios/quickstart.yaml")
+]
+
+
+@app.command()
+def validate(scenario: ScenarioArg) -> None:
+    """Check a scenario file and the data it names; exit 2 if anything is wrong."""
+    from twin.config import load_scenario
+    from twin.io.prices import load_prices
+
+    try:
+        sc = load_scenario(scenario)
+        prices = load_prices(sc.market)
+    except ScenarioError as err:
+        raise _fail(str(err), EXIT_BAD_INPUT) from None
+    console.print(
+        f"[green]ok[/] {scenario}: {len(sc.sites)} site(s), {sc.market.zone} prices "
+        f"{prices.index[0].date()} to {prices.index[-1].date()} at "
+        f"{prices.step / pd.Timedelta(minutes=1):.0f} min"
+    )
+
+
+@app.command()
+def backtest(
+    scenario: ScenarioArg,
+    out: Annotated[
+        Path | None, typer.Option(help="Run folder; default runs/<scenario>-<time>")
+    ] = None,
+    runtime: Annotated[str, typer.Option(help="ray (actors) or local (in-process)")] = "ray",
+    ray_address: Annotated[
+        str | None, typer.Option(help="Address of a running Ray cluster")
+    ] = None,
+    forecaster: Annotated[
+        str | None,
+        typer.Option(help=f"Override the scenario's forecaster: {', '.join(FORECASTERS)}"),
+    ] = None,
+    start: Annotated[str | None, typer.Option(help="First delivery day, YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option(help="Last delivery day, YYYY-MM-DD")] = None,
+    report_week: Annotated[
+        str | None, typer.Option(help="Week shown in report.html, YYYY-MM-DD; default: the richest")
+    ] = None,
+) -> None:
+    """Run a day-ahead arbitrage backtest and write its run folder."""
+    from actors.runtime import (
+        make_runtime,
+        period_index,
+        period_prices,
+        plan_backtest,
+        run_backtest,
+    )
+    from twin.backtest.report import write_report
+    from twin.backtest.results import assemble, write_results
+    from twin.config import load_scenario
+    from twin.io.prices import load_imbalance_prices, load_prices
+
+    started = time.perf_counter()
+    if runtime not in ("ray", "local"):
+        raise _fail(f"--runtime {runtime!r} is not known; choose ray or local", EXIT_BAD_INPUT)
+    if forecaster is not None and forecaster not in FORECASTERS:
+        raise _fail(
+            f"--forecaster {forecaster!r} is not known; choose {', '.join(FORECASTERS)}",
+            EXIT_BAD_INPUT,
+        )
+    try:
+        sc = load_scenario(scenario)
+        if start or end:
+            period = sc.backtest.model_copy(
+                update={
+                    "start": _date(start, "--start") or sc.backtest.start,
+                    "end": _date(end, "--end") or sc.backtest.end,
+                }
+            )
+            sc = sc.model_copy(update={"backtest": period})
+        prices = load_prices(sc.market)
+        imbalance = load_imbalance_prices(sc.market, prices.index)
+        plan = plan_backtest(sc, prices, forecaster, imbalance)
+        week = _date(report_week, "--report-week")
+    except ScenarioError as err:
+        raise _fail(str(err), EXIT_BAD_INPUT) from None
+
+    resolution_min = prices.step / pd.Timedelta(minutes=1)
+    console.print(
+        f"[bold]{sc.name}[/]: {len(sc.sites)} site(s), {sc.market.zone} day-ahead at "
+        f"{resolution_min:.0f} min, {plan.days[0].date} to {plan.days[-1].date} "
+        f"({len(plan.days)} days), forecaster [cyan]{plan.forecaster}[/], runtime [cyan]{runtime}[/]"
+    )
+    out_dir = out or Path("runs") / f"{sc.name}-{dt.datetime.now():%Y%m%dT%H%M%S}"
+    try:
+        with console.status(f"starting {runtime} runtime ..."):
+            rt = make_runtime(runtime, ray_address)  # type: ignore[arg-type]
+        try:
+            with Progress(
+                TextColumn("[progress.description]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("days"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=False,
+            ) as progress:
+                task = progress.add_task("delivering", total=len(plan.days))
+
+                def on_day(day: object) -> None:
+                    progress.update(task, advance=1, description=f"delivered {day.date}")  # type: ignore[attr-defined]
+
+                run = run_backtest(plan, rt, on_day=on_day)
+        finally:
+            rt.close()
+    except SimulationError as err:
+        raise _fail(f"backtest failed: {err}", EXIT_RUN_FAILED) from None
+
+    meta = {
+        "runtime": runtime,
+        "ray_address": ray_address,
+        "forecaster": plan.forecaster,
+        "wall_time_s": time.perf_counter() - started,
+        "simulation_time_s": run.wall_time_s,
+        "market": {
+            "zone": sc.market.zone,
+            "source": prices.source,
+            "resolution_min": resolution_min,
+            "filled_steps": prices.filled_steps,
+            "gate_closure_local": sc.market.gate_closure_local.isoformat(timespec="minutes"),
+        },
+        "strategy": sc.strategy.model_dump(mode="json"),
+        "software": {"bess_twin": twin.__version__, "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+    }
+    result = assemble(
+        sc,
+        period_index(plan),
+        period_prices(plan),
+        prices.dt_h,
+        run.site_days,
+        run.perfect_foresight,
+        meta,
+        run.sessions,
+    )
+    write_results(result, out_dir)
+    write_report(result, out_dir / "report.html", pd.Timestamp(week) if week else None)
+    _print_summary(result.summary, out_dir)
+
+
+def _date(text: str | None, option: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ScenarioError(f"{option} {text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _print_summary(summary: dict, out_dir: Path) -> None:
+    table = Table(
+        title=f"{summary['scenario']}: {summary['period']['start']} to {summary['period']['end']}"
+    )
+    for column in (
+        "site",
+        "revenue\nEUR",
+        "intraday\nEUR",
+        "imbal.\nEUR",
+        "perfect\nforesight",
+        "capture",
+        "EFC",
+        "SoH",
+        "SoC\nrange",
+    ):
+        table.add_column(column, justify="right")
+    for site in summary["sites"]:
+        capture = site["capture_ratio"]
+        table.add_row(
+            site["site_id"],
+            f"{site['revenue_eur']:,.0f}",
+            f"{site['intraday_revenue_eur'] - site['fees_eur']:,.0f}",
+            f"{site['imbalance_eur']:,.0f}",
+            f"{site['perfect_foresight_revenue_eur']:,.0f}",
+            "n/a" if capture is None else f"{capture:.3f}",
+            f"{site['full_cycles']:.1f}",
+            f"{site['soh_final']:.3f}",
+            f"{site['soc_min']:.2f}-{site['soc_max']:.2f}",
+        )
+    fleet = summary["fleet"]
+    capture = fleet["capture_ratio"]
+    table.add_row(
+        "[bold]fleet",
+        f"[bold]{fleet['revenue_eur']:,.0f}",
+        f"[bold]{fleet['intraday_revenue_eur'] - fleet['fees_eur']:,.0f}",
+        f"[bold]{fleet['imbalance_eur']:,.0f}",
+        f"[bold]{fleet['perfect_foresight_revenue_eur']:,.0f}",
+        "[bold]" + ("n/a" if capture is None else f"{capture:.3f}"),
+        "",
+        "",
+        "",
+    )
+    console.print(table)
+    if "intraday" in summary:
+        intraday = summary["intraday"]
+        console.print(
+            f"intraday: {intraday['trades']:,} trades, {intraday['traded_mwh']:,.1f} MWh "
+            f"(intraday column: trade cash minus fees)"
+        )
+    console.print(
+        f"wall time {summary['wall_time_s']:.1f} s ({summary['runtime']} runtime, "
+        f"simulation {summary['simulation_time_s']:.1f} s)"
+    )
+    console.print(
+        f"results in [bold]{out_dir}[/]: summary.json, sites.parquet, daily.parquet, "
+        f"trades.parquet, report.html"
+    )
+
+
+register_hardware_commands(app)
+
+
+def main() -> None:
+    """Entry point for ``python -m api.cli``."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
+

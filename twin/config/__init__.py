@@ -1,0 +1,191 @@
+"""Scenario configuration: pydantic v2 models, loaded from YAML in one place.
+
+A scenario names the market (zone, time zone, gate closure, price data,
+imbalance, intraday and its trading policy), the strategy (forecaster, horizon,
+terminal SoC policy), the sites with their batteries and devices, the backtest
+period and the live mode. Every model forbids unknown keys and is frozen.
+:func:`load_scenario` is the only entry point; its errors name the YAML key,
+the bad value and what is allowed.
+
+The models live by topic: :mod:`twin.config.battery` (battery and plant),
+:mod:`twin.config.market` (prices, imbalance), :mod:`twin.config.intraday`
+(intraday session, liquidity provider, trading policy),
+:mod:`twin.config.devices` (device kinds, safety), :mod:`twin.config.site`,
+:mod:`twin.config.strategy` (strategy, backtest period), :mod:`twin.config.live`.
+The names most code needs are re-exported here.
+
+Paths may contain ``${VAR}`` references to environment variables, most often
+``${BESS_TWIN_DATA}`` (the folder of the real data sets); an unset variable is a
+configuration error (:func:`twin.config.base.expand_env`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, model_validator
+
+from twin.config.base import DATA_ENV_VAR, FrozenModel, expand_env, read_yaml
+from twin.config.battery import BatteryDynamics, BatterySpec, DegradationSpec, ThermalSpec
+from twin.config.devices import DeviceConfig, SafetyConfig
+from twin.config.intraday import IntradayConfig, LiquidityProviderConfig, TradingPolicy
+from twin.config.live import LiveConfig
+from twin.config.market import ImbalanceConfig, MarketConfig, PriceDataConfig
+from twin.config.site import SiteConfig
+from twin.config.strategy import (
+    BacktestConfig,
+    ForecasterName,
+    StrategyConfig,
+    TerminalSocConfig,
+)
+from twin.errors import ConfigError, DataError
+
+__all__ = [
+    "DATA_ENV_VAR",
+    "BacktestConfig",
+    "BatteryDynamics",
+    "BatterySpec",
+    "DegradationSpec",
+    "DeviceConfig",
+    "ForecasterName",
+    "ImbalanceConfig",
+    "IntradayConfig",
+    "LiquidityProviderConfig",
+    "LiveConfig",
+    "MarketConfig",
+    "PriceDataConfig",
+    "SafetyConfig",
+    "Scenario",
+    "SiteConfig",
+    "StrategyConfig",
+    "TerminalSocConfig",
+    "ThermalSpec",
+    "TradingPolicy",
+    "check_data_files",
+    "expand_env",
+    "load_scenario",
+    "parse_scenario",
+]
+
+
+class Scenario(FrozenModel):
+    """A complete backtest scenario."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    market: MarketConfig
+    strategy: StrategyConfig = Field(default_factory=StrategyConfig)
+    sites: list[SiteConfig] = Field(min_length=1)
+    backtest: BacktestConfig = Field(default_factory=BacktestConfig)
+    live: LiveConfig = Field(default_factory=LiveConfig)
+
+    @model_validator(mode="after")
+    def _check_unique_sites(self) -> Scenario:
+        ids = [site.site_id for site in self.sites]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"site_id values must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+
+def _format_validation_error(err: ValidationError, source: str) -> str:
+    lines = [f"{source}: {err.error_count()} invalid value(s)"]
+    for item in err.errors(include_url=False):
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        msg = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            msg = "unknown key; check the spelling against docs/nomenclature.md"
+        if item["type"] == "missing":
+            lines.append(f"  {key}: required key is missing")
+            continue
+        value = item.get("input")
+        shown = repr(value)
+        if isinstance(value, dict | list) and len(shown) > 60:
+            shown = type(value).__name__
+        lines.append(f"  {key} = {shown}: {msg}")
+    return "\n".join(lines)
+
+
+def parse_scenario(
+    data: Any, source: str = "scenario", base_dir: Path | None = None
+) -> Scenario:
+    """Validate a parsed scenario mapping.
+
+    Parameters
+    ----------
+    data : Any
+        The mapping read from YAML.
+    source : str
+        Name used in error messages (usually the file path).
+    base_dir : Path, optional
+        Folder that relative file references (``market.intraday.policy``) are
+        resolved against: the scenario file's folder. Default: the working folder.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ConfigError
+        If any value is invalid; the message lists every bad key with its value
+        and what is allowed.
+    """
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: a scenario must be a YAML mapping, got {type(data).__name__}")
+    try:
+        return Scenario.model_validate(data, context={"base_dir": base_dir})
+    except ValidationError as err:
+        raise ConfigError(_format_validation_error(err, source)) from None
+
+
+def check_data_files(scenario: Scenario) -> None:
+    """Check that every data file the scenario names exists.
+
+    Raises
+    ------
+    DataError
+        Naming the missing path and the ``BESS_TWIN_DATA`` hint.
+    """
+    named = [("market.prices", scenario.market.prices)]
+    if scenario.market.imbalance.prices is not None:
+        named.append(("market.imbalance.prices", scenario.market.imbalance.prices))
+    for key, prices in named:
+        path = prices.path
+        if prices.source == "csv" and path is not None and not path.is_file():
+            raise DataError(
+                f"{key}.path: data file not found: {path}\n"
+                f"  {DATA_ENV_VAR} is {os.environ.get(DATA_ENV_VAR, '(not set)')!r}; point it at "
+                "the folder that holds the data sets, e.g. export BESS_TWIN_DATA=../shared/data"
+            )
+
+
+def load_scenario(path: str | Path, *, check_files: bool = True) -> Scenario:
+    """Read and validate a scenario YAML file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML file.
+    check_files : bool
+        Also check that the data files it names exist.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, is not valid YAML, or holds invalid values.
+    DataError
+        If a data file it names does not exist.
+    """
+    path = Path(path)
+    data = read_yaml(path, "scenario")
+    scenario = parse_scenario(data, source=str(path), base_dir=path.parent)
+    if check_files:
+        check_data_files(scenario)
+    return scenario

@@ -1,0 +1,84 @@
+"""The market a scenario trades on: zone, gate, price data, imbalance settlement and intraday."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+
+from twin.config.base import ExpandedPath, FrozenModel
+from twin.config.intraday import IntradayConfig
+
+FillPolicy = Literal["error", "ffill", "interpolate", "previous_day"]
+DuplicatePolicy = Literal["error", "first", "last", "mean"]
+
+
+class PriceDataConfig(FrozenModel):
+    """Where the day-ahead prices come from and how gaps are treated.
+
+    ``source: csv`` reads a tidy CSV (``timestamp_utc`` plus
+    ``price_<zone>_eur_per_mwh`` columns) or a raw ENTSO-E Transparency export;
+    ``energy_charts`` and ``awattar`` download from those public APIs and cache
+    the answers on disk.
+    """
+
+    source: Literal["csv", "energy_charts", "awattar"] = "csv"
+    path: ExpandedPath | None = None
+    format: Literal["auto", "tidy", "entsoe"] = "auto"
+    column: str | None = Field(None, description="Price column; default: picked from the zone")
+    fill: FillPolicy = "error"
+    max_fill_h: float | None = Field(
+        None, gt=0, description="Longest gap a fill policy may fill [h]; None: any"
+    )
+    duplicates: DuplicatePolicy = "error"
+    start: dt.date | None = Field(None, description="First day to download (download sources)")
+    end: dt.date | None = Field(None, description="Last day to download, inclusive")
+    cache_dir: ExpandedPath | None = None
+
+    @model_validator(mode="after")
+    def _check_source(self) -> PriceDataConfig:
+        if self.source == "csv" and self.path is None:
+            raise ValueError("path is required when source is 'csv'")
+        if self.source != "csv" and (self.start is None or self.end is None):
+            raise ValueError(f"start and end are required when source is '{self.source}'")
+        return self
+
+
+class ImbalanceConfig(FrozenModel):
+    """How deviations from the day-ahead schedule are settled.
+
+    With ``prices`` the imbalance price comes from data (a single price per MTU,
+    e.g. Germany's reBAP); without, it is the day-ahead price plus
+    ``spread_eur_per_mwh`` when the site is short and minus it when long.
+    """
+
+    spread_eur_per_mwh: float = Field(
+        20.0, ge=0, description="Penalty spread around the day-ahead price [EUR/MWh]"
+    )
+    prices: PriceDataConfig | None = None
+
+
+class MarketConfig(FrozenModel):
+    """The day-ahead market the sites trade on."""
+
+    zone: str = Field("DE-LU", description="Bidding zone, e.g. DE-LU or AT")
+    timezone: str = Field("Europe/Berlin", description="Local market time zone (IANA name)")
+    gate_closure_local: dt.time = Field(
+        dt.time(12, 0), description="Day-ahead gate closure on D-1, local time"
+    )
+    prices: PriceDataConfig
+    imbalance: ImbalanceConfig = Field(default_factory=ImbalanceConfig)
+    intraday: IntradayConfig = Field(default_factory=IntradayConfig)
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin"
+            ) from err
+        return value

@@ -1,0 +1,81 @@
+"""One battery site: its battery, the device behind it, and where its actor runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from twin.config.base import FrozenModel
+from twin.config.battery import BatteryDynamics, BatterySpec
+from twin.config.devices import DeviceConfig, SafetyConfig, SimulatedDeviceConfig
+
+PLACEMENT_OPTIONS = frozenset(
+    {
+        "num_cpus",
+        "num_gpus",
+        "memory",
+        "resources",
+        "accelerator_type",
+        "scheduling_strategy",
+        "runtime_env",
+        "label_selector",
+    }
+)
+"""Ray actor options a scenario may set: they say *where* a site runs, never *how* it behaves."""
+
+UNSAFE_OPTIONS: dict[str, str] = {
+    "max_restarts": (
+        "a restarted site actor starts again from its initial state (SoC, schedule, trading "
+        "state) while the run goes on, silently resetting the site; a failed site must fail the run"
+    ),
+    "max_task_retries": (
+        "a retried call runs a day twice or out of order; the backtest relies on in-order "
+        "execution of each site's calls"
+    ),
+    "max_concurrency": (
+        "concurrent calls on one site would run days out of order; each site executes its "
+        "calls one at a time"
+    ),
+    "concurrency_groups": "concurrency groups break the in-order execution of a site's calls",
+    "lifetime": "a detached site outlives the run that owns it and keeps its state",
+    "name": "actor names are set by the runtime; a fixed name collides across runs",
+    "namespace": "namespaces are set by the runtime",
+    "get_if_exists": "reusing an existing actor would continue another run's site state",
+}
+"""Ray actor options a scenario may not set, each with the reason."""
+
+
+class SiteConfig(FrozenModel):
+    """One battery site: an id, its battery, the device behind it and where its actor runs.
+
+    ``device`` picks the hardware (default: a SimPy battery in-process);
+    ``dynamics`` is how the simulated plant departs from the planner's ideal
+    battery; ``safety`` is the protection at the device edge.
+    """
+
+    site_id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", min_length=1, max_length=64)
+    battery: BatterySpec
+    device: DeviceConfig = Field(default_factory=SimulatedDeviceConfig)
+    dynamics: BatteryDynamics = Field(default_factory=BatteryDynamics)
+    safety: SafetyConfig = Field(default_factory=SafetyConfig)
+    actor_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "Ray placement options for the site actor: "
+            + ", ".join(sorted(PLACEMENT_OPTIONS))
+            + " (options that restart or reorder a stateful site are refused)"
+        ),
+    )
+
+    @field_validator("actor_options")
+    @classmethod
+    def _check_actor_options(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            if key in UNSAFE_OPTIONS:
+                raise ValueError(f"{key} is not allowed: {UNSAFE_OPTIONS[key]}")
+            if key not in PLACEMENT_OPTIONS:
+                raise ValueError(
+                    f"unknown actor option {key!r}; allowed: {', '.join(sorted(PLACEMENT_OPTIONS))}"
+                )
+        return value

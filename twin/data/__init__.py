@@ -1,1 +1,0 @@
-"""Price data: readers for tidy CSVs and ENTSO-E exports, downloads, regularisation."""

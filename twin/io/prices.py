@@ -1,0 +1,313 @@
+"""Day-ahead price series: one regular, gap-free, tz-aware UTC series per run.
+
+:func:`regularise` turns what a reader found in a file into a
+:class:`PriceSeries`: it sorts, resolves duplicates, infers the resolution per
+local day (15-min and hourly days may be mixed, as around the EPEX switch to
+15-min products on 2025-10-01; an hourly price holds for its four quarter hours),
+and treats gaps by the scenario's ``fill`` policy. :func:`load_prices` is the
+one entry point the rest of the code uses.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from twin.config import MarketConfig, PriceDataConfig
+from twin.errors import DataError
+from twin.io.readers import read_entsoe_csv, read_tidy_csv
+
+log = logging.getLogger(__name__)
+
+_ALLOWED_STEPS = tuple(pd.Timedelta(minutes=m) for m in (5, 10, 15, 20, 30, 60))
+
+
+@dataclass(frozen=True)
+class PriceSeries:
+    """A regular day-ahead price series.
+
+    Attributes
+    ----------
+    price_eur_per_mwh : pd.Series
+        Prices on a regular tz-aware UTC ``DatetimeIndex`` (interval start), no NaN. [EUR/MWh]
+    step : pd.Timedelta
+        Market time unit of the series (15 min or 1 h for day-ahead data).
+    zone : str
+        Bidding zone.
+    source : str
+        Where the data came from (a path or an API name).
+    filled_steps : int
+        How many steps a fill policy filled.
+    """
+
+    price_eur_per_mwh: pd.Series
+    step: pd.Timedelta
+    zone: str
+    source: str
+    filled_steps: int = 0
+
+    @property
+    def dt_h(self) -> float:
+        """Step length. [h]"""
+        return self.step / pd.Timedelta(hours=1)
+
+    @property
+    def index(self) -> pd.DatetimeIndex:
+        """The UTC index of the series."""
+        return pd.DatetimeIndex(self.price_eur_per_mwh.index)
+
+
+def _resolve_duplicates(raw: pd.Series, policy: str) -> pd.Series:
+    dup = raw.index.duplicated(keep=False)
+    if not dup.any():
+        return raw
+    if policy == "error":
+        first = raw.index[dup][:3]
+        raise DataError(
+            f"price data hold {int(dup.sum())} rows with a repeated timestamp (first: "
+            f"{[t.isoformat() for t in first]}); set market.prices.duplicates to "
+            "first, last or mean to resolve them"
+        )
+    if policy == "mean":
+        return raw.groupby(level=0).mean()
+    return raw[~raw.index.duplicated(keep=policy)]
+
+
+def _infer_steps(index: pd.DatetimeIndex, tz: str) -> tuple[pd.Timedelta, np.ndarray]:
+    """Finest step of the series and each point's own interval length (per local day)."""
+    diffs = index[1:] - index[:-1]
+    if len(diffs) == 0:
+        raise DataError("price data hold fewer than two timestamps; cannot infer a resolution")
+    local_day = index.tz_convert(tz).normalize()
+    per_point = pd.Series(np.append(diffs, diffs[-1]), index=index)
+    # A day's resolution is its most common step; gaps inside the day do not change it.
+    day_step = per_point.groupby(local_day).agg(lambda s: s.mode().iloc[0])
+    point_step = day_step.reindex(local_day).to_numpy()
+    finest = pd.Timedelta(min(day_step))
+    if finest not in _ALLOWED_STEPS:
+        raise DataError(
+            f"price data have a step of {finest}; supported market time units are "
+            f"{', '.join(str(s) for s in _ALLOWED_STEPS)}"
+        )
+    return finest, point_step
+
+
+def regularise(
+    raw: pd.Series,
+    *,
+    tz: str,
+    fill: str = "error",
+    max_fill_h: float | None = None,
+    duplicates: str = "error",
+    zone: str = "",
+    source: str = "",
+) -> PriceSeries:
+    """Turn a raw price series into a regular, gap-free :class:`PriceSeries`.
+
+    Parameters
+    ----------
+    raw : pd.Series
+        Prices [EUR/MWh] on a tz-aware UTC index; NaN for missing values.
+    tz : str
+        Local market time zone; days (for per-day resolution and the
+        ``previous_day`` fill) are local days.
+    fill : {'error', 'ffill', 'interpolate', 'previous_day'}
+        What to do with missing steps: raise, carry the last price forward,
+        interpolate linearly in time, or copy the same local time of the day before.
+    max_fill_h : float, optional
+        Longest gap any fill policy may fill; longer gaps raise. [h]
+    duplicates : {'error', 'first', 'last', 'mean'}
+        What to do with repeated timestamps.
+    zone, source : str
+        Carried into the result.
+
+    Returns
+    -------
+    PriceSeries
+        Regular at the finest step found; coarser days are expanded (an hourly
+        price holds for each quarter hour of its hour).
+
+    Raises
+    ------
+    DataError
+        On duplicates or gaps the policies do not cover, on an unsupported
+        resolution, or when no price is left.
+    """
+    if not isinstance(raw.index, pd.DatetimeIndex) or raw.index.tz is None:
+        raise DataError("price index must be a tz-aware DatetimeIndex")
+    series = _resolve_duplicates(raw.tz_convert("UTC").sort_index(), duplicates)
+    if series.notna().sum() == 0:
+        raise DataError(f"{source or 'price data'}: no price values")
+    finest, point_step = _infer_steps(pd.DatetimeIndex(series.index), tz)
+    repeats = (point_step // finest).astype(int)
+    offsets = np.concatenate([np.arange(k) for k in repeats]) * finest
+    starts = pd.DatetimeIndex(np.repeat(series.index.tz_localize(None).to_numpy(), repeats))
+    expanded_index = (starts + offsets).tz_localize("UTC")
+    expanded = pd.Series(np.repeat(series.to_numpy(), repeats), index=expanded_index)
+    expanded = expanded[~expanded.index.duplicated(keep="first")]
+    grid = pd.date_range(expanded.index[0], expanded.index[-1], freq=finest, name="timestamp_utc")
+    regular = expanded.reindex(grid)
+    # Leading/trailing NaN carry no information: trim them rather than fill.
+    valid = regular.notna().to_numpy()
+    regular = regular.iloc[int(valid.argmax()) : len(valid) - int(valid[::-1].argmax())]
+    missing = regular.isna()
+    n_missing = int(missing.sum())
+    if n_missing:
+        regular = _fill(regular, missing, finest, tz, fill, max_fill_h, source)
+    return PriceSeries(
+        price_eur_per_mwh=regular.rename("price_eur_per_mwh"),
+        step=finest,
+        zone=zone,
+        source=source,
+        filled_steps=n_missing,
+    )
+
+
+def _gap_runs(missing: pd.Series) -> list[tuple[pd.Timestamp, int]]:
+    flags = missing.to_numpy()
+    starts = np.flatnonzero(flags & ~np.concatenate([[False], flags[:-1]]))
+    ends = np.flatnonzero(flags & ~np.concatenate([flags[1:], [False]]))
+    return [(missing.index[s], int(e - s + 1)) for s, e in zip(starts, ends, strict=True)]
+
+
+def _fill(
+    regular: pd.Series,
+    missing: pd.Series,
+    step: pd.Timedelta,
+    tz: str,
+    fill: str,
+    max_fill_h: float | None,
+    source: str,
+) -> pd.Series:
+    runs = _gap_runs(missing)
+    longest = max(n for _, n in runs) * step
+    described = ", ".join(f"{t.isoformat()} (+{n} steps)" for t, n in runs[:3])
+    if fill == "error":
+        raise DataError(
+            f"{source or 'price data'}: {int(missing.sum())} missing step(s) in {len(runs)} gap(s), "
+            f"first: {described}; set market.prices.fill to ffill, interpolate or previous_day "
+            "to fill them (and market.prices.max_fill_h to bound the gap length)"
+        )
+    if max_fill_h is not None and longest > pd.Timedelta(hours=max_fill_h):
+        raise DataError(
+            f"{source or 'price data'}: a gap of {longest} exceeds market.prices.max_fill_h = "
+            f"{max_fill_h} h (gaps: {described})"
+        )
+    log.warning("%s: filling %d missing step(s) with policy %r", source, int(missing.sum()), fill)
+    if fill == "ffill":
+        return regular.ffill()
+    if fill == "interpolate":
+        return regular.interpolate(method="time").ffill().bfill()
+    # previous_day: same local wall-clock time one day earlier, repeated for multi-day gaps.
+    local = regular.index.tz_convert(tz).tz_localize(None)
+    by_local = pd.Series(regular.to_numpy(), index=local)
+    by_local = by_local[~by_local.index.duplicated(keep="first")]
+    out = regular.to_numpy().copy()
+    for days in range(1, 8):
+        todo = np.isnan(out)
+        if not todo.any():
+            break
+        keys = local[todo] - pd.Timedelta(days=days)
+        out[todo] = by_local.reindex(keys, method="ffill").to_numpy()
+    if np.isnan(out).any():
+        raise DataError(
+            f"{source or 'price data'}: fill policy previous_day found no earlier day for gaps "
+            f"{described}; use ffill or interpolate"
+        )
+    return pd.Series(out, index=regular.index)
+
+
+def load_prices(market: MarketConfig) -> PriceSeries:
+    """Load the day-ahead prices a scenario names.
+
+    Parameters
+    ----------
+    market : MarketConfig
+
+    Returns
+    -------
+    PriceSeries
+
+    Raises
+    ------
+    DataError
+        If the file is missing or unreadable, or its gaps/duplicates are not
+        covered by the scenario's policies.
+    """
+    cfg: PriceDataConfig = market.prices
+    if cfg.source == "csv":
+        assert cfg.path is not None  # checked by PriceDataConfig
+        if not cfg.path.is_file():
+            raise DataError(
+                f"price file not found: {cfg.path}; set BESS_TWIN_DATA to the data folder"
+            )
+        fmt = cfg.format
+        if fmt == "auto":
+            opener = gzip.open if cfg.path.suffix == ".gz" else open
+            with opener(cfg.path, "rb") as handle:
+                first_line = handle.readline(4096)
+            fmt = "entsoe" if b"MTU" in first_line else "tidy"
+        if fmt == "entsoe":
+            raw = read_entsoe_csv(cfg.path)
+        else:
+            raw = read_tidy_csv(cfg.path, zone=market.zone, column=cfg.column)
+        source = str(cfg.path)
+    else:
+        from twin.io.download import download_prices
+
+        raw = download_prices(cfg, zone=market.zone)
+        source = cfg.source
+    return regularise(
+        raw,
+        tz=market.timezone,
+        fill=cfg.fill,
+        max_fill_h=cfg.max_fill_h,
+        duplicates=cfg.duplicates,
+        zone=market.zone,
+        source=source,
+    )
+
+
+def load_imbalance_prices(market: MarketConfig, index: pd.DatetimeIndex) -> np.ndarray | None:
+    """Load measured imbalance prices aligned to the day-ahead steps, if the scenario names any.
+
+    Parameters
+    ----------
+    market : MarketConfig
+        ``market.imbalance.prices`` says where the data are (same keys as
+        ``market.prices``); ``None`` means the spread model is used.
+    index : pd.DatetimeIndex, length T
+        UTC step starts of the day-ahead series.
+
+    Returns
+    -------
+    np.ndarray, shape (T,), or None
+        Imbalance price per day-ahead step (mean over finer imbalance periods). [EUR/MWh]
+
+    Raises
+    ------
+    DataError
+        If the file cannot be read or does not cover every step of ``index``.
+    """
+    cfg = market.imbalance.prices
+    if cfg is None:
+        return None
+    series = load_prices(market.model_copy(update={"prices": cfg}))
+    values = series.price_eur_per_mwh
+    step = index[1] - index[0]
+    if series.step < step:
+        values = values.groupby(values.index.floor(step)).mean()
+    aligned = values.reindex(index)
+    missing = int(aligned.isna().sum())
+    if missing:
+        first = aligned.index[aligned.isna()][0]
+        raise DataError(
+            f"market.imbalance.prices: {missing} day-ahead step(s) have no imbalance price, "
+            f"the first at {first}; extend the file or remove market.imbalance.prices to "
+            "use the spread model"
+        )
+    return aligned.to_numpy(dtype=float, copy=True)

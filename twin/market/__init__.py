@@ -1,1 +1,0 @@
-"""Markets: orders, pre-trade checks, matching engine, journal, auction, feeds, venues."""

@@ -1,0 +1,182 @@
+"""One intraday trading session of a backtest day on the internal exchange.
+
+Sequence (all on the exchange's clock, one command every ``step_s`` seconds so
+each participant stays inside its rate limit):
+
+1. the day's products open; the liquidity provider (LP) quotes ``levels`` bids
+   and asks around each product's mark price;
+2. each site posts its wanted net trade per product as a GTC limit order **at
+   the mark**, products in delivery order. Sites on opposite sides trade with
+   each other at the mark (the resting order's price);
+3. what is left is re-priced to the LP's top quote (``mark ± spread/2``) and
+   fills against the LP (a price change renews time priority and matches);
+4. the session ends: the products close and unfilled quantity is cancelled.
+
+Cash flows: a seller receives ``quantity * price``, a buyer pays it; each side
+pays ``fee_eur_per_mwh`` per MWh. Sites' and the LP's trade cash sums to zero
+before fees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from twin.config.intraday import LiquidityProviderConfig
+from twin.markets.exchange.exchange import Ack, Command, Exchange, Modify, Submit
+from twin.markets.exchange.orders import OrderRequest, Side, TimeInForce, Trade
+from twin.markets.exchange.pretrade import SiteTradingState
+from twin.markets.products import NS_PER_S, Product
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class IntradayIntent:
+    """What a site wants to trade in a session.
+
+    Attributes
+    ----------
+    state : SiteTradingState
+        Its physical state and base schedule, for the pre-trade checks.
+    sell_mwh : np.ndarray, shape (n_products,)
+        Wanted net sell per product (negative: buy). [MWh]
+    """
+
+    state: SiteTradingState
+    sell_mwh: FloatArray
+
+
+@dataclass
+class ParticipantResult:
+    """A participant's outcome of one session, per product (arrays of n_products)."""
+
+    sell_mwh: FloatArray
+    cash_eur: FloatArray
+    fees_eur: FloatArray
+    rejected: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class SessionResult:
+    """Outcome of a session: per participant, plus every trade."""
+
+    products: list[Product]
+    participants: dict[str, ParticipantResult]
+    trades: list[Trade]
+    lot_mwh: float
+
+
+def _round_to(value: float, grid: float) -> float:
+    return round(round(value / grid) * grid, 10)
+
+
+def run_session(
+    exchange: Exchange,
+    products: list[Product],
+    marks_eur_per_mwh: FloatArray,
+    intents: list[IntradayIntent],
+    lp: LiquidityProviderConfig,
+    ts_open_ns: int,
+    step_s: float = 0.5,
+) -> SessionResult:
+    """Run one session (see the module docstring) and return its fills and cash.
+
+    Parameters
+    ----------
+    exchange : Exchange
+        Sites must be registered as ``site``, the LP as ``trader``.
+    products : list of Product
+        The day's products in delivery order.
+    marks_eur_per_mwh : np.ndarray, shape (n_products,)
+        Mark price per product. [EUR/MWh]
+    intents : list of IntradayIntent
+    lp : LiquidityProviderConfig
+    ts_open_ns : int
+        Session start. [ns since the epoch, UTC]
+    step_s : float
+        Exchange-clock time between two commands. [s]
+    """
+    cfg = exchange.engine.config
+    tick, lot, fee = cfg.tick_eur_per_mwh, cfg.lot_mwh, exchange.policy.fee_eur_per_mwh
+    n = len(products)
+    ts = ts_open_ns
+    step_ns = int(step_s * NS_PER_S)
+    exchange.open_products(products, ts)
+    marks = [_round_to(float(m), tick) for m in marks_eur_per_mwh]
+    half = _round_to(lp.spread_eur_per_mwh / 2.0, tick)
+    quotes: list[Command] = []
+    for k, product in enumerate(products):
+        for i in range(lp.levels):
+            off = half + i * lp.level_step_eur_per_mwh
+            for side, price in ((Side.BUY, marks[k] - off), (Side.SELL, marks[k] + off)):
+                request = OrderRequest(
+                    lp.name, product.product_id, side, lp.level_mwh, _round_to(price, tick)
+                )
+                quotes.append(Submit(request, ts))
+    acks = exchange.process(quotes)
+    for intent in intents:
+        exchange.update_site(intent.state)
+
+    # phase 1: at the mark, products in delivery order, sites interleaved
+    phase1: list[Command] = []
+    owners: list[tuple[str, int]] = []
+    for k, product in enumerate(products):
+        for intent in intents:
+            q = _round_to(abs(float(intent.sell_mwh[k])), lot)
+            if q < lot:
+                continue
+            side = Side.SELL if intent.sell_mwh[k] > 0 else Side.BUY
+            ts += step_ns
+            request = OrderRequest(
+                intent.state.site_id, product.product_id, side, q, marks[k], TimeInForce.GTC
+            )
+            phase1.append(Submit(request, ts))
+            owners.append((intent.state.site_id, k))
+    acks1 = exchange.process(phase1)
+    # phase 2: the rest crosses to the LP's top quote
+    phase2: list[Command] = []
+    for ack, (site_id, k) in zip(acks1, owners, strict=True):
+        order = ack.order
+        if ack.accepted and order is not None and order.open_mwh > lot / 2:
+            live = exchange.engine.orders[order.order_id]
+            if live.is_open:
+                ts += step_ns
+                price = marks[k] + half if order.side is Side.BUY else marks[k] - half
+                phase2.append(Modify(site_id, order.order_id, ts, _round_to(price, tick)))
+    acks2 = exchange.process(phase2)
+    ts += step_ns
+    exchange.close_products([p.product_id for p in products], ts)
+
+    index = {p.product_id: k for k, p in enumerate(products)}
+    results: dict[str, ParticipantResult] = {}
+
+    def _result(who: str) -> ParticipantResult:
+        if who not in results:
+            results[who] = ParticipantResult(np.zeros(n), np.zeros(n), np.zeros(n))
+        return results[who]
+
+    for intent in intents:
+        _result(intent.state.site_id)
+    _result(lp.name)
+    trades = [t for a in (*acks, *acks1, *acks2) for t in a.trades]
+    for t in trades:
+        k = index[t.product]
+        q = t.quantity_lots * lot
+        for who, sign in ((t.seller, 1.0), (t.buyer, -1.0)):
+            r = _result(who)
+            r.sell_mwh[k] += sign * q
+            r.cash_eur[k] += sign * q * t.price_eur_per_mwh
+            r.fees_eur[k] += q * fee
+    for ack in (*acks1, *acks2):
+        _count_rejection(ack, results)
+    return SessionResult(products, results, trades, lot)
+
+
+def _count_rejection(ack: Ack, results: dict[str, ParticipantResult]) -> None:
+    if ack.rejection is not None and ack.rejection.participant in results:
+        rejected = results[ack.rejection.participant].rejected
+        reason = str(ack.rejection.reason)
+        rejected[reason] = rejected.get(reason, 0) + 1

@@ -1,0 +1,72 @@
+"""First-order lumped thermal model of a battery and its BMS derating.
+
+The cell mass is one lump of heat capacity ``C`` cooled to ambient through a
+conductance ``G``; conversion losses heat it:
+
+.. math::
+    C \\frac{dT}{dt} = P_{loss} - G (T - T_{amb})
+
+With constant losses over a step of length ``dt`` the exact solution is
+``T(dt) = T_ss + (T(0) - T_ss) exp(-dt / tau)`` with ``T_ss = T_amb + P_loss / G``
+and ``tau = C / G``.
+
+References
+----------
+.. [1] F. P. Incropera et al., *Fundamentals of Heat and Mass Transfer*, 7th ed.,
+   Wiley 2011, section 5.2 (the lumped capacitance method).
+.. [2] D. Bernardi, E. Pawlikowski, J. Newman, "A general energy balance for
+   battery systems", J. Electrochem. Soc. 132(1), 1985 (losses as heat source).
+"""
+
+from __future__ import annotations
+
+import math
+
+from twin.config.battery import ThermalSpec
+
+
+def time_constant_s(spec: ThermalSpec, energy_kwh: float) -> float:
+    """Thermal time constant ``C / G`` of a battery of ``energy_kwh``. [s]"""
+    heat_capacity_j_per_k = spec.heat_capacity_kj_per_k_per_kwh * 1e3 * energy_kwh
+    conductance_w_per_k = spec.conductance_w_per_k_per_kwh * energy_kwh
+    return heat_capacity_j_per_k / conductance_w_per_k
+
+
+def step_temperature(
+    spec: ThermalSpec, energy_kwh: float, temperature_c: float, loss_kw: float, dt_s: float
+) -> float:
+    """Cell temperature after ``dt_s`` seconds of constant losses.
+
+    Parameters
+    ----------
+    spec : ThermalSpec
+    energy_kwh : float
+        Nominal energy capacity (scales heat capacity and conductance). [kWh]
+    temperature_c : float
+        Temperature at the start of the step. [°C]
+    loss_kw : float
+        Mean heat released by conversion losses during the step (>= 0). [kW]
+    dt_s : float
+        Step length (>= 0). [s]
+
+    Returns
+    -------
+    float
+        Temperature at the end of the step (exact solution for constant losses). [°C]
+    """
+    conductance_kw_per_k = spec.conductance_w_per_k_per_kwh * energy_kwh / 1e3
+    steady_c = spec.ambient_c + loss_kw / conductance_kw_per_k
+    decay = math.exp(-dt_s / time_constant_s(spec, energy_kwh))
+    return steady_c + (temperature_c - steady_c) * decay
+
+
+def derating_factor(spec: ThermalSpec, temperature_c: float) -> float:
+    """Fraction of rated power the BMS allows at ``temperature_c``.
+
+    1 below ``derate_c``, falling linearly to 0 at ``trip_c``, 0 above. [per unit]
+    """
+    if temperature_c <= spec.derate_c:
+        return 1.0
+    if temperature_c >= spec.trip_c:
+        return 0.0
+    return (spec.trip_c - temperature_c) / (spec.trip_c - spec.derate_c)
