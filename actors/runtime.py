@@ -42,8 +42,9 @@ from twin.backtest.clock import DeliveryDay, delivery_days, horizon_steps
 from twin.backtest.site_day import SiteDay
 from twin.config import Scenario
 from twin.ems.dispatch import DispatchResult
-from twin.forecast.naive import make_forecaster, published_before
+from twin.forecast.naive import make_forecaster
 from twin.io.prices import PriceSeries
+from twin.markets.calendar import PublicationCalendar
 from twin.markets.exchange.session import SessionResult
 
 log = logging.getLogger(__name__)
@@ -236,7 +237,8 @@ def run_backtest(
     series = prices.price_eur_per_mwh
     first = plan.days[0]
     realised = series if plan.forecaster == "perfect" else None
-    published = published_before(series, first.start_utc)
+    calendar = PublicationCalendar.of_market(scenario.market)
+    published = calendar.published_day_ahead(series, first.gate_closure_utc)
     market = runtime.create(
         MarketService,
         MarketActor,
@@ -251,7 +253,7 @@ def run_backtest(
         {},
         plan.forecaster,
         published,
-        scenario.market.timezone,
+        calendar,
         prices.step,
         plan.n_horizon,
         realised,
@@ -277,7 +279,7 @@ def run_backtest(
             ExchangeActor,
             {},
             scenario.market.zone,
-            scenario.market.timezone,
+            calendar,
             intraday,
             prices.dt_h,
         )

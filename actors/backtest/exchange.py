@@ -12,13 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import ray
 
 from actors.metrics import ExchangeMetrics
 from twin.backtest.clock import DeliveryDay
 from twin.config.intraday import IntradayConfig
 from twin.io.journal import SqliteJournal
+from twin.markets.calendar import PublicationCalendar
 from twin.markets.day_ahead import Clearing
 from twin.markets.exchange.engine import EngineConfig
 from twin.markets.exchange.exchange import Ack, Event, Exchange
@@ -35,8 +35,8 @@ class ExchangeService:
     ----------
     market : str
         Bidding zone, e.g. ``DE-LU``.
-    timezone : str
-        Local market time (for the session's opening time).
+    calendar : PublicationCalendar
+        When the session opens (D-1 15:00 local).
     intraday : IntradayConfig
     dt_h : float
         Product length. [h]
@@ -47,23 +47,18 @@ class ExchangeService:
     def __init__(
         self,
         market: str,
-        timezone: str,
+        calendar: PublicationCalendar,
         intraday: IntradayConfig,
         dt_h: float,
         journal_path: str | Path | None = None,
     ) -> None:
-        self.market, self.timezone, self.config, self.dt_h = market, timezone, intraday, dt_h
+        self.market, self.calendar, self.config, self.dt_h = market, calendar, intraday, dt_h
         engine = EngineConfig(lot_mwh=intraday.lot_mwh, price_rule=intraday.price_rule)
         journal = SqliteJournal(journal_path) if journal_path is not None else None
         self.exchange = Exchange(journal, engine, intraday.policy)
         self.exchange.register(intraday.liquidity_provider.name, "trader")
         self.indicators: dict[str, MarketIndicators] = {market: MarketIndicators()}
         self.metrics = ExchangeMetrics()
-
-    def session_open(self, day: DeliveryDay) -> pd.Timestamp:
-        """Intraday opening for ``day``: D-1 15:00 local (EPEX hourly products)."""
-        local = pd.Timestamp(day.date) - pd.Timedelta(days=1) + pd.Timedelta(hours=15)
-        return local.tz_localize(self.timezone).tz_convert("UTC")
 
     def run_session(
         self, day: DeliveryDay, clearing: Clearing, *intents: IntradayIntent
@@ -83,7 +78,7 @@ class ExchangeService:
         products = day_products(
             self.market, day.start_utc, day.n_steps, self.dt_h, self.config.gate_closure_min
         )
-        opened = self.session_open(day)
+        opened = self.calendar.intraday_opening_utc(day.date)
         indicator = self.indicators[self.market]
         for price in clearing.price_eur_per_mwh:  # the auction result, published at D-1
             indicator.on_price(opened.value / NS_PER_S, float(price))

@@ -8,7 +8,8 @@ import pandas as pd
 import ray
 
 from twin.backtest.clock import DeliveryDay, horizon_index
-from twin.forecast.naive import make_forecaster, published_before
+from twin.forecast.naive import make_forecaster
+from twin.markets.calendar import PublicationCalendar
 
 
 class ForecastService:
@@ -25,8 +26,8 @@ class ForecastService:
         ``perfect``, ``persistence`` or ``seasonal_naive``.
     published : pd.Series
         Prices published before the first delivery day (UTC index). [EUR/MWh]
-    tz : str
-        Local market time zone.
+    calendar : PublicationCalendar
+        When the zone's prices become public (and its local time zone).
     step : pd.Timedelta
         Market time unit.
     n_horizon : int
@@ -39,14 +40,14 @@ class ForecastService:
         self,
         forecaster: str,
         published: pd.Series,
-        tz: str,
+        calendar: PublicationCalendar,
         step: pd.Timedelta,
         n_horizon: int,
         realised: pd.Series | None = None,
     ) -> None:
         self.forecaster = make_forecaster(forecaster, realised)
         self._published = [published]
-        self.tz = tz
+        self.calendar = calendar
         self.step = step
         self.n_horizon = n_horizon
         self._keep = pd.Timedelta(days=max(self.forecaster.history_days, 1) + 8)
@@ -62,9 +63,9 @@ class ForecastService:
         if len(self._published) > 1:
             published = pd.concat(self._published)
             self._published = [published.loc[published.index >= day.start_utc - self._keep]]
-        history = published_before(self._published[0], day.start_utc)
+        history = self.calendar.published_day_ahead(self._published[0], day.gate_closure_utc)
         target = horizon_index(day, self.n_horizon, self.step)
-        return self.forecaster.forecast(history, target, self.tz)
+        return self.forecaster.forecast(history, target, self.calendar.timezone)
 
     def publish(self, day: DeliveryDay, price_eur_per_mwh: npt.NDArray[np.float64]) -> None:
         """Add the auction result of ``day`` (clearing prices, EUR/MWh) to the published history."""

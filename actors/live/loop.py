@@ -35,6 +35,7 @@ from twin.backtest.clock import horizon_steps
 from twin.config import Scenario
 from twin.io.history import HistoryStore
 from twin.io.prices import PriceSeries
+from twin.markets.calendar import PublicationCalendar
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ async def run_live(
         n_horizon = horizon_steps(scenario.strategy.horizon_h, prices.step)
         market = rt.create(
             LiveMarketService, LiveMarketActor, {}, prices.price_eur_per_mwh,
-            scenario.market.timezone, scenario.market.gate_closure_local,
+            PublicationCalendar.of_market(scenario.market),
         )
         sites = [
             rt.create(LiveSiteService, LiveSiteActor, site.actor_options, site, scenario.strategy,

@@ -7,13 +7,12 @@ a persistence forecast (same local time one day earlier) beyond them.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 import ray
 
 from twin.forecast.naive import Persistence
+from twin.markets.calendar import PublicationCalendar
 
 
 class LiveMarketService:
@@ -23,36 +22,20 @@ class LiveMarketService:
     ----------
     prices : pd.Series
         Realised day-ahead prices on a regular UTC index. [EUR/MWh]
-    timezone : str
-        Market time zone.
-    gate_closure_local : datetime.time
-        Day-ahead gate closure on D-1, local time.
-    publication_delay : datetime.timedelta
-        Time from gate closure to the published auction result (EPEX: ~45 min).
+    calendar : PublicationCalendar
+        When each day's auction result becomes public (local gate + delay, DST-safe).
     """
 
-    def __init__(
-        self,
-        prices: pd.Series,
-        timezone: str,
-        gate_closure_local: dt.time,
-        publication_delay: dt.timedelta = dt.timedelta(minutes=45),
-    ) -> None:
+    def __init__(self, prices: pd.Series, calendar: PublicationCalendar) -> None:
         self.prices = prices
-        self.tz = timezone
-        self.gate = gate_closure_local
-        self.delay = publication_delay
+        self.calendar = calendar
+        self.tz = calendar.timezone
         self.step = prices.index[1] - prices.index[0]
         self._forecaster = Persistence()
 
     def published_until(self, t_utc: pd.Timestamp) -> pd.Timestamp:
         """End (exclusive, UTC) of the delivery period whose prices are public at ``t_utc``."""
-        local = t_utc.tz_convert(self.tz)
-        midnight = local.normalize()
-        result_at = midnight + pd.Timedelta(hours=self.gate.hour, minutes=self.gate.minute) + self.delay
-        days_ahead = 2 if local >= result_at else 1
-        end_local = (midnight.tz_localize(None) + pd.Timedelta(days=days_ahead)).tz_localize(self.tz)
-        return end_local.tz_convert("UTC")
+        return self.calendar.day_ahead_published_until(t_utc)
 
     def window(self, t_utc: pd.Timestamp, n_steps: int) -> dict:
         """Prices of the ``n_steps`` MTUs from the one that contains ``t_utc``.

@@ -57,7 +57,7 @@ def validate(scenario: ScenarioArg) -> None:
 
     try:
         sc = load_scenario(scenario)
-        prices = load_prices(sc.market)
+        prices = load_prices(sc.market, strict=sc.backtest.strict)
     except ScenarioError as err:
         raise _fail(str(err), EXIT_BAD_INPUT) from None
     console.print(
@@ -118,8 +118,8 @@ def backtest(
                 }
             )
             sc = sc.model_copy(update={"backtest": period})
-        prices = load_prices(sc.market)
-        imbalance = load_imbalance_prices(sc.market, prices.index)
+        prices = load_prices(sc.market, strict=sc.backtest.strict)
+        imbalance = load_imbalance_prices(sc.market, prices.index, strict=sc.backtest.strict)
         plan = plan_backtest(sc, prices, forecaster, imbalance)
         week = _date(report_week, "--report-week")
     except ScenarioError as err:

@@ -10,7 +10,7 @@ import pytest
 
 from actors.backtest.site import SiteService
 from actors.runtime import LocalRuntime, RayRuntime, period_prices, plan_backtest, run_backtest
-from tests.twin.reference_lp import reference_revenue_eur
+from tests.twin.ems.reference_lp import reference_revenue_eur
 from twin.backtest.clock import delivery_days
 from twin.config import StrategyConfig, load_scenario, parse_scenario
 from twin.io.prices import load_prices, regularise

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from twin.errors import ConfigError
+from twin.markets.calendar import PublicationCalendar, local_midnight_utc
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,6 @@ class DeliveryDay:
     first_step: int
     n_steps: int
     gate_step_prev_day: int
-
-
-def _local_midnight_utc(day: dt.date, tz: str) -> pd.Timestamp:
-    return pd.Timestamp(day).tz_localize(tz).tz_convert("UTC")
 
 
 def delivery_days(
@@ -113,10 +110,11 @@ def delivery_days(
             f"{earliest} to {last_full} (the forecaster needs {history_days} day(s) of "
             "published prices before the first day); change backtest.start/end"
         )
+    calendar = PublicationCalendar(tz, gate_closure_local)
     n_days = (end - start).days + 1
     dates = [start + dt.timedelta(days=i) for i in range(n_days + 1)]
-    bounds = [_local_midnight_utc(d, tz) for d in dates]
-    prev_start = _local_midnight_utc(start - dt.timedelta(days=1), tz)
+    bounds = [local_midnight_utc(d, tz) for d in dates]
+    prev_start = local_midnight_utc(start - dt.timedelta(days=1), tz)
     positions = index.get_indexer(pd.DatetimeIndex(bounds))
     if positions[-1] == -1 and bounds[-1] == index[-1] + step:
         positions[-1] = len(index)
@@ -125,8 +123,7 @@ def delivery_days(
     days = []
     for i in range(n_days):
         day_prev_start = prev_start if i == 0 else bounds[i - 1]
-        gate = pd.Timestamp.combine(dates[i] - dt.timedelta(days=1), gate_closure_local)
-        gate_utc = gate.tz_localize(tz).tz_convert("UTC")
+        gate_utc = calendar.gate_closure_utc(dates[i])
         days.append(
             DeliveryDay(
                 date=dates[i],

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from twin.config.base import ExpandedPath, FrozenModel
+from twin.config.base import ENV_VAR_NAME, ExpandedPath, FrozenModel, read_secret
 from twin.config.intraday import IntradayConfig
 
 FillPolicy = Literal["error", "ffill", "interpolate", "previous_day"]
@@ -20,11 +20,11 @@ class PriceDataConfig(FrozenModel):
 
     ``source: csv`` reads a tidy CSV (``timestamp_utc`` plus
     ``price_<zone>_eur_per_mwh`` columns) or a raw ENTSO-E Transparency export;
-    ``energy_charts`` and ``awattar`` download from those public APIs and cache
+    ``energy_charts``, ``awattar`` and ``entsoe`` download from those public APIs and cache
     the answers on disk.
     """
 
-    source: Literal["csv", "energy_charts", "awattar"] = "csv"
+    source: Literal["csv", "energy_charts", "awattar", "entsoe"] = "csv"
     path: ExpandedPath | None = None
     format: Literal["auto", "tidy", "entsoe"] = "auto"
     column: str | None = Field(None, description="Price column; default: picked from the zone")
@@ -36,6 +36,11 @@ class PriceDataConfig(FrozenModel):
     start: dt.date | None = Field(None, description="First day to download (download sources)")
     end: dt.date | None = Field(None, description="Last day to download, inclusive")
     cache_dir: ExpandedPath | None = None
+    token_env: str = Field(
+        "ENTSOE_API_TOKEN",
+        pattern=ENV_VAR_NAME,
+        description="Environment variable with the ENTSO-E security token (source: entsoe)",
+    )
 
     @model_validator(mode="after")
     def _check_source(self) -> PriceDataConfig:
@@ -43,6 +48,8 @@ class PriceDataConfig(FrozenModel):
             raise ValueError("path is required when source is 'csv'")
         if self.source != "csv" and (self.start is None or self.end is None):
             raise ValueError(f"start and end are required when source is '{self.source}'")
+        if self.source == "entsoe":
+            read_secret(self.token_env, "token_env")
         return self
 
 
@@ -67,6 +74,12 @@ class MarketConfig(FrozenModel):
     timezone: str = Field("Europe/Berlin", description="Local market time zone (IANA name)")
     gate_closure_local: dt.time = Field(
         dt.time(12, 0), description="Day-ahead gate closure on D-1, local time"
+    )
+    publication_delay_min: float = Field(
+        45.0,
+        ge=0,
+        le=720,
+        description="Day-ahead results are public this long after the gate (EPEX: ~45) [min]",
     )
     prices: PriceDataConfig
     imbalance: ImbalanceConfig = Field(default_factory=ImbalanceConfig)

@@ -46,7 +46,13 @@ class BacktestConfig(FrozenModel):
 
     start: dt.date | None = None
     end: dt.date | None = None
-    strict: bool = Field(False, description="Raise on data-quality warnings instead of logging")
+    strict: bool = Field(
+        False,
+        description=(
+            "Data-quality warnings (price gaps filled by a fill policy) are errors instead of "
+            "log warnings"
+        ),
+    )
 
     @model_validator(mode="after")
     def _check_period(self) -> BacktestConfig:

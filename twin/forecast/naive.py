@@ -4,7 +4,8 @@ A forecaster predicts the prices of a planning horizon from the prices that
 were *published* before the day-ahead gate closure of delivery day D (D-1,
 12:00 local). Day-ahead results for D-1 are published on D-2, so at that moment
 every price up to the end of D-1 is known and nothing of D. The caller hands
-the forecaster only that history (see :func:`published_before`); a forecaster
+the forecaster only that history (see
+:meth:`twin.markets.calendar.PublicationCalendar.published_day_ahead`); a forecaster
 cannot see what it is not given.
 
 ``persistence`` and ``seasonal_naive`` look up the same local wall-clock time
@@ -31,24 +32,6 @@ import numpy.typing as npt
 import pandas as pd
 
 from twin.errors import ForecastError
-
-
-def published_before(prices: pd.Series, delivery_day_start_utc: pd.Timestamp) -> pd.Series:
-    """Prices known at the day-ahead gate closure for the day starting at the given instant.
-
-    Parameters
-    ----------
-    prices : pd.Series
-        Realised prices on a UTC index. [EUR/MWh]
-    delivery_day_start_utc : pd.Timestamp
-        Start (local midnight, as UTC) of delivery day D.
-
-    Returns
-    -------
-    pd.Series
-        The part of ``prices`` whose delivery starts before D.
-    """
-    return prices.loc[prices.index < delivery_day_start_utc]
 
 
 class Forecaster(Protocol):

@@ -1,6 +1,6 @@
 """Download day-ahead prices from public APIs, cached on disk.
 
-Two sources, behind the same interface as the CSV readers (a raw UTC
+Three sources, behind the same interface as the CSV readers (a raw UTC
 ``pd.Series`` in EUR/MWh that :func:`twin.io.prices.regularise` finishes):
 
 * ``energy_charts``: Fraunhofer ISE Energy-Charts API, ``GET /price?bzn=ZONE&start=YYYY-MM-DD&end=YYYY-MM-DD``,
@@ -8,6 +8,10 @@ Two sources, behind the same interface as the CSV readers (a raw UTC
   (data: Bundesnetzagentur | SMARD.de, CC BY 4.0).
 * ``awattar``: aWATTar market data API (AT and DE-LU), ``GET /v1/marketdata?start=MS&end=MS``,
   answers ``{"data": [{"start_timestamp": MS, "end_timestamp": MS, "marketprice": x, "unit": "Eur/MWh"}]}``.
+* ``entsoe``: ENTSO-E Transparency Platform through entsoe-py
+  (:mod:`twin.io.entsoe`); token from the environment variable ``token_env``.
+
+Every request goes through one retrying session (:mod:`twin.io.http`).
 
 Answers are cached per source, zone and calendar month as JSON under
 ``cache_dir`` (default ``~/.cache/bess-twin``); a month that is not over yet is
@@ -20,28 +24,21 @@ import datetime as dt
 import json
 import os
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from twin.config import PriceDataConfig
 from twin.errors import DataError
+from twin.io.entsoe import entsoe_area, entsoe_client, query_day_ahead
+from twin.io.http import HttpSession, get_json, make_session
 
 ENERGY_CHARTS_URL = "https://api.energy-charts.info/price"
 AWATTAR_URLS = {
     "AT": "https://api.awattar.at/v1/marketdata",
     "DE-LU": "https://api.awattar.de/v1/marketdata",
 }
-TIMEOUT_S = 30.0
-
-
-class HttpSession(Protocol):
-    """What the downloader needs of ``requests.Session``."""
-
-    def get(self, url: str, params: dict[str, Any], timeout: float) -> Any:
-        """Send a GET request; the answer has ``raise_for_status()`` and ``json()``."""
-        ...
 
 
 def parse_energy_charts(payload: dict[str, Any]) -> pd.Series:
@@ -125,24 +122,43 @@ def _request(source: str, zone: str, month: dt.date, nxt: dt.date) -> tuple[str,
     return AWATTAR_URLS[zone], {"start": to_ms(month), "end": to_ms(nxt)}
 
 
+def _fetch_month(
+    cfg: PriceDataConfig, zone: str, month: dt.date, nxt: dt.date, session: HttpSession, client: Any
+) -> dict[str, Any]:
+    if cfg.source == "entsoe":
+        lo, hi = pd.Timestamp(month, tz="UTC"), pd.Timestamp(nxt, tz="UTC")
+        series = query_day_ahead(client, entsoe_area(zone), lo, hi)
+        return {
+            "unix_seconds": [int(t.timestamp()) for t in series.index],
+            "price": [None if np.isnan(v) else float(v) for v in series.to_numpy()],
+            "unit": "EUR / MWh",
+        }
+    url, params = _request(cfg.source, zone, month, nxt)
+    payload: dict[str, Any] = get_json(session, cfg.source, url, params)
+    return payload
+
+
 def download_prices(
     cfg: PriceDataConfig,
     zone: str,
     session: HttpSession | None = None,
     today: dt.date | None = None,
+    client: Any = None,
 ) -> pd.Series:
     """Fetch the prices of ``cfg.start`` to ``cfg.end`` from ``cfg.source``, month by month.
 
     Parameters
     ----------
     cfg : PriceDataConfig
-        ``source`` is ``energy_charts`` or ``awattar``; ``start``/``end`` are set.
+        ``source`` is ``energy_charts``, ``awattar`` or ``entsoe``; ``start``/``end`` are set.
     zone : str
         Bidding zone, e.g. ``DE-LU``.
     session : HttpSession, optional
-        Default: a new ``requests.Session``.
+        Default: :func:`twin.io.http.make_session` (retries with back-off).
     today : datetime.date, optional
         Months that end after this day are not served from the cache. Default: today.
+    client : entsoe.EntsoePandasClient, optional
+        For ``entsoe``; default: one with the token from ``cfg.token_env``.
 
     Returns
     -------
@@ -156,15 +172,11 @@ def download_prices(
         If a request fails or an answer does not parse; names the URL.
     """
     assert cfg.start is not None and cfg.end is not None  # checked by PriceDataConfig
-    parse = parse_energy_charts if cfg.source == "energy_charts" else parse_awattar
+    parse = parse_awattar if cfg.source == "awattar" else parse_energy_charts
     cache = cfg.cache_dir or Path(
         os.environ.get("BESS_TWIN_CACHE", Path.home() / ".cache" / "bess-twin")
     )
     today = today or dt.date.today()
-    if session is None:
-        import requests
-
-        session = requests.Session()
     parts = []
     for month in _months(cfg.start - dt.timedelta(days=1), cfg.end + dt.timedelta(days=1)):
         nxt = (month + dt.timedelta(days=32)).replace(day=1)
@@ -172,13 +184,11 @@ def download_prices(
         if path.is_file() and nxt <= today:
             payload = json.loads(path.read_text(encoding="utf-8"))
         else:
-            url, params = _request(cfg.source, zone, month, nxt)
-            try:
-                answer = session.get(url, params=params, timeout=TIMEOUT_S)
-                answer.raise_for_status()
-                payload = answer.json()
-            except Exception as err:  # requests raises many types; all mean "no data"
-                raise DataError(f"download from {url} {params} failed: {err}") from err
+            if cfg.source == "entsoe" and client is None:
+                client = entsoe_client(cfg.token_env)
+            if cfg.source != "entsoe" and session is None:
+                session = make_session()
+            payload = _fetch_month(cfg, zone, month, nxt, session, client)  # type: ignore[arg-type]
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(payload), encoding="utf-8")
         parts.append(parse(payload))

@@ -5,8 +5,8 @@ delivery from ``start`` to ``end``? (``fetch(start, end, now)`` returns a UTC
 ``pd.Series`` in EUR/MWh.)
 
 * :class:`ReplayFeed` replays a historical series: the prices of local day D
-  become public at D-1 gate closure + ``publish_delay_min`` (SDAC publishes
-  its results about 45 minutes after the 12:00 gate).
+  become public when the publication calendar says
+  (:mod:`twin.markets.calendar`: D-1 gate closure + the publication delay).
 * :class:`EnergyChartsFeed` and :class:`AwattarFeed` call the public APIs
   (parsers in :mod:`twin.io.download`).
 * :class:`EntsoeFeed` calls the ENTSO-E Transparency Platform through
@@ -19,24 +19,15 @@ on recorded answers without the network.
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 from typing import Any, Protocol
 
 import pandas as pd
 
-from twin.errors import ConfigError, DataError
-from twin.io.download import (
-    AWATTAR_URLS,
-    ENERGY_CHARTS_URL,
-    TIMEOUT_S,
-    HttpSession,
-    parse_awattar,
-    parse_energy_charts,
-)
-
-ENTSOE_ZONES = {"DE-LU": "DE_LU", "AT": "AT", "FR": "FR", "NL": "NL", "BE": "BE", "CH": "CH"}
-"""Our bidding-zone names to entsoe-py's area codes."""
+from twin.errors import ConfigError
+from twin.io.download import AWATTAR_URLS, ENERGY_CHARTS_URL, parse_awattar, parse_energy_charts
+from twin.io.entsoe import TOKEN_ENV_VAR, entsoe_area, entsoe_client, query_day_ahead
+from twin.io.http import HttpSession, get_json, make_session
+from twin.markets.calendar import PublicationCalendar
 
 
 class PriceFeed(Protocol):
@@ -56,31 +47,15 @@ class ReplayFeed:
     ----------
     price_eur_per_mwh : pd.Series
         Historical clearing prices on a tz-aware UTC index. [EUR/MWh]
-    timezone : str
-        Local market time.
-    gate_closure_local : datetime.time
-    publish_delay_min : float
-        Results appear this long after the gate. [min]
+    calendar : PublicationCalendar
+        When each delivery day's result became public (D-1 gate + delay, local time).
     """
 
     name = "replay"
 
-    def __init__(
-        self,
-        price_eur_per_mwh: pd.Series,
-        timezone: str = "Europe/Berlin",
-        gate_closure_local: dt.time = dt.time(12, 0),
-        publish_delay_min: float = 45.0,
-    ) -> None:
+    def __init__(self, price_eur_per_mwh: pd.Series, calendar: PublicationCalendar) -> None:
         self.prices = price_eur_per_mwh
-        local_day = price_eur_per_mwh.index.tz_convert(timezone).normalize().tz_localize(None)
-        gate = pd.Timedelta(hours=gate_closure_local.hour, minutes=gate_closure_local.minute)
-        published_local = local_day - pd.Timedelta(days=1) + gate + pd.Timedelta(
-            minutes=publish_delay_min
-        )
-        self.published_utc = pd.DatetimeIndex(published_local).tz_localize(
-            timezone, ambiguous="NaT", nonexistent="shift_forward"
-        ).tz_convert("UTC")
+        self.published_utc = calendar.day_ahead_publication_utc(price_eur_per_mwh.index)
 
     def fetch(self, start: pd.Timestamp, end: pd.Timestamp, now: pd.Timestamp) -> pd.Series:
         """Historical prices in [start, end) whose publication time is at or before ``now``."""
@@ -90,23 +65,14 @@ class ReplayFeed:
 
 
 class _HttpFeed:
+    name = "http"
+
     def __init__(self, zone: str, session: HttpSession | None = None) -> None:
         self.zone = zone
-        if session is None:
-            import requests
-
-            session = requests.Session()
-        self.session = session
+        self.session = session if session is not None else make_session()
 
     def _get(self, url: str, params: dict[str, Any]) -> Any:
-        try:
-            answer = self.session.get(url, params=params, timeout=TIMEOUT_S)
-            answer.raise_for_status()
-            return answer.json()
-        except Exception as err:  # requests raises many types; all mean "no data now"
-            raise DataError(f"{self.name} price request {url} {params} failed: {err}") from err
-
-    name = "http"
+        return get_json(self.session, self.name, url, params)
 
 
 def _window(series: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
@@ -153,39 +119,21 @@ class EntsoeFeed:
     client : object, optional
         An ``entsoe.EntsoePandasClient`` (or anything with
         ``query_day_ahead_prices``); default: one built with the token.
-    token : str, optional
-        Security token; default: the ``ENTSOE_API_TOKEN`` environment variable.
+    token_env : str
+        Environment variable that holds the security token.
 
     Raises
     ------
     ConfigError
-        If no client is given and no token is set, or the zone is unknown.
+        If no client is given and the token is not set, or entsoe-py does not know the zone.
     """
 
     name = "entsoe"
 
-    def __init__(self, zone: str, client: Any = None, token: str | None = None) -> None:
-        if zone not in ENTSOE_ZONES:
-            raise ConfigError(f"ENTSO-E feed: zone {zone!r} unknown; use one of {sorted(ENTSOE_ZONES)}")
-        self.area = ENTSOE_ZONES[zone]
-        if client is None:
-            token = token or os.environ.get("ENTSOE_API_TOKEN")
-            if not token:
-                raise ConfigError(
-                    "ENTSO-E feed needs a security token: export ENTSOE_API_TOKEN=... "
-                    "(request one at transparency.entsoe.eu, 'Restful API')"
-                )
-            from entsoe import EntsoePandasClient
-
-            client = EntsoePandasClient(api_key=token)
-        self.client = client
+    def __init__(self, zone: str, client: Any = None, token_env: str = TOKEN_ENV_VAR) -> None:
+        self.area = entsoe_area(zone)
+        self.client = client if client is not None else entsoe_client(token_env)
 
     def fetch(self, start: pd.Timestamp, end: pd.Timestamp, now: pd.Timestamp) -> pd.Series:
         """Prices in [start, end) as the platform has them at ``now``."""
-        try:
-            series = self.client.query_day_ahead_prices(self.area, start=start, end=end)
-        except Exception as err:  # entsoe-py raises NoMatchingDataError, HTTPError, ...
-            raise DataError(f"ENTSO-E day-ahead prices for {self.area} failed: {err}") from err
-        series = pd.Series(series, dtype=float)
-        series.index = pd.DatetimeIndex(series.index).tz_convert("UTC")
-        return _window(series, start, end)
+        return _window(query_day_ahead(self.client, self.area, start, end), start, end)

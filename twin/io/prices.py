@@ -105,6 +105,7 @@ def regularise(
     duplicates: str = "error",
     zone: str = "",
     source: str = "",
+    strict: bool = False,
 ) -> PriceSeries:
     """Turn a raw price series into a regular, gap-free :class:`PriceSeries`.
 
@@ -122,6 +123,8 @@ def regularise(
         Longest gap any fill policy may fill; longer gaps raise. [h]
     duplicates : {'error', 'first', 'last', 'mean'}
         What to do with repeated timestamps.
+    strict : bool
+        Raise instead of warning when a fill policy fills gaps (``backtest.strict``).
     zone, source : str
         Carried into the result.
 
@@ -157,7 +160,7 @@ def regularise(
     missing = regular.isna()
     n_missing = int(missing.sum())
     if n_missing:
-        regular = _fill(regular, missing, finest, tz, fill, max_fill_h, source)
+        regular = _fill(regular, missing, finest, tz, fill, max_fill_h, source, strict)
     return PriceSeries(
         price_eur_per_mwh=regular.rename("price_eur_per_mwh"),
         step=finest,
@@ -182,6 +185,7 @@ def _fill(
     fill: str,
     max_fill_h: float | None,
     source: str,
+    strict: bool = False,
 ) -> pd.Series:
     runs = _gap_runs(missing)
     longest = max(n for _, n in runs) * step
@@ -196,6 +200,12 @@ def _fill(
         raise DataError(
             f"{source or 'price data'}: a gap of {longest} exceeds market.prices.max_fill_h = "
             f"{max_fill_h} h (gaps: {described})"
+        )
+    if strict:
+        raise DataError(
+            f"{source or 'price data'}: {int(missing.sum())} missing step(s) would be filled with "
+            f"policy {fill!r} (first: {described}); backtest.strict is true, so data-quality "
+            "warnings are errors: fix the data or set backtest.strict to false"
         )
     log.warning("%s: filling %d missing step(s) with policy %r", source, int(missing.sum()), fill)
     if fill == "ffill":
@@ -221,12 +231,15 @@ def _fill(
     return pd.Series(out, index=regular.index)
 
 
-def load_prices(market: MarketConfig) -> PriceSeries:
+def load_prices(market: MarketConfig, *, strict: bool = False) -> PriceSeries:
     """Load the day-ahead prices a scenario names.
 
     Parameters
     ----------
     market : MarketConfig
+    strict : bool
+        Data-quality warnings (gaps filled by the fill policy) are errors
+        (the scenario's ``backtest.strict``).
 
     Returns
     -------
@@ -269,10 +282,13 @@ def load_prices(market: MarketConfig) -> PriceSeries:
         duplicates=cfg.duplicates,
         zone=market.zone,
         source=source,
+        strict=strict,
     )
 
 
-def load_imbalance_prices(market: MarketConfig, index: pd.DatetimeIndex) -> np.ndarray | None:
+def load_imbalance_prices(
+    market: MarketConfig, index: pd.DatetimeIndex, *, strict: bool = False
+) -> np.ndarray | None:
     """Load measured imbalance prices aligned to the day-ahead steps, if the scenario names any.
 
     Parameters
@@ -296,7 +312,7 @@ def load_imbalance_prices(market: MarketConfig, index: pd.DatetimeIndex) -> np.n
     cfg = market.imbalance.prices
     if cfg is None:
         return None
-    series = load_prices(market.model_copy(update={"prices": cfg}))
+    series = load_prices(market.model_copy(update={"prices": cfg}), strict=strict)
     values = series.price_eur_per_mwh
     step = index[1] - index[0]
     if series.step < step:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.twin.market.reference_book import ReferenceExchange
+from tests.twin.markets.exchange.reference_book import ReferenceExchange
 from twin.markets.exchange.engine import EngineConfig, MatchingEngine
 from twin.markets.exchange.orders import (
     CancelReason,

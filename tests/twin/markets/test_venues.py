@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from tests.twin.market.conftest import T_OPEN
+from tests.twin.markets.conftest import T_OPEN
 from twin.markets.exchange.orders import OrderRequest, RejectReason, Side, TimeInForce, Venue
 from twin.markets.products import product_id
 from twin.markets.venues import ApgScheduleVenue, EpexDayAheadVenue, InternalVenue, TradingBridge

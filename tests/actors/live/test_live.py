@@ -18,6 +18,7 @@ import yaml
 from actors.live.loop import run_live
 from actors.live.market import LiveMarketService
 from api.cli.children import Children
+from twin.markets.calendar import PublicationCalendar
 from hardware.broker import free_port
 from twin.config import load_scenario
 from twin.io.prices import load_prices
@@ -110,7 +111,7 @@ def test_ctrl_c_stops_cleanly_and_loses_no_history(tmp_path, data_dir):
 def test_market_publishes_next_day_after_gate_closure(data_dir):
     scenario = load_scenario(LIVE_DEMO)
     prices = load_prices(scenario.market)
-    market = LiveMarketService(prices.price_eur_per_mwh, "Europe/Berlin", scenario.market.gate_closure_local)
+    market = LiveMarketService(prices.price_eur_per_mwh, PublicationCalendar.of_market(scenario.market))
     before = pd.Timestamp("2023-06-14 12:30", tz="Europe/Berlin").tz_convert("UTC")
     after = pd.Timestamp("2023-06-14 12:50", tz="Europe/Berlin").tz_convert("UTC")
     assert market.published_until(before) == pd.Timestamp("2023-06-15", tz="Europe/Berlin")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.twin.market.conftest import T_OPEN, site_state
+from tests.twin.markets.conftest import T_OPEN, site_state
 from twin.config.intraday import LiquidityProviderConfig, TradingPolicy
 from twin.markets.exchange.exchange import Exchange
 from twin.markets.exchange.session import IntradayIntent, run_session

@@ -6,18 +6,20 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+import requests
 
 from actors.live.market_feed import MarketFeedService
 from twin.errors import ConfigError, DataError
 from twin.io.feeds import AwattarFeed, EnergyChartsFeed, EntsoeFeed, ReplayFeed
 from twin.io.price_history import PriceHistory
+from twin.markets.calendar import PublicationCalendar
 
 IDX = pd.date_range("2023-06-12T22:00Z", periods=72, freq="h")  # 13-15 June, Berlin days
 PRICES = pd.Series([float(i) for i in range(72)], index=IDX)
 
 
 def test_replay_publishes_each_day_at_gate_plus_45_min() -> None:
-    feed = ReplayFeed(PRICES, "Europe/Berlin", dt.time(12, 0), 45.0)
+    feed = ReplayFeed(PRICES, PublicationCalendar("Europe/Berlin", dt.time(12, 0), dt.timedelta(minutes=45)))
     before = pd.Timestamp("2023-06-13T12:44", tz="Europe/Berlin")
     after = before + pd.Timedelta(minutes=1)
     assert feed.fetch(IDX[0], IDX[-1] + pd.Timedelta(hours=1), before).index.max() == IDX[23]
@@ -26,7 +28,7 @@ def test_replay_publishes_each_day_at_gate_plus_45_min() -> None:
 
 
 def test_market_feed_polls_every_5_minutes_into_sqlite(tmp_path) -> None:
-    feed = ReplayFeed(PRICES, "Europe/Berlin")
+    feed = ReplayFeed(PRICES, PublicationCalendar("Europe/Berlin"))
     svc = MarketFeedService("DE-LU", feed, tmp_path / "prices.sqlite", poll_interval_s=300)
     start = pd.Timestamp("2023-06-13T12:00", tz="Europe/Berlin")
     new = svc.run_clock(start, start + pd.Timedelta(hours=2))
@@ -71,13 +73,13 @@ def test_energy_charts_and_awattar_feeds_on_recorded_answers() -> None:
         for k, m in enumerate(ms)]}))
     assert aw.fetch(IDX[0], IDX[2], IDX[2]).tolist() == [10.0, 11.0]
     with pytest.raises(DataError, match="failed"):
-        EnergyChartsFeed("DE-LU", _Session(RuntimeError("HTTP 503"))).fetch(IDX[0], IDX[3], IDX[3])
+        EnergyChartsFeed("DE-LU", _Session(requests.HTTPError("503 Service Unavailable"))).fetch(IDX[0], IDX[3], IDX[3])
 
 
 def test_entsoe_feed_with_a_recorded_client(monkeypatch) -> None:
     class Client:
         def query_day_ahead_prices(self, area, start, end):
-            assert area == "DE_LU"
+            assert area.name == "DE_LU"
             return PRICES.tz_convert("Europe/Brussels")[(PRICES.index >= start) & (PRICES.index < end)]
 
     got = EntsoeFeed("DE-LU", client=Client()).fetch(IDX[0], IDX[5], IDX[5])

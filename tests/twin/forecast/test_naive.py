@@ -7,9 +7,17 @@ import pandas as pd
 import pytest
 
 from twin.errors import ForecastError
-from twin.forecast.naive import Persistence, SeasonalNaive, make_forecaster, published_before
+from twin.forecast.naive import Persistence, SeasonalNaive, make_forecaster
+from twin.markets.calendar import PublicationCalendar
 
 TZ = "Europe/Berlin"
+CALENDAR = PublicationCalendar(TZ)
+
+
+def published_before(prices: pd.Series, day_start_utc: pd.Timestamp) -> pd.Series:
+    """What is public at the day-ahead gate of the day starting at ``day_start_utc``."""
+    day = day_start_utc.tz_convert(TZ).date()
+    return CALENDAR.published_day_ahead(prices, CALENDAR.gate_closure_utc(day))
 
 
 def day_start(date: str) -> pd.Timestamp:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.twin.reference_lp import reference_revenue_eur
+from tests.twin.ems.reference_lp import reference_revenue_eur
 from twin.config import BatterySpec, TerminalSocConfig
 from twin.ems.dispatch import DispatchProblem, solve_dispatch
 from twin.errors import InfeasibleDispatchError

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pytest
+import requests
 
 from twin.config import PriceDataConfig
 from twin.errors import DataError
@@ -61,7 +63,7 @@ class FakeAnswer:
 
     def raise_for_status(self):
         if self.payload is None:
-            raise RuntimeError("503 Service Unavailable")
+            raise requests.HTTPError("503 Service Unavailable")
 
     def json(self):
         return self.payload
@@ -92,7 +94,36 @@ def test_download_uses_cache_for_past_months(tmp_path):
 
 def test_download_failure_names_url(tmp_path):
     cfg = PriceDataConfig(source="awattar", start=dt.date(2023, 1, 2), end=dt.date(2023, 1, 2), cache_dir=tmp_path)
-    with pytest.raises(DataError, match=r"download from https://api\.awattar\.at/v1/marketdata .* failed"):
+    with pytest.raises(DataError, match=r"awattar: request https://api\.awattar\.at/v1/marketdata .* failed"):
         download_prices(cfg, "AT", session=FakeSession(None), today=dt.date(2026, 1, 1))
     with pytest.raises(DataError, match="aWATTar serves zones"):
         download_prices(cfg, "FR", session=FakeSession(AWATTAR), today=dt.date(2026, 1, 1))
+
+
+class RecordedEntsoeClient:
+    """Answers like entsoe-py's EntsoePandasClient: a Series in local time."""
+
+    def __init__(self):
+        self.calls = []
+
+    def query_day_ahead_prices(self, area, start, end):
+        self.calls.append((area.name, start, end))
+        index = pd.date_range(start, end, freq="h", inclusive="left").tz_convert("Europe/Brussels")
+        return pd.Series(np.arange(len(index), dtype=float), index=index)
+
+
+def test_entsoe_source_through_entsoe_py_area_mapping(tmp_path, monkeypatch):
+    monkeypatch.setenv("ENTSOE_API_TOKEN", "recorded")
+    cfg = PriceDataConfig(source="entsoe", start=dt.date(2023, 1, 2), end=dt.date(2023, 1, 3), cache_dir=tmp_path)
+    client = RecordedEntsoeClient()
+    got = download_prices(cfg, "DE-LU", client=client, today=dt.date(2026, 1, 1))
+    assert {name for name, _, _ in client.calls} == {"DE_LU"}  # entsoe-py's own area table
+    assert str(got.index.tz) == "UTC" and got.index.is_monotonic_increasing
+    again = download_prices(cfg, "DE-LU", client=None, today=dt.date(2026, 1, 1))  # from the cache
+    pd.testing.assert_series_equal(got, again)
+
+
+def test_entsoe_source_needs_its_token_at_load(monkeypatch):
+    monkeypatch.delenv("ENTSOE_API_TOKEN", raising=False)
+    with pytest.raises(ValueError, match="ENTSOE_API_TOKEN is not set"):
+        PriceDataConfig(source="entsoe", start=dt.date(2023, 1, 2), end=dt.date(2023, 1, 3))

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from tests.twin.market.conftest import T_OPEN, site_state
+from tests.twin.markets.conftest import T_OPEN, site_state
 from twin.config.intraday import TradingPolicy, load_policy
 from twin.errors import ConfigError
 from twin.markets.exchange.exchange import Exchange
