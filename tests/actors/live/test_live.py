@@ -18,10 +18,10 @@ import yaml
 from actors.live.loop import run_live
 from actors.live.market import LiveMarketService
 from api.cli.children import Children
-from twin.markets.calendar import PublicationCalendar
 from hardware.broker import free_port
 from twin.config import load_scenario
 from twin.io.prices import load_prices
+from twin.markets.calendar import PublicationCalendar
 
 pytestmark = pytest.mark.data
 LIVE_DEMO = Path("scenarios/live_demo.yaml")
