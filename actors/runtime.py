@@ -1,8 +1,10 @@
 """Runtimes that drive a backtest: in-process (``local``) or on Ray actors (``ray``).
 
-Both runtimes run the same services through the same driver loop; only how a
-method is called differs (a direct call, or ``handle.method.remote`` returning
-an ``ObjectRef``). Results are therefore identical for the same scenario.
+Both runtimes run the same services through the same driver loop, called
+through typed clients (:mod:`actors.client`: ``site.plan_day(day, forecast)``);
+only how a call is made differs (a direct call, or ``handle.method.remote``
+returning an ``ObjectRef``). Results are therefore identical for the same
+scenario.
 
 One round per delivery day D, as a real asset would trade::
 
@@ -27,17 +29,18 @@ import logging
 import os
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
 
-from actors.backtest.exchange import ExchangeActor, ExchangeService
-from actors.backtest.forecast import ForecastActor, ForecastService
-from actors.backtest.market import MarketActor, MarketService
-from actors.backtest.site import SiteActor, SiteService
+from actors.backtest.exchange import ExchangeClient
+from actors.backtest.forecast import ForecastClient
+from actors.backtest.market import MarketClient
+from actors.backtest.site import SiteClient
+from actors.client import Ref
 from twin.backtest.clock import DeliveryDay, delivery_days, horizon_steps
 from twin.backtest.site_day import SiteDay
 from twin.config import Scenario
@@ -52,14 +55,25 @@ log = logging.getLogger(__name__)
 RuntimeName = Literal["ray", "local"]
 
 
-class _Runtime(Protocol):
+class Runtime(Protocol):
+    """How services are instantiated and called: in-process or on Ray actors."""
+
     name: str
 
-    def create(self, service: type, actor: Any, options: dict[str, Any], *args: Any) -> Any: ...
-    def call(self, handle: Any, method: str, *args: Any) -> Any: ...
-    def put(self, value: Any) -> Any: ...
-    def get(self, refs: list[Any]) -> list[Any]: ...
-    def close(self) -> None: ...
+    def create(self, service: type, actor: Any, options: dict[str, Any], *args: Any) -> Any:
+        """Start one service instance with constructor ``args``; returns its handle."""
+
+    def call(self, handle: Any, method: str, *args: Any) -> Any:
+        """Call ``method`` of the instance behind ``handle`` (clients do this)."""
+
+    def put(self, value: Any) -> Any:
+        """Share a large value once with every service."""
+
+    def get(self, refs: Sequence[Any]) -> list[Any]:
+        """Resolve pending results, in order."""
+
+    def close(self) -> None:
+        """Stop every service this runtime started."""
 
 
 class LocalRuntime:
@@ -72,16 +86,16 @@ class LocalRuntime:
         return service(*args)
 
     def call(self, handle: Any, method: str, *args: Any) -> Any:
-        """Call ``handle.method(*args)`` now."""
+        """Call ``handle.method(*args)`` now (typed clients call this, see :mod:`actors.client`)."""
         return getattr(handle, method)(*args)
 
     def put(self, value: Any) -> Any:
         """Return ``value`` unchanged."""
         return value
 
-    def get(self, refs: list[Any]) -> list[Any]:
+    def get(self, refs: Sequence[Any]) -> list[Any]:
         """Return ``refs`` unchanged (they are values already)."""
-        return refs
+        return list(refs)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -131,7 +145,7 @@ class RayRuntime:
         """Store ``value`` once in the object store (for large arrays sent to many actors)."""
         return self._ray.put(value)
 
-    def get(self, refs: list[Any]) -> list[Any]:
+    def get(self, refs: Sequence[Any]) -> list[Any]:
         """Fetch all ``refs`` with one ``ray.get``."""
         return list(self._ray.get(refs))
 
@@ -144,7 +158,7 @@ class RayRuntime:
             self._ray.shutdown()
 
 
-def make_runtime(name: RuntimeName, ray_address: str | None = None) -> _Runtime:
+def make_runtime(name: RuntimeName, ray_address: str | None = None) -> Runtime:
     """Build a runtime by name (``ray`` or ``local``)."""
     if name == "local":
         return LocalRuntime()
@@ -213,7 +227,7 @@ def plan_backtest(
 
 def run_backtest(
     plan: BacktestPlan,
-    runtime: _Runtime,
+    runtime: Runtime,
     on_day: Callable[[DeliveryDay], None] | None = None,
     window: int = 8,
 ) -> BacktestRun:
@@ -239,59 +253,40 @@ def run_backtest(
     realised = series if plan.forecaster == "perfect" else None
     calendar = PublicationCalendar.of_market(scenario.market)
     published = calendar.published_day_ahead(series, first.gate_closure_utc)
-    market = runtime.create(
-        MarketService,
-        MarketActor,
-        {},
+    market = MarketClient.spawn(
+        runtime,
         runtime.put(series.to_numpy()),
         scenario.market.imbalance.spread_eur_per_mwh,
         plan.imbalance_eur_per_mwh,
     )
-    forecast = runtime.create(
-        ForecastService,
-        ForecastActor,
-        {},
-        plan.forecaster,
-        published,
-        calendar,
-        prices.step,
-        plan.n_horizon,
-        realised,
+    forecast = ForecastClient.spawn(
+        runtime, plan.forecaster, published, calendar, prices.step, plan.n_horizon, realised
     )
     sites = [
-        runtime.create(
-            SiteService,
-            SiteActor,
-            site.actor_options,
+        SiteClient.spawn(
+            runtime,
             site,
             scenario.strategy,
             prices.dt_h,
             plan.n_horizon,
             scenario.market.intraday,
             scenario.market.zone,
+            options=site.actor_options,
         )
         for site in scenario.sites
     ]
     intraday = scenario.market.intraday
     exchange = (
-        runtime.create(
-            ExchangeService,
-            ExchangeActor,
-            {},
-            scenario.market.zone,
-            calendar,
-            intraday,
-            prices.dt_h,
-        )
+        ExchangeClient.spawn(runtime, scenario.market.zone, calendar, intraday, prices.dt_h)
         if intraday.enabled
         else None
     )
     period = runtime.put(series.to_numpy()[period_slice(plan)])
-    pf_refs = [runtime.call(site, "perfect_foresight", period) for site in sites]
+    pf_refs = [site.perfect_foresight(period) for site in sites]
 
     site_days: list[list[SiteDay]] = []
     sessions: list[SessionResult | None] = []
-    in_flight: deque[tuple[DeliveryDay, list[Any], bool]] = deque()
+    in_flight: deque[tuple[DeliveryDay, list[Ref[Any]], bool]] = deque()
 
     def _collect_oldest() -> None:
         day, refs, with_session = in_flight.popleft()
@@ -302,15 +297,15 @@ def run_backtest(
             on_day(day)
 
     for day in plan.days:
-        forecast_ref = runtime.call(forecast, "forecast", day)
-        runtime.call(forecast, "publish", day, runtime.call(market, "auction_result", day))
-        bids = [runtime.call(site, "plan_day", day, forecast_ref) for site in sites]
-        clearing = runtime.call(market, "clear", day, *bids)
+        forecast_ref = forecast.forecast(day)
+        forecast.publish(day, market.auction_result(day))
+        bids = [site.plan_day(day, forecast_ref) for site in sites]
+        clearing = market.clear(day, *bids)
         session = None
         if exchange is not None:
-            intents = [runtime.call(site, "intraday_intent", day, clearing) for site in sites]
-            session = runtime.call(exchange, "run_session", day, clearing, *intents)
-        delivered = [runtime.call(site, "deliver_day", day, clearing, session) for site in sites]
+            intents = [site.intraday_intent(day, clearing) for site in sites]
+            session = exchange.run_session(day, clearing, *intents)
+        delivered: list[Ref[Any]] = [site.deliver_day(day, clearing, session) for site in sites]
         refs = delivered if session is None else [*delivered, session]
         in_flight.append((day, refs, session is not None))
         if len(in_flight) >= window:

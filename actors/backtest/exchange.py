@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import ray
 
+from actors.client import ServiceClient, remote
 from actors.metrics import ExchangeMetrics
 from twin.backtest.clock import DeliveryDay
 from twin.config.intraday import IntradayConfig
@@ -139,3 +140,19 @@ class ExchangeService:
 
 
 ExchangeActor = ray.remote(ExchangeService)
+
+
+class ExchangeClient(ServiceClient):
+    """Typed client of the :class:`ExchangeService`."""
+
+    service = ExchangeService
+    actor = ExchangeActor
+    run_session = remote(ExchangeService.run_session)
+    register = remote(ExchangeService.register)
+    open_products = remote(ExchangeService.open_products)
+    submit = remote(ExchangeService.submit)
+    cancel = remote(ExchangeService.cancel)
+    events_since = remote(ExchangeService.events_since)
+    metrics_text = remote(ExchangeService.metrics_text)
+    state_hash = remote(ExchangeService.state_hash)
+

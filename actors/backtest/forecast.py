@@ -7,6 +7,7 @@ import numpy.typing as npt
 import pandas as pd
 import ray
 
+from actors.client import ServiceClient, remote
 from twin.backtest.clock import DeliveryDay, horizon_index
 from twin.forecast.naive import make_forecaster
 from twin.markets.calendar import PublicationCalendar
@@ -74,3 +75,13 @@ class ForecastService:
 
 
 ForecastActor = ray.remote(ForecastService)
+
+
+class ForecastClient(ServiceClient):
+    """Typed client of the :class:`ForecastService`."""
+
+    service = ForecastService
+    actor = ForecastActor
+    forecast = remote(ForecastService.forecast)
+    publish = remote(ForecastService.publish)
+

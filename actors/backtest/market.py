@@ -6,6 +6,7 @@ import numpy as np
 import numpy.typing as npt
 import ray
 
+from actors.client import ServiceClient, remote
 from twin.backtest.clock import DeliveryDay
 from twin.markets.day_ahead import Bid, Clearing, clear_price_taker
 from twin.markets.imbalance import imbalance_prices
@@ -68,3 +69,13 @@ class MarketService:
 
 
 MarketActor = ray.remote(MarketService)
+
+
+class MarketClient(ServiceClient):
+    """Typed client of the :class:`MarketService`."""
+
+    service = MarketService
+    actor = MarketActor
+    auction_result = remote(MarketService.auction_result)
+    clear = remote(MarketService.clear)
+

@@ -16,6 +16,7 @@ import numpy.typing as npt
 import pandas as pd
 import ray
 
+from actors.client import ServiceClient, remote
 from hardware.simulated import SimulatedBattery
 from twin.backtest.clock import DeliveryDay
 from twin.backtest.site_day import SiteDay
@@ -297,3 +298,15 @@ class SiteService:
 
 
 SiteActor = ray.remote(SiteService)
+
+
+class SiteClient(ServiceClient):
+    """Typed client of one :class:`SiteService` (in-process or its Ray actor)."""
+
+    service = SiteService
+    actor = SiteActor
+    plan_day = remote(SiteService.plan_day)
+    intraday_intent = remote(SiteService.intraday_intent)
+    deliver_day = remote(SiteService.deliver_day)
+    perfect_foresight = remote(SiteService.perfect_foresight)
+

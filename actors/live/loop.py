@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import inspect
 import logging
 import signal
 import time
@@ -27,8 +26,8 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from actors.live.market import LiveMarketActor, LiveMarketService
-from actors.live.site import LiveSiteActor, LiveSiteService
+from actors.live.market import LiveMarketClient
+from actors.live.site import LiveSiteClient
 from actors.runtime import make_runtime
 from hardware.clock import VirtualClock
 from twin.backtest.clock import horizon_steps
@@ -62,12 +61,6 @@ def live_start_utc(scenario: Scenario, prices: PriceSeries) -> dt.datetime:
         first = prices.index[0].tz_convert(tz).normalize()
         start = (first.tz_localize(None) + pd.Timedelta(days=1)).tz_localize(tz)
     return start.tz_convert("UTC").to_pydatetime()
-
-
-async def _call(rt: Any, handle: Any, method: str, *args: Any) -> Any:
-    """``rt.call`` awaited: a Ray ``ObjectRef`` or a local coroutine, or a local value as is."""
-    result = rt.call(handle, method, *args)
-    return await result if inspect.isawaitable(result) else result
 
 
 class ChildProcesses(Protocol):
@@ -120,7 +113,7 @@ async def run_live(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     history = HistoryStore(live.history_path)
-    sites: list[Any] = []
+    sites: list[LiveSiteClient] = []
     ticks = 0
     reason = "stopped"
     clock = VirtualClock(live_start_utc(scenario, prices), live.speed_up)
@@ -129,27 +122,26 @@ async def run_live(
         if children is not None:
             await asyncio.to_thread(children.start, clock, live.history_path.parent)
         n_horizon = horizon_steps(scenario.strategy.horizon_h, prices.step)
-        market = rt.create(
-            LiveMarketService, LiveMarketActor, {}, prices.price_eur_per_mwh,
-            PublicationCalendar.of_market(scenario.market),
+        market = LiveMarketClient.spawn(
+            rt, prices.price_eur_per_mwh, PublicationCalendar.of_market(scenario.market)
         )
         sites = [
-            rt.create(LiveSiteService, LiveSiteActor, site.actor_options, site, scenario.strategy,
-                      prices.dt_h, n_horizon, clock)
+            LiveSiteClient.spawn(rt, site, scenario.strategy, prices.dt_h, n_horizon, clock,
+                                 options=site.actor_options)
             for site in scenario.sites
         ]
-        await asyncio.gather(*(_call(rt, s, "start") for s in sites))
+        await asyncio.gather(*(s.start() for s in sites))
         while not stop.is_set():
             tick_started = time.monotonic()
             now = clock.now()
             if end_utc is not None and now >= end_utc:
                 reason = f"duration {live.duration_h} h reached"
                 break
-            window = await _call(rt, market, "window", pd.Timestamp(now), n_horizon)
+            window = await market.window(pd.Timestamp(now), n_horizon)
             if window["end_of_data"]:
                 reason = "end of price data"
                 break
-            rows = await asyncio.gather(*(_call(rt, s, "tick", window) for s in sites))
+            rows = await asyncio.gather(*(s.tick(window) for s in sites))
             history.append(rows)
             ticks += 1
             if on_tick is not None:
@@ -162,7 +154,7 @@ async def run_live(
     finally:
         if sites:
             finals = await asyncio.gather(
-                *(_call(rt, s, "stop") for s in sites), return_exceptions=True
+                *(s.stop() for s in sites), return_exceptions=True
             )
             history.append(row for row in finals if isinstance(row, dict))
         history.close()

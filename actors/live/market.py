@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import ray
 
+from actors.client import ServiceClient, remote_async
 from twin.forecast.naive import Persistence
 from twin.markets.calendar import PublicationCalendar
 
@@ -64,3 +65,12 @@ class LiveMarketService:
 
 
 LiveMarketActor = ray.remote(LiveMarketService)
+
+
+class LiveMarketClient(ServiceClient):
+    """Typed client of the :class:`LiveMarketService`."""
+
+    service = LiveMarketService
+    actor = LiveMarketActor
+    window = remote_async(LiveMarketService.window)
+

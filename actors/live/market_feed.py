@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import ray
 
+from actors.client import ServiceClient, remote
 from actors.metrics import ExchangeMetrics
 from twin.io.feeds import PriceFeed
 from twin.io.price_history import PriceHistory
@@ -87,3 +88,15 @@ class MarketFeedService:
 
 
 MarketFeedActor = ray.remote(MarketFeedService)
+
+
+class MarketFeedClient(ServiceClient):
+    """Typed client of the :class:`MarketFeedService`."""
+
+    service = MarketFeedService
+    actor = MarketFeedActor
+    poll = remote(MarketFeedService.poll)
+    run_clock = remote(MarketFeedService.run_clock)
+    mark = remote(MarketFeedService.mark)
+    metrics_text = remote(MarketFeedService.metrics_text)
+

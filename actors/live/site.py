@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import ray
 
+from actors.client import ServiceClient, remote_async
 from hardware.clock import VirtualClock
 from hardware.errors import DeviceError
 from hardware.protocol import BatteryDevice
@@ -127,11 +128,6 @@ class LiveSiteService:
             "event": "tick",
         }
 
-    async def set_external(self, power_kw: float) -> None:
-        """Operator override for the guard's expiry time (see ``DeviceGuard.set_external``)."""
-        assert self.guard is not None, "call start() first"
-        self.guard.set_external(power_kw)
-
     async def stop(self) -> dict[str, Any]:
         """Command 0 kW, close the device and return the final history row."""
         setpoint_ok = False
@@ -158,3 +154,14 @@ def _finite_or_none(value: float) -> float | None:
 
 
 LiveSiteActor = ray.remote(LiveSiteService)
+
+
+class LiveSiteClient(ServiceClient):
+    """Typed client of one :class:`LiveSiteService`; its methods are awaited."""
+
+    service = LiveSiteService
+    actor = LiveSiteActor
+    start = remote_async(LiveSiteService.start)
+    tick = remote_async(LiveSiteService.tick)
+    stop = remote_async(LiveSiteService.stop)
+

@@ -163,3 +163,48 @@ def test_backtest_on_ray_matches_local(two_week_run, tmp_path, ray_session):
     remote = pd.read_parquet(tmp_path / "sites.parquet")
     pd.testing.assert_frame_equal(local, remote)
     assert json.loads((tmp_path / "summary.json").read_text())["runtime"] == "ray"
+
+
+def _quickstart_with(tmp_path: Path, edit) -> Path:
+    data = yaml.safe_load(Path(QUICKSTART).read_text())
+    policy = data["market"]["intraday"]["policy"]
+    data["market"]["intraday"]["policy"] = str(Path(QUICKSTART).resolve().parent / policy)
+    edit(data)
+    bad = tmp_path / "edited.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    return bad
+
+
+@pytest.mark.parametrize("option", ["max_restarts", "max_task_retries", "max_concurrency"])
+def test_actor_options_that_break_site_guarantees_exit_2(tmp_path, monkeypatch, option):
+    monkeypatch.setenv("BESS_TWIN_DATA", str(tmp_path))
+    bad = _quickstart_with(tmp_path, lambda d: d["sites"][1].update(actor_options={option: 3}))
+    result = runner.invoke(app, ["backtest", str(bad), "--runtime", "local", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert f"sites.1.actor_options = {{'{option}': 3}}: {option} is not allowed" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.data
+def test_placement_actor_options_are_accepted(tmp_path, data_dir):
+    ok = _quickstart_with(tmp_path, lambda d: d["sites"][0].update(actor_options={"num_cpus": 0.5, "memory": 2**28}))
+    result = runner.invoke(app, ["validate", str(ok)])
+    assert result.exit_code == 0, result.output
+
+
+def test_unset_env_var_exits_2_naming_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("BESS_TWIN_DATA", raising=False)
+    result = runner.invoke(app, ["validate", QUICKSTART])
+    assert result.exit_code == 2
+    assert "market.prices.path" in result.output
+    assert "environment variable BESS_TWIN_DATA is not set" in result.output
+
+
+def test_unset_env_var_in_policy_path_exits_2(tmp_path, monkeypatch):
+    monkeypatch.setenv("BESS_TWIN_DATA", str(tmp_path))
+    monkeypatch.delenv("BESS_TWIN_POLICIES", raising=False)
+    bad = _quickstart_with(tmp_path, lambda d: d["market"]["intraday"].update(policy="${BESS_TWIN_POLICIES}/policy.yaml"))
+    result = runner.invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert "market.intraday.policy" in result.output
+    assert "BESS_TWIN_POLICIES is not set" in result.output

@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from actors.backtest.exchange import ExchangeActor, ExchangeService
+from actors.backtest.exchange import ExchangeClient
 from actors.runtime import LocalRuntime, RayRuntime
 from twin.config.intraday import IntradayConfig
+from twin.markets.calendar import PublicationCalendar
 from twin.markets.exchange.orders import OrderRequest, Side
 from twin.markets.products import make_product
 
@@ -24,20 +25,21 @@ def _samples(text: bytes) -> dict[tuple[str, tuple], float]:
     return out
 
 
-def _drive(runtime, handle) -> tuple[list, bytes]:
-    call = lambda *a: runtime.get([runtime.call(handle, *a)])[0]  # noqa: E731
+def _drive(exchange: ExchangeClient) -> tuple[list, bytes]:
+    runtime = exchange.runtime
     product = make_product("DE-LU", START, 60)
-    call("open_products", [product], T)
-    call("register", "bob", "trader")
-    call("register", "alice", "trader")
+    runtime.get([exchange.open_products([product], T)])
+    runtime.get([exchange.register("bob", "trader"), exchange.register("alice", "trader")])
     pid = product.product_id
-    call("submit", OrderRequest("bob", pid, Side.SELL, 1.0, 50.0), T)
-    call("submit", OrderRequest("bob", pid, Side.SELL, 2.0, 52.0), T + 1)
-    ack = call("submit", OrderRequest("alice", pid, Side.BUY, 1.5, 53.0), T + 2)
+    exchange.submit(OrderRequest("bob", pid, Side.SELL, 1.0, 50.0), T)
+    exchange.submit(OrderRequest("bob", pid, Side.SELL, 2.0, 52.0), T + 1)
+    ack, bad = runtime.get([
+        exchange.submit(OrderRequest("alice", pid, Side.BUY, 1.5, 53.0), T + 2),
+        exchange.submit(OrderRequest("alice", pid, Side.BUY, -1.0, 53.0), T + 3),
+    ])
     assert [t.price_eur_per_mwh for t in ack.trades] == [50.0, 52.0]
-    bad = call("submit", OrderRequest("alice", pid, Side.BUY, -1.0, 53.0), T + 3)
     assert bad.rejection.reason == "INVALID_QUANTITY"
-    return call("events_since", 0), call("metrics_text")
+    return runtime.get([exchange.events_since(0), exchange.metrics_text()])
 
 
 @pytest.mark.parametrize("runtime_name", ["local", pytest.param("ray", marks=pytest.mark.ray)])
@@ -47,10 +49,10 @@ def test_exchange_service_events_and_metrics(runtime_name, request) -> None:
         runtime = RayRuntime()
     else:
         runtime = LocalRuntime()
-    handle = runtime.create(ExchangeService, ExchangeActor, {}, "DE-LU", "Europe/Berlin",
-                            IntradayConfig(enabled=True), 1.0)
+    exchange = ExchangeClient.spawn(runtime, "DE-LU", PublicationCalendar("Europe/Berlin"),
+                                    IntradayConfig(enabled=True), 1.0)
     try:
-        events, text = _drive(runtime, handle)
+        events, text = _drive(exchange)
     finally:
         if runtime_name == "ray":
             runtime.close()

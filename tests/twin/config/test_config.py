@@ -98,3 +98,47 @@ def test_spec_is_frozen_and_derives_energy_window():
 
 def test_expand_env_leaves_plain_text():
     assert expand_env("/plain/path") == "/plain/path"
+
+
+MQTT_SITE = {"site_id": "m", "battery": {"energy_kwh": 10, "p_charge_max_kw": 5, "p_discharge_max_kw": 5},
+             "device": {"kind": "mqtt", "username": "ems"}}
+
+
+def _with_device(**device) -> dict:
+    return {"name": "s", "market": {"prices": {"path": "/x.csv"}},
+            "sites": [{**MQTT_SITE, "device": {**MQTT_SITE["device"], **device}}]}
+
+
+def test_mqtt_password_never_comes_from_yaml():
+    with pytest.raises(ConfigError, match="secrets are never read from YAML; set password_env"):
+        parse_scenario(_with_device(password="hunter2"))
+
+
+def test_mqtt_password_from_the_environment(monkeypatch):
+    monkeypatch.setenv("SITE_M_MQTT_PASSWORD", "hunter2")
+    scenario = parse_scenario(_with_device(password_env="SITE_M_MQTT_PASSWORD"))
+    secret = scenario.sites[0].device.password()
+    assert secret.get_secret_value() == "hunter2"
+    assert "hunter2" not in repr(secret) and "hunter2" not in scenario.model_dump_json()
+
+
+def test_unset_password_env_is_a_config_error(monkeypatch):
+    monkeypatch.delenv("SITE_M_MQTT_PASSWORD", raising=False)
+    with pytest.raises(ConfigError, match="password_env = 'SITE_M_MQTT_PASSWORD': environment variable SITE_M_MQTT_PASSWORD is not set"):
+        parse_scenario(_with_device(password_env="SITE_M_MQTT_PASSWORD"))
+
+
+def test_expand_env_is_strict(monkeypatch):
+    monkeypatch.setenv("A_SET_VAR", "/data")
+    assert expand_env("${A_SET_VAR}/x.csv") == "/data/x.csv"
+    assert expand_env("$A_SET_VAR/x") == "$A_SET_VAR/x"  # only ${VAR} is a reference
+    monkeypatch.delenv("AN_UNSET_VAR", raising=False)
+    with pytest.raises(ValueError, match="AN_UNSET_VAR is not set"):
+        expand_env("${AN_UNSET_VAR}/x")
+
+
+def test_unknown_actor_option_names_the_allowed_ones():
+    data = {"name": "s", "market": {"prices": {"path": "/x.csv"}},
+            "sites": [{**MQTT_SITE, "device": {"kind": "simulated"}, "actor_options": {"num_cpu": 1}}]}
+    with pytest.raises(ConfigError, match=r"unknown actor option 'num_cpu'; allowed: .*num_cpus"):
+        parse_scenario(data)

@@ -106,6 +106,16 @@ def test_gap_policies():
         regularise(raw, tz="UTC", fill="ffill", max_fill_h=1)
 
 
+def test_strict_turns_a_filled_gap_into_an_error(caplog):
+    raw = series([10, np.nan, np.nan, 40, 50])
+    regularise(raw, tz="UTC", fill="ffill")
+    assert "filling 2 missing step(s)" in caplog.text
+    with pytest.raises(DataError, match="backtest.strict is true"):
+        regularise(raw, tz="UTC", fill="ffill", strict=True)
+    complete = series([10, 20, 30])
+    assert regularise(complete, tz="UTC", strict=True).price_eur_per_mwh.tolist() == [10, 20, 30]
+
+
 def test_missing_timestamps_are_gaps():
     raw = series([1, 2, 3, 4, 5, 6]).drop(pd.Timestamp("2023-01-01T02:00Z"))
     with pytest.raises(DataError, match="1 missing step"):
