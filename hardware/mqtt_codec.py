@@ -12,18 +12,74 @@ import datetime as dt
 import json
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from hardware.units import to_canonical
 
 TelemetryQuantity = Literal["soc", "power", "temperature"]
 
-_UNITS: dict[str, dict[str, float]] = {
-    "soc": {"%": 0.01, "percent": 0.01, "fraction": 1.0},
-    "power": {"W": 1e-3, "kW": 1.0, "MW": 1e3},
-    "temperature": {"degC": 1.0, "°C": 1.0, "C": 1.0},
-    "setpoint": {"W": 1e-3, "kW": 1.0, "MW": 1e3},
-}
 _RANGES = {"soc": (0.0, 1.0), "temperature": (-40.0, 120.0)}
 """Physically possible values; outside them a reading is malformed."""
+
+
+class DeviceMessage(BaseModel):
+    """The seed's JSON envelope of one telemetry or setpoint message.
+
+    Attributes
+    ----------
+    value : float
+        The reading or setpoint in ``unit``; a finite JSON number (not a bool
+        or a string).
+    unit : str or None
+        One of the units of :data:`hardware.units.UNITS` for the topic's quantity.
+    timestamp : datetime.datetime or None
+        Measurement time: ISO 8601 text (naive means UTC) or Unix seconds;
+        ``None``: the time of receipt.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    value: float
+    unit: str | None = None
+    timestamp: dt.datetime | None = None
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _number(cls, raw: Any) -> float:
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise ValueError(f"value {raw!r} is not a number")
+        try:
+            value = float(raw)
+        except OverflowError:
+            raise ValueError(f"value with {len(str(raw))} digits is out of range") from None
+        if not math.isfinite(value):
+            raise ValueError(f"value {raw} is not finite")
+        return value
+
+    @field_validator("unit", mode="before")
+    @classmethod
+    def _unit_text(cls, raw: Any) -> Any:
+        return raw if raw is None or isinstance(raw, str) else repr(raw)
+
+    @field_validator("timestamp", mode="before")
+    @classmethod
+    def _stamp(cls, raw: Any) -> dt.datetime | None:
+        if raw is None or isinstance(raw, dt.datetime):
+            return raw
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            try:
+                return dt.datetime.fromtimestamp(float(raw), dt.UTC)
+            except (OverflowError, OSError, ValueError):
+                raise ValueError(f"timestamp {raw!r} is not a plausible Unix time") from None
+        if isinstance(raw, str):
+            try:
+                parsed = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError(f"timestamp {raw!r} is not ISO 8601") from None
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+        raise ValueError(f"timestamp {raw!r} is neither ISO 8601 text nor Unix seconds")
 
 
 @dataclass(frozen=True)
@@ -58,20 +114,6 @@ class SiteTopics:
         return {self.soc: "soc", self.power: "power", self.temperature: "temperature"}
 
 
-def _timestamp(raw: object, received: dt.datetime) -> dt.datetime:
-    if raw is None:
-        return received
-    if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
-        return dt.datetime.fromtimestamp(float(raw), dt.UTC)
-    if isinstance(raw, str):
-        try:
-            parsed = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError(f"timestamp {raw!r} is not ISO 8601") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-    raise ValueError(f"timestamp {raw!r} is neither ISO 8601 text nor Unix seconds")
-
-
 def parse_payload(
     quantity: str, payload: bytes, received: dt.datetime
 ) -> tuple[float, dt.datetime]:
@@ -99,29 +141,25 @@ def parse_payload(
         unit, out of the physical range, bad timestamp.
     """
     try:
-        message = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        raw = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise ValueError("payload is not JSON") from None
-    if not isinstance(message, dict):
+    if not isinstance(raw, dict):
         raise ValueError("payload is not a JSON object")
-    value = message.get("value")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"value {value!r} is not a number")
-    if not math.isfinite(value):
-        raise ValueError(f"value {value} is not finite")
-    unit = message.get("unit")
-    factors = _UNITS[quantity]
-    if unit not in factors:
-        raise ValueError(f"unit {unit!r} is not one of {', '.join(factors)}")
-    canonical = float(value) * factors[unit]
+    try:
+        message = DeviceMessage.model_validate(raw)
+    except ValidationError as err:
+        first = err.errors(include_url=False)[0]
+        raise ValueError(str(first["msg"]).removeprefix("Value error, ")) from None
+    canonical = to_canonical(quantity, message.value, message.unit)
     low, high = _RANGES.get(quantity, (-math.inf, math.inf))
     if not low <= canonical <= high:
-        raise ValueError(f"{quantity} {value} {unit} is outside [{low}, {high}] (canonical units)")
-    return canonical, _timestamp(message.get("timestamp"), received)
+        raise ValueError(
+            f"{quantity} {message.value} {message.unit} is outside [{low}, {high}] (canonical units)"
+        )
+    return canonical, message.timestamp or received
 
 
 def make_payload(value: float, unit: str, timestamp: dt.datetime) -> bytes:
     """The seed's JSON message for ``value`` in ``unit`` measured at ``timestamp``."""
-    return json.dumps(
-        {"value": value, "unit": unit, "timestamp": timestamp.isoformat()}
-    ).encode()
+    return DeviceMessage(value=value, unit=unit, timestamp=timestamp).model_dump_json().encode()

@@ -24,10 +24,10 @@ from pydantic import Field, ValidationError, model_validator
 from pymodbus.client import ModbusTcpClient
 
 from hardware.errors import ProfileError
+from hardware.units import UNITS, Quantity, from_canonical, to_canonical
 from twin.config.base import FrozenModel
 
 RegisterType = Literal["u16", "s16", "u32", "s32", "f32"]
-Quantity = Literal["soc", "power", "temperature", "setpoint", "heartbeat"]
 
 _DATATYPE = {
     "u16": ModbusTcpClient.DATATYPE.UINT16,
@@ -38,14 +38,6 @@ _DATATYPE = {
 }
 _RANGE = {"u16": (0, 2**16 - 1), "s16": (-(2**15), 2**15 - 1), "u32": (0, 2**32 - 1),
           "s32": (-(2**31), 2**31 - 1)}
-_UNITS: dict[str, dict[str, float]] = {
-    "soc": {"%": 0.01, "fraction": 1.0},
-    "power": {"W": 1e-3, "kW": 1.0, "MW": 1e3},
-    "setpoint": {"W": 1e-3, "kW": 1.0, "MW": 1e3},
-    "temperature": {"degC": 1.0},
-    "heartbeat": {"count": 1.0},
-}
-"""Allowed units per quantity and the factor to the canonical unit."""
 
 _REQUIRED: tuple[Quantity, ...] = ("soc", "power", "temperature", "setpoint")
 
@@ -99,9 +91,9 @@ class DeviceProfile(FrozenModel):
             raise ValueError(f"registers: missing {', '.join(missing)}; every profile needs "
                              f"{', '.join(_REQUIRED)}")
         for quantity, reg in self.registers.items():
-            if reg.unit not in _UNITS[quantity]:
+            if reg.unit not in UNITS[quantity]:
                 raise ValueError(f"registers.{quantity}.unit = {reg.unit!r}; allowed: "
-                                 f"{', '.join(_UNITS[quantity])}")
+                                 f"{', '.join(UNITS[quantity])}")
         if self.registers["setpoint"].access != "rw":
             raise ValueError("registers.setpoint.access must be 'rw' (the EMS writes it)")
         taken: dict[int, str] = {}
@@ -135,8 +127,7 @@ class DeviceProfile(FrozenModel):
         raw = ModbusTcpClient.convert_from_registers(
             words, _DATATYPE[reg.type], word_order=reg.word_order
         )
-        factor = _UNITS[quantity][reg.unit]
-        return float(raw) * reg.scale * factor * self._sign(quantity)  # type: ignore[arg-type]
+        return to_canonical(quantity, float(raw) * reg.scale, reg.unit) * self._sign(quantity)  # type: ignore[arg-type]
 
     def decode_block(self, first: int, words: list[int]) -> dict[str, float]:
         """Decode every quantity from a block of registers read from ``first``."""
@@ -158,7 +149,7 @@ class DeviceProfile(FrozenModel):
         if not math.isfinite(value):
             raise ValueError(f"{quantity}: cannot encode {value}")
         reg = self.registers[quantity]
-        raw = value * self._sign(quantity) / _UNITS[quantity][reg.unit] / reg.scale
+        raw = from_canonical(quantity, value * self._sign(quantity), reg.unit) / reg.scale
         if reg.type == "f32":
             return ModbusTcpClient.convert_to_registers(
                 float(raw), _DATATYPE[reg.type], word_order=reg.word_order

@@ -106,3 +106,25 @@ def test_payload_round_trip_and_topics():
     assert SiteTopics.for_prefix("").soc == "bess/soc"
     site = SiteTopics.for_prefix("phoenyra/site1")
     assert (site.soc, site.setpoint) == ("phoenyra/site1/telemetry/bess/soc", "phoenyra/site1/commands/bess/setpoint")
+
+
+@pytest.mark.parametrize(("payload", "reason"), [
+    (b'{"value": 75, "unit": "%", "timestamp": 1e20}', "not a plausible Unix time"),
+    (b'{"value": ' + b"9" * 400 + b', "unit": "%"}', "400 digits is out of range"),
+    (b'{"value": true, "unit": "%"}', "not a number"),
+    (b'{"value": 75, "unit": 5}', "unit '5' is not one of"),
+])
+def test_hostile_payloads_are_value_errors_not_crashes(payload, reason):
+    with pytest.raises(ValueError, match=reason):
+        parse_payload("soc", payload, NOW)
+
+
+def test_mqtt_and_modbus_share_one_unit_table():
+    from hardware.register_map import load_profile
+    from hardware.units import UNITS
+
+    profile = load_profile("float32_le")
+    for quantity, reg in profile.registers.items():
+        assert reg.unit in UNITS[quantity]
+    value, _ = parse_payload("power", make_payload(2500.0, "W", NOW), NOW)
+    assert value == pytest.approx(2.5)
