@@ -19,7 +19,7 @@ earlier calls; Ray resolves them before the method runs, in submission order.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast, overload
 
 R = TypeVar("R")
@@ -36,15 +36,24 @@ class Ref(Generic[R]):
 
 
 class Runtime(Protocol):
-    """What a client needs of a runtime (``actors.runtime.LocalRuntime`` / ``RayRuntime``)."""
+    """How services are instantiated and called (``actors.runtime.LocalRuntime`` / ``RayRuntime``)."""
 
     name: str
 
     def create(self, service: type, actor: Any, options: dict[str, Any], *args: Any) -> Any:
-        """Start one service instance; returns its handle."""
+        """Start one service instance with constructor ``args``; returns its handle."""
 
     def call(self, handle: Any, method: str, *args: Any) -> Any:
-        """Call ``method`` of the instance behind ``handle``."""
+        """Call ``method`` of the instance behind ``handle`` (clients do this)."""
+
+    def put(self, value: Any) -> Any:
+        """Share a large value once with every service."""
+
+    def get(self, refs: Sequence[Any]) -> list[Any]:
+        """Resolve pending results, in order."""
+
+    def close(self) -> None:
+        """Stop every service this runtime started."""
 
 
 class _Bound(Generic[R]):

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from actors.runtime import LocalRuntime, RayRuntime, plan_backtest, run_backtest
+from actors.backtest.driver import plan_backtest, run_backtest
+from actors.runtime import LocalRuntime, RayRuntime
 from twin.config import TerminalSocConfig, load_scenario
 from twin.ems.dispatch import DispatchProblem, solve_dispatch
 from twin.io.prices import load_prices

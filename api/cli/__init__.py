@@ -88,13 +88,8 @@ def backtest(
     ] = None,
 ) -> None:
     """Run a day-ahead arbitrage backtest and write its run folder."""
-    from actors.runtime import (
-        make_runtime,
-        period_index,
-        period_prices,
-        plan_backtest,
-        run_backtest,
-    )
+    from actors.backtest.driver import period_index, period_prices, plan_backtest, run_backtest
+    from actors.runtime import make_runtime
     from twin.backtest.report import write_report
     from twin.backtest.results import assemble, write_results
     from twin.config import load_scenario

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from actors.backtest.driver import period_prices, plan_backtest, run_backtest
 from actors.backtest.site import SiteService
-from actors.runtime import LocalRuntime, RayRuntime, period_prices, plan_backtest, run_backtest
+from actors.runtime import LocalRuntime, RayRuntime
 from tests.twin.ems.reference_lp import reference_revenue_eur
 from twin.backtest.clock import delivery_days
 from twin.config import StrategyConfig, load_scenario, parse_scenario
