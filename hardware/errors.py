@@ -16,6 +16,3 @@ class ProfileError(TwinError, ValueError):
 class DeviceConnectionError(DeviceError):
     """The device did not answer (refused, reset, unreachable)."""
 
-
-class DeviceTimeoutError(DeviceError):
-    """The device did not answer in time."""

@@ -32,6 +32,7 @@ from actors.runtime import make_runtime
 from hardware.clock import VirtualClock
 from twin.backtest.clock import horizon_steps
 from twin.config import Scenario
+from twin.io.feeds import ReplayFeed
 from twin.io.history import HistoryStore
 from twin.io.prices import PriceSeries
 from twin.markets.calendar import PublicationCalendar
@@ -122,8 +123,11 @@ async def run_live(
         if children is not None:
             await asyncio.to_thread(children.start, clock, live.history_path.parent)
         n_horizon = horizon_steps(scenario.strategy.horizon_h, prices.step)
+        calendar = PublicationCalendar.of_market(scenario.market)
         market = LiveMarketClient.spawn(
-            rt, prices.price_eur_per_mwh, PublicationCalendar.of_market(scenario.market)
+            rt, scenario.market.zone, ReplayFeed(prices.price_eur_per_mwh, calendar), prices.step,
+            scenario.market.timezone, live.history_path.with_name("prices.sqlite"),
+            live.price_poll_interval_s, prices.index[-1] + prices.step,
         )
         sites = [
             LiveSiteClient.spawn(rt, site, scenario.strategy, prices.dt_h, n_horizon, clock,

@@ -52,6 +52,7 @@ class MarketFeedService:
         self.indicators = {market: MarketIndicators()}
         self.metrics = ExchangeMetrics()
         self._known: dict[pd.Timestamp, float] = {}
+        self._published: pd.Series = pd.Series(dtype=float)
 
     def poll(self, now: pd.Timestamp) -> int:
         """Fetch what is published at ``now``; returns the number of new or revised prices."""
@@ -62,12 +63,17 @@ class MarketFeedService:
         if len(fresh):
             self.history.upsert(self.market, self.feed.name, fresh, now)
             self._known.update(fresh.to_dict())
+            self._published = pd.Series(self._known, dtype=float).sort_index()
             self.metrics.count_price_update(self.market, len(fresh))
         current = prices[prices.index <= now]
         if len(current):
             self.indicators[self.market].on_price(now.timestamp(), float(current.iloc[-1]))
         self.metrics.set_indicators(self.indicators)
         return len(fresh)
+
+    def published(self) -> pd.Series:
+        """Every price the feed has published so far, latest revision, on a sorted UTC index. [EUR/MWh]"""
+        return self._published
 
     def run_clock(self, start: pd.Timestamp, end: pd.Timestamp) -> int:
         """Poll every ``poll_interval_s`` from ``start`` to ``end``; total new prices."""

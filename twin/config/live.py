@@ -26,7 +26,10 @@ class LiveConfig(FrozenModel):
     control_interval_s : float
         Wall-clock period of the site control loop (read, guard, write). [s]
     history_path : Path
-        SQLite file of the state history (WAL mode).
+        SQLite file of the state history (WAL mode); the price feed's history is
+        ``prices.sqlite`` beside it.
+    price_poll_interval_s : float
+        Market time between two polls of the price feed (the seed's 5 minutes). [s]
     mqtt_broker : {"auto", "mosquitto", "amqtt", "none"}
         Broker to start for MQTT sites whose simulator is spawned: Mosquitto when
         installed (``auto``), the embedded amqtt broker, or none (use a running one).
@@ -37,4 +40,7 @@ class LiveConfig(FrozenModel):
     duration_h: float | None = Field(None, gt=0)
     control_interval_s: float = Field(0.5, gt=0, le=60)
     history_path: Path = Path("runs/live/history.sqlite")
+    price_poll_interval_s: float = Field(
+        300.0, gt=0, le=86_400, description="Market time between polls of the price feed (seed: 5 min) [s]"
+    )
     mqtt_broker: Literal["auto", "mosquitto", "amqtt", "none"] = "auto"

@@ -20,6 +20,8 @@ from actors.live.market import LiveMarketService
 from api.cli.children import Children
 from hardware.broker import free_port
 from twin.config import load_scenario
+from twin.io.feeds import ReplayFeed
+from twin.io.price_history import PriceHistory
 from twin.io.prices import load_prices
 from twin.markets.calendar import PublicationCalendar
 
@@ -108,17 +110,33 @@ def test_ctrl_c_stops_cleanly_and_loses_no_history(tmp_path, data_dir):
     assert not list(tmp_path.glob("*.sqlite-wal")) or (tmp_path / "history.sqlite-wal").stat().st_size == 0
 
 
-def test_market_publishes_next_day_after_gate_closure(data_dir):
+def _live_market(prices, scenario, tmp_path, poll_interval_s=300.0) -> LiveMarketService:
+    feed = ReplayFeed(prices.price_eur_per_mwh, PublicationCalendar.of_market(scenario.market))
+    return LiveMarketService(scenario.market.zone, feed, prices.step, scenario.market.timezone,
+                             tmp_path / "prices.sqlite", poll_interval_s)
+
+
+def test_market_publishes_next_day_after_gate_closure(data_dir, tmp_path):
     scenario = load_scenario(LIVE_DEMO)
     prices = load_prices(scenario.market)
-    market = LiveMarketService(prices.price_eur_per_mwh, PublicationCalendar.of_market(scenario.market))
     before = pd.Timestamp("2023-06-14 12:30", tz="Europe/Berlin").tz_convert("UTC")
     after = pd.Timestamp("2023-06-14 12:50", tz="Europe/Berlin").tz_convert("UTC")
-    assert market.published_until(before) == pd.Timestamp("2023-06-15", tz="Europe/Berlin")
-    assert market.published_until(after) == pd.Timestamp("2023-06-16", tz="Europe/Berlin")
-    window = market.window(after, 36)
+    market = _live_market(prices, scenario, tmp_path)
+    early = market.window(before, 36)
+    assert early["known_steps"] == 35 - 24 + 1 and len(early["price_eur_per_mwh"]) == 36
+    window = market.window(after, 36)  # the next poll (5 min on) sees tomorrow
     assert window["known_steps"] == 36  # 11 h of today and all of tomorrow are public
     realised = prices.price_eur_per_mwh.loc[window["mtu_start_utc"]:].iloc[:36].to_numpy()
     assert (window["price_eur_per_mwh"] == realised).all()
-    early = market.window(before, 36)
-    assert early["known_steps"] == 35 - 24 + 1 and len(early["price_eur_per_mwh"]) == 36
+    stored = PriceHistory(tmp_path / "prices.sqlite").read(scenario.market.zone, "replay")
+    assert stored.index.max() == pd.Timestamp("2023-06-15 23:00", tz="Europe/Berlin")
+
+
+def test_market_sees_a_publication_only_at_its_next_poll(data_dir, tmp_path):
+    scenario = load_scenario(LIVE_DEMO)
+    prices = load_prices(scenario.market)
+    market = _live_market(prices, scenario, tmp_path, poll_interval_s=600.0)
+    at = lambda hhmm: pd.Timestamp(f"2023-06-14 {hhmm}", tz="Europe/Berlin").tz_convert("UTC")  # noqa: E731
+    assert market.window(at("12:40"), 36)["known_steps"] == 12  # polled at 12:40: today only
+    assert market.window(at("12:46"), 36)["known_steps"] == 12  # published 12:45, next poll 12:50
+    assert market.window(at("12:50"), 36)["known_steps"] == 36

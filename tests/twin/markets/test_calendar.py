@@ -49,19 +49,19 @@ def test_result_for_tomorrow_is_public_at_12_45_local_on_dst_days(day, tz):
 
 @pytest.mark.parametrize("tz", ZONES)
 @pytest.mark.parametrize("day", DST_DAYS, ids=str)
-def test_live_market_and_replay_feed_publish_d_plus_1_at_the_local_time(day, tz):
+def test_live_market_and_replay_feed_publish_d_plus_1_at_the_local_time(day, tz, tmp_path):
     index = pd.date_range(pd.Timestamp(day - dt.timedelta(days=2), tz=tz), periods=24 * 6, freq="h").tz_convert("UTC")
     prices = pd.Series(np.arange(len(index), dtype=float), index=index)
     cal = PublicationCalendar(tz)
-    market = LiveMarketService(prices, cal)
     feed = ReplayFeed(prices, cal)
+    market = LiveMarketService("DE-LU", feed, pd.Timedelta(hours=1), tz, tmp_path / "p.sqlite", 60.0)
     tomorrow = day + dt.timedelta(days=1)
     n_tomorrow = int(((index >= pd.Timestamp(tomorrow, tz=tz)) & (index < pd.Timestamp(tomorrow + dt.timedelta(days=1), tz=tz))).sum())
     before, after = _local(day, 12, 44, tz), _local(day, 12, 46, tz)
     start = pd.Timestamp(day, tz=tz).tz_convert("UTC")
     n_today = int(((index >= start) & (index < pd.Timestamp(tomorrow, tz=tz))).sum())
     assert n_today == (23 if day.month == 3 else 25)
-    window_before = market.window(before, 48)
+    window_before = market.window(before, 48)  # polls every market minute
     window_after = market.window(after, 48)
     assert window_before["known_steps"] == 12  # 12:00 to 24:00 local; the DST hour is at night
     assert window_after["known_steps"] == 12 + n_tomorrow
