@@ -1,4 +1,5 @@
-# bess-twin: `make demo` runs the quickstart backtest, `make test` the checks CI runs.
+# bess-twin: `make demo` runs the quickstart backtest, `make test` the tests CI runs, `make lint`
+# ruff and mypy (also in CI).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -26,7 +27,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check twin actors hardware api dashboards
+	$(BIN)/ruff check twin actors hardware api dashboards tests bench
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -31,7 +31,8 @@ from collections import defaultdict
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from twin.markets.exchange.exchange import Event, Exchange
+from twin.markets.exchange.commands import Event
+from twin.markets.exchange.exchange import Exchange
 from twin.markets.exchange.orders import Side
 from twin.markets.indicators import MarketIndicators
 from twin.markets.products import market_of

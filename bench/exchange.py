@@ -22,8 +22,9 @@ import pandas as pd
 
 from twin.config.intraday import TradingPolicy
 from twin.io.journal import SqliteJournal
+from twin.markets.exchange.commands import Cancel, Submit
 from twin.markets.exchange.engine import MatchingEngine
-from twin.markets.exchange.exchange import Cancel, Exchange, Submit
+from twin.markets.exchange.exchange import Exchange
 from twin.markets.exchange.orders import OrderRequest, Side, TimeInForce
 from twin.markets.products import make_product
 

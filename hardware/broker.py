@@ -96,8 +96,9 @@ class EmbeddedBroker:
                         "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
                     },
                 }
-                self._broker = AmqttBroker(config)
-                await self._broker.start()
+                broker = AmqttBroker(config)
+                self._broker = broker
+                await broker.start()
 
             try:
                 loop.run_until_complete(_start())
@@ -188,7 +189,10 @@ class MosquittoBroker:
 
 def make_broker(kind: str = "auto", port: int | None = None, host: str = "127.0.0.1") -> Broker:
     """A broker by kind: ``mosquitto``, ``amqtt`` or ``auto`` (mosquitto when installed)."""
-    kinds = {"mosquitto": MosquittoBroker, "amqtt": EmbeddedBroker}
+    kinds: dict[str, type[MosquittoBroker] | type[EmbeddedBroker]] = {
+        "mosquitto": MosquittoBroker,
+        "amqtt": EmbeddedBroker,
+    }
     if kind == "auto":
         kind = "mosquitto" if MosquittoBroker.available() else "amqtt"
     if kind not in kinds:

@@ -124,7 +124,7 @@ class MqttDevice:
             return
         received = dt.datetime.now(dt.UTC)
         try:
-            value, stamp = parse_payload(quantity, message.payload, received)
+            value, stamp = parse_payload(quantity, bytes(message.payload), received)
         except ValueError as err:
             reason = f"{quantity}: {err}"
             self.rejected[reason] += 1

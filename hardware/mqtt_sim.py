@@ -81,7 +81,7 @@ class MqttBatteryPublisher:
 
     def _on_message(self, _client, _userdata, message: mqtt.MQTTMessage) -> None:
         try:
-            power_kw, _ = parse_payload("setpoint", message.payload, dt.datetime.now(dt.UTC))
+            power_kw, _ = parse_payload("setpoint", bytes(message.payload), dt.datetime.now(dt.UTC))
         except ValueError as err:
             self.rejected[str(err)] += 1
             log.warning("dropped setpoint on %s: %s", message.topic, err)

@@ -15,6 +15,7 @@ positive, the sign flipped.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -114,7 +115,7 @@ class DeviceProfile(FrozenModel):
     def _sign(self, quantity: str) -> float:
         return -1.0 if quantity in ("power", "setpoint") and not self.discharge_positive else 1.0
 
-    def decode(self, quantity: Quantity, words: list[int]) -> float:
+    def decode(self, quantity: Quantity, words: Sequence[int]) -> float:
         """Canonical value (fraction, kW, °C, count) of a quantity from its registers.
 
         Parameters
@@ -125,13 +126,13 @@ class DeviceProfile(FrozenModel):
         """
         reg = self.registers[quantity]
         raw = ModbusTcpClient.convert_from_registers(
-            words, _DATATYPE[reg.type], word_order=reg.word_order
+            list(words), _DATATYPE[reg.type], word_order=reg.word_order
         )
         return to_canonical(quantity, float(raw) * reg.scale, reg.unit) * self._sign(quantity)  # type: ignore[arg-type]
 
-    def decode_block(self, first: int, words: list[int]) -> dict[str, float]:
+    def decode_block(self, first: int, words: Sequence[int]) -> dict[str, float]:
         """Decode every quantity from a block of registers read from ``first``."""
-        out = {}
+        out: dict[str, float] = {}
         for quantity, reg in self.registers.items():
             offset = reg.address - first
             out[quantity] = self.decode(quantity, words[offset : offset + reg.words])

@@ -189,13 +189,14 @@ class SimulatedBattery:
         delay = self.dynamics.response_delay_s
         if delay > 0:
             event = self.env.timeout(delay)
-            event.callbacks.append(lambda _e, p=float(power_kw), c=count: self._apply(p, c))
+            setpoint_kw = float(power_kw)
+            event.callbacks.append(lambda _e: self._apply(setpoint_kw, count))
         else:
             self._apply(float(power_kw), count)
         timeout = self.dynamics.setpoint_timeout_s
         if timeout is not None:
             expiry = self.env.timeout(timeout)
-            expiry.callbacks.append(lambda _e, c=count: self._expire(c))
+            expiry.callbacks.append(lambda _e: self._expire(count))
 
     def advance(self, until_s: float) -> None:
         """Run the simulation up to SimPy time ``until_s`` (no-op if already there). [s]"""

@@ -21,8 +21,9 @@ from twin.config.intraday import IntradayConfig
 from twin.io.journal import SqliteJournal
 from twin.markets.calendar import PublicationCalendar
 from twin.markets.day_ahead import Clearing
+from twin.markets.exchange.commands import Ack, Event
 from twin.markets.exchange.engine import EngineConfig
-from twin.markets.exchange.exchange import Ack, Event, Exchange
+from twin.markets.exchange.exchange import Exchange
 from twin.markets.exchange.orders import OrderRequest, Trade
 from twin.markets.exchange.session import IntradayIntent, SessionResult, run_session
 from twin.markets.indicators import MarketIndicators

@@ -12,7 +12,6 @@ decides what is delivered, and the deviation settles at the imbalance price.
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import ray
 
@@ -30,9 +29,8 @@ from twin.markets.exchange.session import IntradayIntent, SessionResult
 from twin.markets.imbalance import imbalance_prices, settle_imbalance
 from twin.markets.products import day_products
 from twin.physics.battery import BatteryState, initial_state, simulate
+from twin.types import FloatArray
 from twin.units import KWH_PER_MWH
-
-FloatArray = npt.NDArray[np.float64]
 
 _RERATE_THRESHOLD = 0.005
 """Capacity fade (fraction of nominal) after which the planner is rebuilt."""

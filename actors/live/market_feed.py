@@ -59,10 +59,11 @@ class MarketFeedService:
         now = pd.Timestamp(now).tz_convert("UTC")
         start = now.floor("D") - pd.Timedelta(days=1)
         prices = self.feed.fetch(start, now + self.lookahead, now)
-        fresh = prices[[self._known.get(ts) != p for ts, p in prices.items()]]
+        stamps = pd.DatetimeIndex(prices.index)
+        fresh = prices[[self._known.get(ts) != p for ts, p in zip(stamps, prices, strict=True)]]
         if len(fresh):
             self.history.upsert(self.market, self.feed.name, fresh, now)
-            self._known.update(fresh.to_dict())
+            self._known.update(zip(pd.DatetimeIndex(fresh.index), fresh.to_numpy(dtype=float), strict=True))
             self._published = pd.Series(self._known, dtype=float).sort_index()
             self.metrics.count_price_update(self.market, len(fresh))
         current = prices[prices.index <= now]

@@ -24,7 +24,7 @@ def pick_week(daily: pd.DataFrame) -> pd.Timestamp:
     if len(per_day) <= 7:
         return pd.Timestamp(per_day.index[0])
     rolling = per_day.rolling(7).sum().shift(-6).dropna()
-    return pd.Timestamp(rolling.idxmax())
+    return pd.Timestamp(str(rolling.idxmax()))
 
 
 def week_figure(sites: pd.DataFrame, week_start: pd.Timestamp, tz: str) -> go.Figure:

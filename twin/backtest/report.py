@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -29,7 +30,7 @@ def _fmt(value: object, pattern: str) -> str:
     return pattern.format(value)
 
 
-def site_table_html(summary: dict) -> str:
+def site_table_html(summary: dict[str, Any]) -> str:
     """Per-site KPI table (plus a fleet row) as an HTML ``<table>``."""
     head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in _SITE_TABLE)
     rows = []

@@ -5,10 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import numpy as np
-import numpy.typing as npt
-
-FloatArray = npt.NDArray[np.float64]
+from twin.types import FloatArray
 
 
 @dataclass(frozen=True)
@@ -72,15 +69,7 @@ class SiteDay:
     soh: FloatArray
     forecast_eur_per_mwh: FloatArray
     used_milp: bool
-    day_ahead_kw: FloatArray | None = None
-    intraday_kw: FloatArray | None = None
-    intraday_revenue_eur: FloatArray | None = None
-    fees_eur: FloatArray | None = None
-
-    def __post_init__(self) -> None:
-        n = len(self.schedule_kw)
-        for name in ("intraday_kw", "intraday_revenue_eur", "fees_eur"):
-            if getattr(self, name) is None:
-                object.__setattr__(self, name, np.zeros(n))
-        if self.day_ahead_kw is None:
-            object.__setattr__(self, "day_ahead_kw", np.asarray(self.schedule_kw) - self.intraday_kw)
+    day_ahead_kw: FloatArray
+    intraday_kw: FloatArray
+    intraday_revenue_eur: FloatArray
+    fees_eur: FloatArray

@@ -49,9 +49,8 @@ import numpy.typing as npt
 
 from twin.config import BatterySpec, TerminalSocConfig
 from twin.errors import InfeasibleDispatchError
+from twin.types import FloatArray
 from twin.units import KWH_PER_MWH
-
-FloatArray = npt.NDArray[np.float64]
 
 SOLVER = "HIGHS"
 # One solver thread per problem: a fleet runs many sites in parallel processes, and

@@ -23,15 +23,13 @@ from __future__ import annotations
 
 import cvxpy as cp
 import numpy as np
-import numpy.typing as npt
 
 from twin.config import BatterySpec
 from twin.ems.dispatch import SOLVER, SOLVER_OPTIONS
 from twin.errors import InfeasibleDispatchError
 from twin.physics.battery import BatteryState, Trajectory, simulate
+from twin.types import FloatArray
 from twin.units import KWH_PER_MWH
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def award_path(
@@ -150,4 +148,5 @@ class IntradayProblem:
             raise InfeasibleDispatchError(f"intraday re-optimisation failed: {err}") from err
         if self.problem.status not in ("optimal", "optimal_inaccurate"):
             return np.zeros(self.n_steps)  # keep the award (e.g. it is infeasible itself)
-        return np.asarray(self.sell.value - self.buy.value, dtype=float)
+        sell = np.asarray(self.sell.value, dtype=np.float64)
+        return sell - np.asarray(self.buy.value, dtype=np.float64)

@@ -37,9 +37,13 @@ from twin.errors import ForecastError
 class Forecaster(Protocol):
     """Predicts prices for a horizon from the published history."""
 
-    name: str
-    history_days: int
-    """Days of published history needed before the first delivery day."""
+    @property
+    def name(self) -> str:
+        """Name of the forecaster, as a scenario spells it."""
+
+    @property
+    def history_days(self) -> int:
+        """Days of published history needed before the first delivery day. [d]"""
 
     def forecast(
         self, history: pd.Series, target_index: pd.DatetimeIndex, tz: str
@@ -82,7 +86,7 @@ def _same_local_time_days_back(
     """
     if history.empty:
         raise ForecastError("no published price history before the first delivery day")
-    local_hist = history.index.tz_convert(tz).tz_localize(None)
+    local_hist = pd.DatetimeIndex(history.index).tz_convert(tz).tz_localize(None)
     by_local = pd.Series(history.to_numpy(), index=local_hist)
     by_local = by_local[~by_local.index.duplicated(keep="first")]
     cutoff = target_index[0].tz_convert(tz).tz_localize(None)

@@ -118,12 +118,19 @@ def _request(source: str, zone: str, month: dt.date, nxt: dt.date) -> tuple[str,
         return ENERGY_CHARTS_URL, {"bzn": zone, "start": month.isoformat(), "end": nxt.isoformat()}
     if zone not in AWATTAR_URLS:
         raise DataError(f"aWATTar serves zones {sorted(AWATTAR_URLS)}, not {zone!r}")
-    to_ms = lambda day: int(pd.Timestamp(day, tz="UTC").timestamp() * 1000)  # noqa: E731
+    def to_ms(day: dt.date) -> int:
+        return int(pd.Timestamp(day, tz="UTC").timestamp() * 1000)
+
     return AWATTAR_URLS[zone], {"start": to_ms(month), "end": to_ms(nxt)}
 
 
 def _fetch_month(
-    cfg: PriceDataConfig, zone: str, month: dt.date, nxt: dt.date, session: HttpSession, client: Any
+    cfg: PriceDataConfig,
+    zone: str,
+    month: dt.date,
+    nxt: dt.date,
+    session: HttpSession | None,
+    client: Any,
 ) -> dict[str, Any]:
     if cfg.source == "entsoe":
         lo, hi = pd.Timestamp(month, tz="UTC"), pd.Timestamp(nxt, tz="UTC")
@@ -134,6 +141,7 @@ def _fetch_month(
             "unit": "EUR / MWh",
         }
     url, params = _request(cfg.source, zone, month, nxt)
+    assert session is not None
     payload: dict[str, Any] = get_json(session, cfg.source, url, params)
     return payload
 
@@ -188,7 +196,7 @@ def download_prices(
                 client = entsoe_client(cfg.token_env)
             if cfg.source != "entsoe" and session is None:
                 session = make_session()
-            payload = _fetch_month(cfg, zone, month, nxt, session, client)  # type: ignore[arg-type]
+            payload = _fetch_month(cfg, zone, month, nxt, session, client)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(payload), encoding="utf-8")
         parts.append(parse(payload))
@@ -196,4 +204,5 @@ def download_prices(
     series = series[~series.index.duplicated(keep="first")]
     lo = pd.Timestamp(cfg.start, tz="UTC") - pd.Timedelta(days=1)
     hi = pd.Timestamp(cfg.end, tz="UTC") + pd.Timedelta(days=2)
-    return series[(series.index >= lo) & (series.index < hi)]
+    window: pd.Series = series[(series.index >= lo) & (series.index < hi)]
+    return window

@@ -55,7 +55,9 @@ class ReplayFeed:
 
     def __init__(self, price_eur_per_mwh: pd.Series, calendar: PublicationCalendar) -> None:
         self.prices = price_eur_per_mwh
-        self.published_utc = calendar.day_ahead_publication_utc(price_eur_per_mwh.index)
+        self.published_utc = calendar.day_ahead_publication_utc(
+            pd.DatetimeIndex(price_eur_per_mwh.index)
+        )
 
     def fetch(self, start: pd.Timestamp, end: pd.Timestamp, now: pd.Timestamp) -> pd.Series:
         """Historical prices in [start, end) whose publication time is at or before ``now``."""
@@ -69,7 +71,7 @@ class _HttpFeed:
 
     def __init__(self, zone: str, session: HttpSession | None = None) -> None:
         self.zone = zone
-        self.session = session if session is not None else make_session()
+        self.session: HttpSession = session if session is not None else make_session()
 
     def _get(self, url: str, params: dict[str, Any]) -> Any:
         return get_json(self.session, self.name, url, params)
@@ -104,7 +106,9 @@ class AwattarFeed(_HttpFeed):
         """Prices in [start, end) as the API has them at ``now``."""
         if self.zone not in AWATTAR_URLS:
             raise ConfigError(f"aWATTar serves zones {sorted(AWATTAR_URLS)}, not {self.zone!r}")
-        to_ms = lambda ts: int(ts.tz_convert("UTC").timestamp() * 1000)  # noqa: E731
+        def to_ms(ts: pd.Timestamp) -> int:
+            return int(ts.tz_convert("UTC").timestamp() * 1000)
+
         payload = self._get(AWATTAR_URLS[self.zone], {"start": to_ms(start), "end": to_ms(end)})
         return _window(parse_awattar(payload), start, end)
 

@@ -28,7 +28,7 @@ RETRY_STATUS = (429, 500, 502, 503, 504)
 class HttpSession(Protocol):
     """What the downloaders need of ``requests.Session`` (tests pass recorded answers)."""
 
-    def get(self, url: str, params: dict[str, Any], timeout: float) -> Any:
+    def get(self, url: str, *, params: dict[str, Any], timeout: float) -> Any:
         """Send a GET request; the answer has ``raise_for_status()`` and ``json()``."""
         ...
 

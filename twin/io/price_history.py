@@ -42,7 +42,7 @@ class PriceHistory:
         """Store ``prices`` (UTC index, EUR/MWh) in one transaction; returns the rows written."""
         rows = [
             (market, ts.tz_convert("UTC").isoformat(), float(p), source, fetched.isoformat())
-            for ts, p in prices.items()
+            for ts, p in zip(pd.DatetimeIndex(prices.index), prices.to_numpy(), strict=True)
         ]
         with self._db:
             self._db.execute("BEGIN")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import logging
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -74,7 +75,8 @@ def _resolve_duplicates(raw: pd.Series, policy: str) -> pd.Series:
         )
     if policy == "mean":
         return raw.groupby(level=0).mean()
-    return raw[~raw.index.duplicated(keep=policy)]
+    keep: Literal["first", "last"] = "first" if policy == "first" else "last"
+    return raw[~np.asarray(raw.index.duplicated(keep=keep), dtype=bool)]
 
 
 def _infer_steps(index: pd.DatetimeIndex, tz: str) -> tuple[pd.Timedelta, np.ndarray]:
@@ -83,7 +85,7 @@ def _infer_steps(index: pd.DatetimeIndex, tz: str) -> tuple[pd.Timedelta, np.nda
     if len(diffs) == 0:
         raise DataError("price data hold fewer than two timestamps; cannot infer a resolution")
     local_day = index.tz_convert(tz).normalize()
-    per_point = pd.Series(np.append(diffs, diffs[-1]), index=index)
+    per_point = pd.Series([*diffs, diffs[-1]], index=index)
     # A day's resolution is its most common step; gaps inside the day do not change it.
     day_step = per_point.groupby(local_day).agg(lambda s: s.mode().iloc[0])
     point_step = day_step.reindex(local_day).to_numpy()
@@ -148,7 +150,8 @@ def regularise(
     finest, point_step = _infer_steps(pd.DatetimeIndex(series.index), tz)
     repeats = (point_step // finest).astype(int)
     offsets = np.concatenate([np.arange(k) for k in repeats]) * finest
-    starts = pd.DatetimeIndex(np.repeat(series.index.tz_localize(None).to_numpy(), repeats))
+    naive = pd.DatetimeIndex(series.index).tz_localize(None)
+    starts = pd.DatetimeIndex(np.repeat(naive.to_numpy(), repeats))
     expanded_index = (starts + offsets).tz_localize("UTC")
     expanded = pd.Series(np.repeat(series.to_numpy(), repeats), index=expanded_index)
     expanded = expanded[~expanded.index.duplicated(keep="first")]
@@ -174,7 +177,8 @@ def _gap_runs(missing: pd.Series) -> list[tuple[pd.Timestamp, int]]:
     flags = missing.to_numpy()
     starts = np.flatnonzero(flags & ~np.concatenate([[False], flags[:-1]]))
     ends = np.flatnonzero(flags & ~np.concatenate([flags[1:], [False]]))
-    return [(missing.index[s], int(e - s + 1)) for s, e in zip(starts, ends, strict=True)]
+    index = pd.DatetimeIndex(missing.index)
+    return [(index[int(s)], int(e - s + 1)) for s, e in zip(starts, ends, strict=True)]
 
 
 def _fill(
@@ -213,7 +217,7 @@ def _fill(
     if fill == "interpolate":
         return regular.interpolate(method="time").ffill().bfill()
     # previous_day: same local wall-clock time one day earlier, repeated for multi-day gaps.
-    local = regular.index.tz_convert(tz).tz_localize(None)
+    local = pd.DatetimeIndex(regular.index).tz_convert(tz).tz_localize(None)
     by_local = pd.Series(regular.to_numpy(), index=local)
     by_local = by_local[~by_local.index.duplicated(keep="first")]
     out = regular.to_numpy().copy()
@@ -316,7 +320,7 @@ def load_imbalance_prices(
     values = series.price_eur_per_mwh
     step = index[1] - index[0]
     if series.step < step:
-        values = values.groupby(values.index.floor(step)).mean()
+        values = values.groupby(pd.DatetimeIndex(values.index).floor(step)).mean()
     aligned = values.reindex(index)
     missing = int(aligned.isna().sum())
     if missing:

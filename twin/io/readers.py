@@ -212,7 +212,7 @@ def read_entsoe_csv(path: Path, sequence: str | None = None) -> pd.Series:
     naive = pd.DatetimeIndex(pd.to_datetime(stamps, format="%d.%m.%Y %H:%M", exact=False))
     series = pd.Series(values, index=naive)
     local_index = _localize_local_labels(naive, marks, path)
-    keep = ~local_index.isna()
+    keep = ~np.asarray(local_index.isna(), dtype=bool)
     dropped = series[~keep]
     if dropped.notna().any():
         raise DataError(

@@ -13,12 +13,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
 
 from twin.errors import SimulationError
 from twin.markets.imbalance import ImbalancePrices
-
-FloatArray = npt.NDArray[np.float64]
+from twin.types import FloatArray
 
 
 @dataclass(frozen=True)

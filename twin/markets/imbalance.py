@@ -21,9 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from twin.types import FloatArray
 from twin.units import KWH_PER_MWH
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)

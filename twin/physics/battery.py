@@ -117,9 +117,9 @@ def feasible_power_kw(spec: BatterySpec, energy_kwh: float, power_kw: float, dt_
     decayed = energy_kwh * (1.0 - spec.standing_loss_per_h) ** dt_h
     if power_kw >= 0:
         headroom = max(decayed - spec.e_min_kwh, 0.0) * spec.eta_discharge / dt_h
-        return min(power_kw, spec.p_discharge_max_kw, headroom)
+        return float(min(power_kw, spec.p_discharge_max_kw, headroom))
     headroom = max(spec.e_max_kwh - decayed, 0.0) / (spec.eta_charge * dt_h)
-    return -min(-power_kw, spec.p_charge_max_kw, headroom)
+    return -float(min(-power_kw, spec.p_charge_max_kw, headroom))
 
 
 def step(spec: BatterySpec, state: BatteryState, power_kw: float, dt_h: float) -> BatteryState:

@@ -29,7 +29,7 @@ SECONDS_PER_DAY = 86_400.0
 
 def calendar_stress_factor(spec: DegradationSpec, temperature_c: float) -> float:
     """Speed-up of calendar ageing at ``temperature_c`` relative to ``reference_c``. [per unit]"""
-    return 2.0 ** ((temperature_c - spec.reference_c) / spec.doubling_k)
+    return float(2.0 ** ((temperature_c - spec.reference_c) / spec.doubling_k))
 
 
 def state_of_health(spec: DegradationSpec, efc: float, equivalent_days: float) -> float:

@@ -234,6 +234,7 @@ class MatchingEngine:
         )
         self.next_order_id += 1
         self.orders[order.order_id] = order
+        assert book is not None  # checked above: unknown products are rejected
         return Execution(order, book.match(order, ts_ns))
 
     def cancel(self, participant: str, order_id: int, ts_ns: int) -> Execution:

@@ -18,6 +18,7 @@ import time
 from collections import defaultdict, deque
 from typing import Any
 
+from twin.config.intraday import TradingPolicy
 from twin.errors import SimulationError
 from twin.markets.exchange.commands import (
     Ack,
@@ -45,7 +46,6 @@ from twin.markets.exchange.pretrade import (
     Position,
     SiteTradingState,
     TokenBucket,
-    TradingPolicy,
     check_deliverable,
     temperature_check,
 )
@@ -523,6 +523,7 @@ class Exchange:
                         f"{execution.result!r}, not order {body['order_id']}"
                     )
                 order = execution.result
+                assert isinstance(order, Order) and order.order_id is not None
                 self._keys[(order.participant, order.product)].append(order.order_id)
             elif kind == "cancel":
                 execution = engine.cancel(body["participant"], body["order_id"], ts_ns)

@@ -22,15 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
 
 from twin.config.intraday import LiquidityProviderConfig
-from twin.markets.exchange.exchange import Ack, Command, Exchange, Modify, Submit
+from twin.markets.exchange.commands import Ack, Command, Modify, Submit
+from twin.markets.exchange.exchange import Exchange
 from twin.markets.exchange.orders import OrderRequest, Side, TimeInForce, Trade
 from twin.markets.exchange.pretrade import SiteTradingState
 from twin.markets.products import NS_PER_S, Product
-
-FloatArray = npt.NDArray[np.float64]
+from twin.types import FloatArray
 
 
 @dataclass(frozen=True)

@@ -32,4 +32,5 @@ class InternalVenue:
                       t.quantity_lots * lot, t.price_eur_per_mwh, t.ts_ns)
             for t in ack.trades
         )
+        assert ack.order is not None  # an accepted order has a view
         return VenueAck(True, self.venue, str(ack.order.order_id), fills=fills)

@@ -16,7 +16,8 @@ import pytest
 from twin.config.intraday import TradingPolicy
 from twin.errors import SimulationError
 from twin.io.journal import SqliteJournal
-from twin.markets.exchange.exchange import Cancel, Exchange, JournalError, Modify, Submit
+from twin.markets.exchange.commands import Cancel, JournalError, Modify, Submit
+from twin.markets.exchange.exchange import Exchange
 from twin.markets.exchange.orders import OrderRequest, Side, TimeInForce
 from twin.markets.products import make_product
 
