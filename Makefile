@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 BESS_TWIN_DATA ?= $(abspath ../shared/data)
 export BESS_TWIN_DATA
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint docs bench clean
 
 install: $(STAMP)
 
@@ -29,6 +29,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check twin actors hardware api dashboards tests bench
 	$(BIN)/mypy
+
+docs: $(STAMP)
+	$(BIN)/bess-twin scenario-reference --out docs/scenario-reference.md
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

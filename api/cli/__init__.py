@@ -183,6 +183,21 @@ def backtest(
     _print_summary(result.summary, out_dir)
 
 
+@app.command("scenario-reference")
+def scenario_reference(
+    out: Annotated[
+        Path, typer.Option(help="Markdown file to write")
+    ] = Path("docs/scenario-reference.md"),
+) -> None:
+    """Write the scenario YAML reference, generated from the configuration models."""
+    from twin.config import Scenario
+    from twin.config.reference import render_reference
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_reference(Scenario), encoding="utf-8")
+    console.print(f"wrote {out}")
+
+
 def _date(text: str | None, option: str) -> dt.date | None:
     if text is None:
         return None

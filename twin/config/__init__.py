@@ -73,13 +73,23 @@ __all__ = [
 class Scenario(FrozenModel):
     """A complete backtest scenario."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    description: str = ""
-    market: MarketConfig
-    strategy: StrategyConfig = Field(default_factory=StrategyConfig)
-    sites: list[SiteConfig] = Field(min_length=1)
-    backtest: BacktestConfig = Field(default_factory=BacktestConfig)
-    live: LiveConfig = Field(default_factory=LiveConfig)
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]+$", description="Scenario name: used in run folders and reports"
+    )
+    description: str = Field("", description="Free text shown in reports")
+    market: MarketConfig = Field(
+        description="The day-ahead market, its prices, imbalance settlement and intraday trading"
+    )
+    strategy: StrategyConfig = Field(
+        default_factory=StrategyConfig, description="The EMS strategy every site runs"
+    )
+    sites: list[SiteConfig] = Field(min_length=1, description="The battery sites (at least one)")
+    backtest: BacktestConfig = Field(
+        default_factory=BacktestConfig, description="Which delivery days a backtest simulates"
+    )
+    live: LiveConfig = Field(
+        default_factory=LiveConfig, description="How `bess-twin live` runs the scenario"
+    )
 
     @model_validator(mode="after")
     def _check_unique_sites(self) -> Scenario:

@@ -171,5 +171,9 @@ class BatteryDynamics(FrozenModel):
     ramp_kw_per_s: float | None = Field(None, gt=0)
     response_delay_s: float = Field(1.0, ge=0, le=60)
     setpoint_timeout_s: float | None = Field(None, gt=0)
-    thermal: ThermalSpec = Field(default_factory=ThermalSpec)
-    degradation: DegradationSpec = Field(default_factory=DegradationSpec)
+    thermal: ThermalSpec = Field(
+        default_factory=ThermalSpec, description="First-order thermal model of the enclosure"
+    )
+    degradation: DegradationSpec = Field(
+        default_factory=DegradationSpec, description="Capacity fade from cycling and calendar ageing"
+    )

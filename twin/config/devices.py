@@ -18,7 +18,9 @@ from twin.config.base import ENV_VAR_NAME, FrozenModel, read_secret
 class SimulatedDeviceConfig(FrozenModel):
     """A SimPy battery in the site's own process (the default)."""
 
-    kind: Literal["simulated"] = "simulated"
+    kind: Literal["simulated"] = Field(
+        "simulated", description="A SimPy battery in the site's own process"
+    )
 
 
 class SimulatorSpawn(FrozenModel):
@@ -35,9 +37,9 @@ class SimulatorSpawn(FrozenModel):
 class ModbusDeviceConfig(FrozenModel):
     """A battery behind Modbus TCP, read and written with a register profile."""
 
-    kind: Literal["modbus"]
-    host: str = "127.0.0.1"
-    port: int = Field(502, ge=1, le=65535)
+    kind: Literal["modbus"] = Field(description="A battery behind Modbus TCP")
+    host: str = Field("127.0.0.1", description="Host name or IP address of the Modbus server")
+    port: int = Field(502, ge=1, le=65535, description="TCP port of the Modbus server")
     device_id: int = Field(1, ge=0, le=255, description="Modbus unit / device id")
     profile: str = Field(
         "seed", description="Profile name under hardware/profiles/ or a path to a YAML file"
@@ -46,15 +48,19 @@ class ModbusDeviceConfig(FrozenModel):
     retries: int = Field(1, ge=0, le=10, description="Retries per request")
     reconnect_delay_s: float = Field(0.2, gt=0, description="First reconnect delay [s]")
     reconnect_delay_max_s: float = Field(5.0, gt=0, description="Reconnect back-off cap [s]")
-    simulator: SimulatorSpawn | None = None
+    simulator: SimulatorSpawn | None = Field(
+        None, description="Let `bess-twin live` start a Modbus simulator for this site"
+    )
 
 
 class MqttTls(FrozenModel):
     """TLS settings of an MQTT connection (paths to PEM files)."""
 
-    ca_certs: Path | None = None
-    certfile: Path | None = None
-    keyfile: Path | None = None
+    ca_certs: Path | None = Field(
+        None, description="CA certificate file (PEM) that signs the broker's certificate"
+    )
+    certfile: Path | None = Field(None, description="Client certificate file (PEM)")
+    keyfile: Path | None = Field(None, description="Client private key file (PEM)")
     insecure: bool = Field(False, description="Skip host-name verification (tests only)")
 
 
@@ -66,13 +72,15 @@ class MqttDeviceConfig(FrozenModel):
     plain ``bess/soc``, ``bess/power``, ``bess/temperature``, ``bess/setpoint``.
     """
 
-    kind: Literal["mqtt"]
-    host: str = "127.0.0.1"
-    port: int = Field(1883, ge=1, le=65535)
+    kind: Literal["mqtt"] = Field(description="A battery behind MQTT")
+    host: str = Field("127.0.0.1", description="Host name or IP address of the MQTT broker")
+    port: int = Field(1883, ge=1, le=65535, description="TCP port of the MQTT broker")
     prefix: str = Field("", pattern=r"^[^#+]*$", description="Per-site topic prefix")
-    qos: Literal[0, 1, 2] = 1
-    keepalive_s: int = Field(10, ge=2)
-    username: str | None = None
+    qos: Literal[0, 1, 2] = Field(
+        1, description="MQTT quality of service of telemetry and setpoints"
+    )
+    keepalive_s: int = Field(10, ge=2, description="MQTT keep-alive interval [s]")
+    username: str | None = Field(None, description="MQTT user name (its password: password_env)")
     password_env: str | None = Field(
         None,
         pattern=ENV_VAR_NAME,
@@ -81,10 +89,12 @@ class MqttDeviceConfig(FrozenModel):
             "scenario is loaded; secrets never come from YAML)"
         ),
     )
-    tls: MqttTls | None = None
-    reconnect_delay_s: float = Field(0.2, gt=0)
-    reconnect_delay_max_s: float = Field(5.0, gt=0)
-    simulator: SimulatorSpawn | None = None
+    tls: MqttTls | None = Field(None, description="TLS settings; none: plain TCP")
+    reconnect_delay_s: float = Field(0.2, gt=0, description="First reconnect delay [s]")
+    reconnect_delay_max_s: float = Field(5.0, gt=0, description="Reconnect back-off cap [s]")
+    simulator: SimulatorSpawn | None = Field(
+        None, description="Let `bess-twin live` start an MQTT battery simulator for this site"
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -86,7 +86,7 @@ class LiquidityProviderConfig(FrozenModel):
     ``level_mwh``.
     """
 
-    name: str = "lp"
+    name: str = Field("lp", description="Participant name of the liquidity provider")
     spread_eur_per_mwh: float = Field(4.0, ge=0, description="Bid-ask spread at the top [EUR/MWh]")
     levels: int = Field(3, ge=1, le=50, description="Price levels per side")
     level_mwh: float = Field(1.0, gt=0, description="Quantity per level [MWh]")
@@ -101,13 +101,19 @@ class IntradayConfig(FrozenModel):
     themselves, then against the liquidity provider at its quotes.
     """
 
-    enabled: bool = False
+    enabled: bool = Field(
+        False, description="Re-trade each delivery day on the internal exchange after the auction"
+    )
     gate_closure_min: float = Field(
         60.0, ge=0, description="Gate closure before delivery (SIDC cross-border: 60) [min]"
     )
-    price_rule: Literal["maker", "midpoint"] = "maker"
+    price_rule: Literal["maker", "midpoint"] = Field(
+        "maker", description="Trade price: the resting order's limit (maker, the exchange standard) or the average of both limits (midpoint)"
+    )
     lot_mwh: float = Field(0.001, gt=0, description="Quantity grid [MWh]")
-    liquidity_provider: LiquidityProviderConfig = Field(default_factory=LiquidityProviderConfig)
+    liquidity_provider: LiquidityProviderConfig = Field(
+        default_factory=LiquidityProviderConfig, description="The market maker quoting around the mark"
+    )
     policy: TradingPolicy = Field(
         default_factory=TradingPolicy,
         description=(

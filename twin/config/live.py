@@ -35,7 +35,9 @@ class LiveConfig(FrozenModel):
         installed (``auto``), the embedded amqtt broker, or none (use a running one).
     """
 
-    start: dt.datetime | None = None
+    start: dt.datetime | None = Field(
+        None, description="Market time (local, naive) the replay starts at; default: the second day of the price data"
+    )
     speed_up: float = Field(60.0, gt=0, le=10_000)
     duration_h: float | None = Field(None, gt=0)
     control_interval_s: float = Field(0.5, gt=0, le=60)

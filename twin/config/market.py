@@ -24,18 +24,30 @@ class PriceDataConfig(FrozenModel):
     the answers on disk.
     """
 
-    source: Literal["csv", "energy_charts", "awattar", "entsoe"] = "csv"
-    path: ExpandedPath | None = None
-    format: Literal["auto", "tidy", "entsoe"] = "auto"
+    source: Literal["csv", "energy_charts", "awattar", "entsoe"] = Field(
+        "csv", description="csv: a file; energy_charts, awattar, entsoe: download (entsoe needs a token in token_env)"
+    )
+    path: ExpandedPath | None = Field(
+        None, description="CSV file (tidy or raw ENTSO-E export), gzip allowed; required for source csv"
+    )
+    format: Literal["auto", "tidy", "entsoe"] = Field(
+        "auto", description="CSV layout; auto detects a raw ENTSO-E export by its MTU header"
+    )
     column: str | None = Field(None, description="Price column; default: picked from the zone")
-    fill: FillPolicy = "error"
+    fill: FillPolicy = Field(
+        "error", description="Missing steps: error, or fill by carrying forward, time interpolation, or the same local time of the day before"
+    )
     max_fill_h: float | None = Field(
         None, gt=0, description="Longest gap a fill policy may fill [h]; None: any"
     )
-    duplicates: DuplicatePolicy = "error"
+    duplicates: DuplicatePolicy = Field(
+        "error", description="Repeated timestamps: error, or keep the first, the last, or their mean"
+    )
     start: dt.date | None = Field(None, description="First day to download (download sources)")
     end: dt.date | None = Field(None, description="Last day to download, inclusive")
-    cache_dir: ExpandedPath | None = None
+    cache_dir: ExpandedPath | None = Field(
+        None, description="Download cache folder; default ~/.cache/bess-twin (or BESS_TWIN_CACHE)"
+    )
     token_env: str = Field(
         "ENTSOE_API_TOKEN",
         pattern=ENV_VAR_NAME,
@@ -64,7 +76,9 @@ class ImbalanceConfig(FrozenModel):
     spread_eur_per_mwh: float = Field(
         20.0, ge=0, description="Penalty spread around the day-ahead price [EUR/MWh]"
     )
-    prices: PriceDataConfig | None = None
+    prices: PriceDataConfig | None = Field(
+        None, description="Measured imbalance prices (e.g. reBAP); none: day-ahead price +- spread_eur_per_mwh"
+    )
 
 
 class MarketConfig(FrozenModel):
@@ -81,9 +95,13 @@ class MarketConfig(FrozenModel):
         le=720,
         description="Day-ahead results are public this long after the gate (EPEX: ~45) [min]",
     )
-    prices: PriceDataConfig
-    imbalance: ImbalanceConfig = Field(default_factory=ImbalanceConfig)
-    intraday: IntradayConfig = Field(default_factory=IntradayConfig)
+    prices: PriceDataConfig = Field(description="Where the day-ahead prices come from")
+    imbalance: ImbalanceConfig = Field(
+        default_factory=ImbalanceConfig, description="How deviations from the schedule are settled"
+    )
+    intraday: IntradayConfig = Field(
+        default_factory=IntradayConfig, description="Intraday trading on the internal exchange"
+    )
 
     @field_validator("timezone")
     @classmethod

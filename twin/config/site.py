@@ -54,11 +54,19 @@ class SiteConfig(FrozenModel):
     battery; ``safety`` is the protection at the device edge.
     """
 
-    site_id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", min_length=1, max_length=64)
-    battery: BatterySpec
-    device: DeviceConfig = Field(default_factory=SimulatedDeviceConfig)
-    dynamics: BatteryDynamics = Field(default_factory=BatteryDynamics)
-    safety: SafetyConfig = Field(default_factory=SafetyConfig)
+    site_id: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]+$", min_length=1, max_length=64, description="Site name (letters, digits, _ . -)"
+    )
+    battery: BatterySpec = Field(description="The battery the EMS plans with")
+    device: DeviceConfig = Field(
+        default_factory=SimulatedDeviceConfig, description="The device behind the site: simulated (default), modbus or mqtt"
+    )
+    dynamics: BatteryDynamics = Field(
+        default_factory=BatteryDynamics, description="How the simulated plant departs from the ideal battery"
+    )
+    safety: SafetyConfig = Field(
+        default_factory=SafetyConfig, description="Protection at the device edge"
+    )
     actor_options: dict[str, Any] = Field(
         default_factory=dict,
         description=(

@@ -19,9 +19,15 @@ class TerminalSocConfig(FrozenModel):
     condition (the energy is worth nothing).
     """
 
-    policy: Literal["target", "value", "free"] = "target"
-    soc: float | None = Field(None, ge=0, le=1)
-    value_eur_per_mwh: float | None = None
+    policy: Literal["target", "value", "free"] = Field(
+        "target", description="target: end at or above soc; value: credit the stored energy; free: no condition"
+    )
+    soc: float | None = Field(
+        None, ge=0, le=1, description="Terminal SoC target; default: the battery's soc_initial [fraction]"
+    )
+    value_eur_per_mwh: float | None = Field(
+        None, description="Value of stored energy at the horizon's end; default: mean forecast price times eta_discharge [EUR/MWh]"
+    )
 
 
 ForecasterName = Literal["perfect", "persistence", "seasonal_naive"]
@@ -30,10 +36,14 @@ ForecasterName = Literal["perfect", "persistence", "seasonal_naive"]
 class StrategyConfig(FrozenModel):
     """The EMS strategy every site runs."""
 
-    kind: Literal["arbitrage"] = "arbitrage"
-    forecaster: ForecasterName = "persistence"
+    kind: Literal["arbitrage"] = Field("arbitrage", description="EMS strategy")
+    forecaster: ForecasterName = Field(
+        "persistence", description="Price forecaster: perfect (the benchmark), persistence (same hour on D-1), seasonal_naive (same hour one week earlier)"
+    )
     horizon_h: float = Field(36.0, ge=24, le=168, description="Optimisation horizon [h]")
-    terminal_soc: TerminalSocConfig = Field(default_factory=TerminalSocConfig)
+    terminal_soc: TerminalSocConfig = Field(
+        default_factory=TerminalSocConfig, description="How the optimisation values the energy left at the end of its horizon"
+    )
 
 
 class BacktestConfig(FrozenModel):
@@ -44,8 +54,12 @@ class BacktestConfig(FrozenModel):
     has the history it needs.
     """
 
-    start: dt.date | None = None
-    end: dt.date | None = None
+    start: dt.date | None = Field(
+        None, description="First local delivery day (inclusive); default: the first the data and forecaster allow"
+    )
+    end: dt.date | None = Field(
+        None, description="Last local delivery day (inclusive); default: the last full day of the data"
+    )
     strict: bool = Field(
         False,
         description=(
