@@ -8,6 +8,7 @@ sync with the code.
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
@@ -81,7 +82,7 @@ def attribute_docs(docstring: str) -> dict[str, str]:
     dict of str to str
         Attribute name to its description; ``a, b : float`` documents both.
     """
-    lines = docstring.splitlines()
+    lines = inspect.cleandoc(docstring).splitlines()
     out: dict[str, str] = {}
     try:
         start = next(i for i, line in enumerate(lines) if line.strip() == "Attributes") + 2
