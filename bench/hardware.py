@@ -17,11 +17,11 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
-from hardware.broker import EmbeddedBroker, MosquittoBroker, free_port
 from hardware.clock import VirtualClock
-from hardware.modbus import ModbusDevice
-from hardware.modbus_server import ModbusBatteryServer
-from hardware.register_map import load_profile
+from hardware.modbus.client import ModbusDevice
+from hardware.modbus.register_map import load_profile
+from hardware.modbus.server import ModbusBatteryServer
+from hardware.mqtt.broker import EmbeddedBroker, MosquittoBroker, free_port
 from hardware.simulated import SimulatedBattery
 from twin.config import BatterySpec
 from twin.config.devices import ModbusDeviceConfig

@@ -1,8 +1,8 @@
 """What every battery device offers the site: telemetry in, a power setpoint out.
 
 A device is anything that implements :class:`BatteryDevice`: the SimPy battery
-(``hardware.simulated``), a battery behind Modbus TCP (``hardware.modbus``) or
-behind MQTT (``hardware.mqtt``). Sites never branch on the kind; the registry
+(``hardware.simulated``), a battery behind Modbus TCP (``hardware.modbus.client``) or
+behind MQTT (``hardware.mqtt.client``). Sites never branch on the kind; the registry
 (``hardware.registry``) builds the right one from the scenario.
 
 Sign convention at the PCC, as in :mod:`twin.physics.battery`: ``power_kw > 0`` discharges.

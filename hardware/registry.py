@@ -19,8 +19,8 @@ DeviceFactory = Callable[..., BatteryDevice]
 
 _FACTORIES: dict[str, str | DeviceFactory] = {
     "simulated": "hardware.simulated:SimulatedDevice.from_site",
-    "modbus": "hardware.modbus:ModbusDevice.from_site",
-    "mqtt": "hardware.mqtt:MqttDevice.from_site",
+    "modbus": "hardware.modbus.client:ModbusDevice.from_site",
+    "mqtt": "hardware.mqtt.client:MqttDevice.from_site",
 }
 
 

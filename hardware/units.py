@@ -2,8 +2,8 @@
 
 Devices speak in their vendor's units; inside the product SoC is a fraction,
 power is in kW (positive discharges) and temperature in °C. The Modbus register
-maps (:mod:`hardware.register_map`) and the MQTT envelope
-(:mod:`hardware.mqtt_codec`) both convert through :func:`to_canonical` /
+maps (:mod:`hardware.modbus.register_map`) and the MQTT envelope
+(:mod:`hardware.mqtt.codec`) both convert through :func:`to_canonical` /
 :func:`from_canonical`, so a unit means the same thing on every wire.
 """
 

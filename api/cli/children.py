@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hardware.broker import MosquittoBroker, mosquitto_command, wait_for_port
 from hardware.clock import VirtualClock
+from hardware.mqtt.broker import MosquittoBroker, mosquitto_command, wait_for_port
 from twin.config import Scenario
 
 CLI = [sys.executable, "-m", "api.cli"]

@@ -91,8 +91,8 @@ def modbus_sim(
 ) -> None:
     """Serve a simulated battery over Modbus TCP until Ctrl-C."""
     from hardware.errors import ProfileError
-    from hardware.modbus_server import ModbusBatteryServer
-    from hardware.register_map import load_profile
+    from hardware.modbus.register_map import load_profile
+    from hardware.modbus.server import ModbusBatteryServer
 
     try:
         cfg = _site(scenario, site)
@@ -130,7 +130,7 @@ def mqtt_sim(
     wall0: Wall0Opt = None,
 ) -> None:
     """Publish a simulated battery on an MQTT broker until Ctrl-C."""
-    from hardware.mqtt_sim import MqttBatteryPublisher
+    from hardware.mqtt.sim import MqttBatteryPublisher
     from twin.config.devices import MqttDeviceConfig
 
     try:
@@ -160,7 +160,7 @@ def mqtt_broker(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
 ) -> None:
     """Run the embedded amqtt broker until Ctrl-C (for machines without Mosquitto)."""
-    from hardware.broker import EmbeddedBroker
+    from hardware.mqtt.broker import EmbeddedBroker
 
     broker = EmbeddedBroker(port=port, host=host)
     try:

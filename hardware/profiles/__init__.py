@@ -1,1 +1,1 @@
-"""Modbus register profiles: one YAML file per device type (see ``hardware.register_map``)."""
+"""Modbus register profiles: one YAML file per device type (see ``hardware.modbus.register_map``)."""

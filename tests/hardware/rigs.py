@@ -7,14 +7,14 @@ import contextlib
 import datetime as dt
 from dataclasses import dataclass
 
-from hardware.broker import EmbeddedBroker, MosquittoBroker, free_port
 from hardware.clock import VirtualClock
-from hardware.modbus import ModbusDevice
-from hardware.modbus_server import ModbusBatteryServer
-from hardware.mqtt import MqttDevice
-from hardware.mqtt_sim import MqttBatteryPublisher
+from hardware.modbus.client import ModbusDevice
+from hardware.modbus.register_map import load_profile
+from hardware.modbus.server import ModbusBatteryServer
+from hardware.mqtt.broker import EmbeddedBroker, MosquittoBroker, free_port
+from hardware.mqtt.client import MqttDevice
+from hardware.mqtt.sim import MqttBatteryPublisher
 from hardware.protocol import BatteryDevice, Telemetry
-from hardware.register_map import load_profile
 from hardware.simulated import SimulatedBattery, SimulatedDevice
 from twin.config import BatterySpec
 from twin.config.battery import BatteryDynamics

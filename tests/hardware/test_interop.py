@@ -9,11 +9,11 @@ import subprocess
 
 import pytest
 
-from hardware.broker import MosquittoBroker, free_port
 from hardware.clock import VirtualClock
-from hardware.modbus_server import ModbusBatteryServer
-from hardware.mqtt import MqttDevice
-from hardware.register_map import load_profile
+from hardware.modbus.register_map import load_profile
+from hardware.modbus.server import ModbusBatteryServer
+from hardware.mqtt.broker import MosquittoBroker, free_port
+from hardware.mqtt.client import MqttDevice
 from hardware.simulated import SimulatedBattery
 from tests.hardware.rigs import START, good_reading
 from twin.config import BatterySpec

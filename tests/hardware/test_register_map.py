@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hardware.errors import ProfileError
-from hardware.mqtt_codec import SiteTopics, make_payload, parse_payload
-from hardware.register_map import load_profile, profile_names
+from hardware.modbus.register_map import load_profile, profile_names
+from hardware.mqtt.codec import SiteTopics, make_payload, parse_payload
 
 SEED = load_profile("seed")
 F32 = load_profile("float32_le")
@@ -120,7 +120,7 @@ def test_hostile_payloads_are_value_errors_not_crashes(payload, reason):
 
 
 def test_mqtt_and_modbus_share_one_unit_table():
-    from hardware.register_map import load_profile
+    from hardware.modbus.register_map import load_profile
     from hardware.units import UNITS
 
     profile = load_profile("float32_le")

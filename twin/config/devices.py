@@ -7,12 +7,11 @@ branches on it.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AfterValidator, Field, SecretStr, model_validator
 
-from twin.config.base import ENV_VAR_NAME, FrozenModel, read_secret
+from twin.config.base import ENV_VAR_NAME, ExpandedPath, FrozenModel, expand_env, read_secret
 
 
 class SimulatedDeviceConfig(FrozenModel):
@@ -41,8 +40,9 @@ class ModbusDeviceConfig(FrozenModel):
     host: str = Field("127.0.0.1", description="Host name or IP address of the Modbus server")
     port: int = Field(502, ge=1, le=65535, description="TCP port of the Modbus server")
     device_id: int = Field(1, ge=0, le=255, description="Modbus unit / device id")
-    profile: str = Field(
-        "seed", description="Profile name under hardware/profiles/ or a path to a YAML file"
+    profile: Annotated[str, AfterValidator(expand_env)] = Field(
+        "seed",
+        description="Profile name under hardware/profiles/ or a path to a YAML file (${VAR} expanded)"
     )
     timeout_s: float = Field(1.0, gt=0, description="Per-request timeout [s]")
     retries: int = Field(1, ge=0, le=10, description="Retries per request")
@@ -56,11 +56,11 @@ class ModbusDeviceConfig(FrozenModel):
 class MqttTls(FrozenModel):
     """TLS settings of an MQTT connection (paths to PEM files)."""
 
-    ca_certs: Path | None = Field(
+    ca_certs: ExpandedPath | None = Field(
         None, description="CA certificate file (PEM) that signs the broker's certificate"
     )
-    certfile: Path | None = Field(None, description="Client certificate file (PEM)")
-    keyfile: Path | None = Field(None, description="Client private key file (PEM)")
+    certfile: ExpandedPath | None = Field(None, description="Client certificate file (PEM)")
+    keyfile: ExpandedPath | None = Field(None, description="Client private key file (PEM)")
     insecure: bool = Field(False, description="Skip host-name verification (tests only)")
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from twin.config.base import FrozenModel
+from twin.config.base import ExpandedPath, FrozenModel
 
 
 class LiveConfig(FrozenModel):
@@ -41,7 +41,7 @@ class LiveConfig(FrozenModel):
     speed_up: float = Field(60.0, gt=0, le=10_000)
     duration_h: float | None = Field(None, gt=0)
     control_interval_s: float = Field(0.5, gt=0, le=60)
-    history_path: Path = Path("runs/live/history.sqlite")
+    history_path: ExpandedPath = Path("runs/live/history.sqlite")
     price_poll_interval_s: float = Field(
         300.0, gt=0, le=86_400, description="Market time between polls of the price feed (seed: 5 min) [s]"
     )

@@ -18,7 +18,7 @@ import yaml
 from actors.live.loop import run_live
 from actors.live.market import LiveMarketService
 from api.cli.children import Children
-from hardware.broker import free_port
+from hardware.mqtt.broker import free_port
 from twin.config import load_scenario
 from twin.io.feeds import ReplayFeed
 from twin.io.price_history import PriceHistory

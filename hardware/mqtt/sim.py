@@ -19,8 +19,8 @@ import threading
 import paho.mqtt.client as mqtt
 
 from hardware.clock import VirtualClock
-from hardware.mqtt import make_client
-from hardware.mqtt_codec import SiteTopics, make_payload, parse_payload
+from hardware.mqtt.client import make_client
+from hardware.mqtt.codec import SiteTopics, make_payload, parse_payload
 from hardware.simulated import Fault, SimulatedBattery
 from twin.config.devices import MqttDeviceConfig
 

@@ -16,8 +16,8 @@ from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
 from hardware.errors import DeviceConnectionError, DeviceError
+from hardware.modbus.register_map import DeviceProfile, load_profile
 from hardware.protocol import Quality, Telemetry, TelemetrySource, unavailable
-from hardware.register_map import DeviceProfile, load_profile
 from twin.config.devices import ModbusDeviceConfig
 
 

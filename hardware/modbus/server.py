@@ -1,6 +1,6 @@
 """A simulated battery served over Modbus TCP (pymodbus 3.16 ``SimDevice`` server).
 
-The register map comes from a profile (:mod:`hardware.register_map`). Every
+The register map comes from a profile (:mod:`hardware.modbus.register_map`). Every
 request first advances the SimPy battery to the current market time, then a
 read is answered from the battery's state and a write to the setpoint register
 is applied to it. The heartbeat register counts wall-clock seconds while the
@@ -23,7 +23,7 @@ from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from hardware.clock import VirtualClock
-from hardware.register_map import DeviceProfile
+from hardware.modbus.register_map import DeviceProfile
 from hardware.simulated import Fault, SimulatedBattery
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ import uuid
 import paho.mqtt.client as mqtt
 
 from hardware.errors import DeviceConnectionError
-from hardware.mqtt_codec import SiteTopics, make_payload, parse_payload
+from hardware.mqtt.codec import SiteTopics, make_payload, parse_payload
 from hardware.protocol import Quality, Telemetry, TelemetrySource, unavailable
 from twin.config.devices import MqttDeviceConfig
 

@@ -1,0 +1,1 @@
+"""Modbus TCP: the device client, the register maps (YAML profiles) and a simulated-battery server."""
