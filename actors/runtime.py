@@ -8,7 +8,6 @@ service's ``ray.remote`` twin and returns ``ObjectRef`` s. The typed clients of
 are the same code on both, and give identical results.
 """
 
-
 from __future__ import annotations
 
 import logging

@@ -25,7 +25,6 @@ progress bar can follow the run.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -49,7 +48,6 @@ from twin.io.prices import PriceSeries
 from twin.markets.calendar import PublicationCalendar
 from twin.markets.exchange.session import SessionResult
 
-log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BacktestPlan:

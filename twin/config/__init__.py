@@ -71,7 +71,7 @@ __all__ = [
 
 
 class Scenario(FrozenModel):
-    """A complete backtest scenario."""
+    """A complete scenario: the market, the strategy, the sites, the backtest period and live mode."""
 
     name: str = Field(
         pattern=r"^[A-Za-z0-9_.-]+$", description="Scenario name: used in run folders and reports"
@@ -106,7 +106,7 @@ def _format_validation_error(err: ValidationError, source: str) -> str:
         key = ".".join(str(part) for part in item["loc"]) or "(top level)"
         msg = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
-            msg = "unknown key; check the spelling against docs/nomenclature.md"
+            msg = "unknown key; check the spelling against docs/scenario-reference.md"
         if item["type"] == "missing":
             lines.append(f"  {key}: required key is missing")
             continue
