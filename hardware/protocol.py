@@ -46,7 +46,13 @@ class Telemetry:
     Attributes
     ----------
     timestamp : datetime.datetime
-        When the values were measured (timezone-aware, UTC).
+        When the device says the values were measured, on the run's clock
+        (timezone-aware, UTC): wall time for real hardware, the fleet's market
+        time under a :class:`~hardware.clock.VirtualClock` (simulators and every
+        client of a live replay stamp with it). It is checked for plausibility
+        only (not in the future beyond ``safety.max_clock_skew_s``, advancing
+        between readings); freshness is judged by arrival on the host's
+        monotonic clock.
     soc : float
         State of charge. [fraction]
     power_kw : float

@@ -2,12 +2,18 @@
 
 :class:`DeviceGuard` wraps any :class:`~hardware.protocol.BatteryDevice`:
 
-- readings with NaN, an SoC outside [0, 1], an implausible temperature or a
-  power far beyond the rating are marked ``invalid``, counted by reason, logged
-  and never acted on; a reading whose timestamp does not advance is ``stale``;
+- readings with NaN, an SoC outside [0, 1], a temperature no sensor can report
+  (:data:`hardware.units.PLAUSIBLE`, the one table of every device kind), a
+  power far beyond the rating, or a timestamp ahead of the run's clock by more
+  than ``max_clock_skew_s`` are marked ``invalid``, counted by reason, logged
+  and never acted on; a reading that repeats the last good timestamp is
+  ``stale`` once that lasts ``stale_after_s`` (frozen values);
+- freshness is judged on the guard's monotonic clock (when a good reading
+  arrived), never by comparing the device's clock with the host's;
 - a watchdog puts the site in its safe state (0 kW, no trading) when no good
-  reading arrived for ``watchdog_s``, or the cell is at its trip temperature; it
-  leaves the safe state with the next good reading below the trip temperature;
+  reading arrived for ``watchdog_s``; a cell at or above its trip temperature
+  does so at once, whatever else the reading holds; the site leaves the safe
+  state with the next good reading below the trip temperature;
 - every setpoint is clipped to the power ratings and the SoC window: no
   discharge at or below ``soc_min``, no charge at or above ``soc_max``;
 - an external (operator) setpoint overrides the EMS schedule until it expires
@@ -17,6 +23,7 @@
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import logging
 import math
 import time
@@ -25,13 +32,12 @@ from dataclasses import dataclass
 
 from hardware.errors import DeviceError
 from hardware.protocol import BatteryDevice, Quality, Telemetry
+from hardware.units import PLAUSIBLE, plausible
 from twin.config import BatterySpec
 from twin.config.devices import SafetyConfig
 
 log = logging.getLogger(__name__)
 
-TEMPERATURE_RANGE_C = (-40.0, 100.0)
-"""Readings outside this range are sensor faults, not temperatures. [°C]"""
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,10 @@ class DeviceGuard:
         Ratings and SoC window used for clipping and plausibility.
     config : SafetyConfig
     monotonic : callable
-        Clock in seconds (tests pass a fake one).
+        Clock in seconds for the watchdog, freshness and expiry (tests pass a fake one).
+    clock : callable
+        The run's clock (UTC ``datetime``) that device timestamps are checked
+        against: the wall clock, or ``VirtualClock.now`` in a live replay.
 
     Attributes
     ----------
@@ -81,11 +90,13 @@ class DeviceGuard:
         config: SafetyConfig | None = None,
         *,
         monotonic: Callable[[], float] = time.monotonic,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.device = device
         self.spec = spec
         self.config = config or SafetyConfig()
         self._now = monotonic
+        self._clock = clock
         self.rejected: collections.Counter[str] = collections.Counter()
         self.last_good: Telemetry | None = None
         self._last_good_at = monotonic()  # the watchdog starts at construction
@@ -101,15 +112,21 @@ class DeviceGuard:
             return reading
         problem = ""
         rating = max(self.spec.p_charge_max_kw, self.spec.p_discharge_max_kw)
-        low_c, high_c = TEMPERATURE_RANGE_C
+        low_c, high_c = PLAUSIBLE["temperature"]
+        ahead_s = (reading.timestamp - self._clock()).total_seconds()
         if not all(math.isfinite(v) for v in (reading.soc, reading.power_kw, reading.temperature_c)):
             problem = "non-finite value"
-        elif not 0.0 <= reading.soc <= 1.0:
+        elif not plausible("soc", reading.soc):
             problem = f"soc {reading.soc:.4f} outside [0, 1]"
-        elif not low_c <= reading.temperature_c <= high_c:
+        elif not plausible("temperature", reading.temperature_c):
             problem = f"temperature {reading.temperature_c:.1f} °C outside [{low_c}, {high_c}]"
         elif abs(reading.power_kw) > self.config.max_power_ratio * rating:
             problem = f"|power| {abs(reading.power_kw):.1f} kW above {self.config.max_power_ratio} x rating"
+        elif ahead_s > self.config.max_clock_skew_s:
+            problem = (
+                f"timestamp {reading.timestamp.isoformat()} is {ahead_s:.0f} s ahead of the clock "
+                f"(max_clock_skew_s = {self.config.max_clock_skew_s:g})"
+            )
         if problem:
             self.rejected[problem.split(" ")[0]] += 1
             log.warning("%s reading rejected: %s", reading.source, problem)
@@ -118,9 +135,10 @@ class DeviceGuard:
 
     async def read(self) -> Telemetry:
         """Read the device, validate, and update the watchdog."""
-        reading = self.check(await self.device.read_telemetry())
+        raw = await self.device.read_telemetry()
+        reading = self.check(raw)
         now = self._now()
-        repeated = self.last_good is not None and reading.timestamp <= self.last_good.timestamp
+        repeated = self.last_good is not None and reading.timestamp == self.last_good.timestamp
         if reading.is_good and not repeated:
             self.last_good, self._last_good_at = reading, now
         elif reading.is_good and now - self._last_good_at > self.config.stale_after_s:
@@ -128,8 +146,9 @@ class DeviceGuard:
                 Quality.STALE,
                 f"timestamp has not advanced for {now - self._last_good_at:.1f} s (frozen values)",
             )
-        if reading.is_good and reading.temperature_c >= self.config.temperature_trip_c:
-            self._enter_safe(f"temperature {reading.temperature_c:.1f} °C at trip limit")
+        temperature_c = raw.temperature_c
+        if plausible("temperature", temperature_c) and temperature_c >= self.config.temperature_trip_c:
+            self._enter_safe(f"temperature {temperature_c:.1f} °C at or above the trip limit")
         elif now - self._last_good_at > self.config.watchdog_s:
             self._enter_safe(
                 f"no good telemetry for {now - self._last_good_at:.1f} s ({reading.reason or reading.quality})"

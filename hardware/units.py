@@ -9,6 +9,7 @@ maps (:mod:`hardware.modbus.register_map`) and the MQTT envelope
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 Quantity = Literal["soc", "power", "setpoint", "temperature", "heartbeat"]
@@ -21,6 +22,24 @@ UNITS: dict[str, dict[str, float]] = {
     "heartbeat": {"count": 1.0},
 }
 """Allowed units per quantity and the factor to the canonical unit (fraction, kW, °C, count)."""
+
+
+PLAUSIBLE: dict[str, tuple[float, float]] = {
+    "soc": (0.0, 1.0),
+    "temperature": (-40.0, 150.0),
+}
+"""What a sensor can physically report, in canonical units (fraction, °C), for every device kind.
+
+Outside it a reading is a sensor fault (``invalid``). Inside it a value is
+real, even an alarming one: a 105 °C cell is an over-temperature, which trips
+the site's safe state at once (``hardware.safety``), not a fault to wait out.
+"""
+
+
+def plausible(quantity: str, value: float) -> bool:
+    """True when ``value`` (canonical unit) is something a sensor of ``quantity`` can report."""
+    low, high = PLAUSIBLE.get(quantity, (-math.inf, math.inf))
+    return math.isfinite(value) and low <= value <= high
 
 
 def unit_factor(quantity: str, unit: object) -> float:

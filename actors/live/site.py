@@ -66,7 +66,9 @@ class LiveSiteService:
     async def start(self) -> str:
         """Open the device (inside the actor's event loop); returns its kind."""
         self.device = open_device(self.site, self.clock)
-        self.guard = DeviceGuard(self.device, self.site.battery, self.site.safety)
+        self.guard = DeviceGuard(
+            self.device, self.site.battery, self.site.safety, clock=self.clock.now
+        )
         return self.site.device.kind
 
     def _schedule_kw(self, mtu_start: Any) -> float:

@@ -15,6 +15,7 @@ import time
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
+from hardware.clock import VirtualClock
 from hardware.errors import DeviceConnectionError, DeviceError
 from hardware.modbus.register_map import DeviceProfile, load_profile
 from hardware.protocol import Quality, Telemetry, TelemetrySource, unavailable
@@ -33,6 +34,8 @@ class ModbusDevice:
     heartbeat_timeout_s : float
         Readings are ``stale`` when the heartbeat register has not changed for
         this long (wall clock). [s]
+    clock : VirtualClock, optional
+        The run's clock that readings are stamped with; default the wall clock.
 
     Attributes
     ----------
@@ -48,8 +51,10 @@ class ModbusDevice:
         profile: DeviceProfile | None = None,
         *,
         heartbeat_timeout_s: float = 5.0,
+        clock: VirtualClock | None = None,
     ) -> None:
         self.config = config
+        self._clock = clock
         self.profile = profile or load_profile(config.profile)
         self.heartbeat_timeout_s = heartbeat_timeout_s
         self._client = AsyncModbusTcpClient(
@@ -66,9 +71,9 @@ class ModbusDevice:
         self.reads_failed = 0
 
     @classmethod
-    def from_site(cls, site, clock=None, **_: object) -> ModbusDevice:  # noqa: ARG003
+    def from_site(cls, site, clock=None, **_: object) -> ModbusDevice:
         """Build from a :class:`~twin.config.SiteConfig` (registry factory)."""
-        return cls(site.device, heartbeat_timeout_s=site.safety.stale_after_s)
+        return cls(site.device, heartbeat_timeout_s=site.safety.stale_after_s, clock=clock)
 
     @property
     def _where(self) -> str:
@@ -99,7 +104,7 @@ class ModbusDevice:
             return unavailable(self.source, f"{self._where}: exception response {response}")
         values = self.profile.decode_block(first, response.registers)
         reading = Telemetry(
-            timestamp=dt.datetime.now(dt.UTC),
+            timestamp=self._clock.now() if self._clock is not None else dt.datetime.now(dt.UTC),
             soc=values["soc"],
             power_kw=values["power"],
             temperature_c=values["temperature"],

@@ -1,14 +1,17 @@
 """A battery behind MQTT (paho-mqtt 2.x): telemetry subscribed, setpoints published.
 
 One broker can serve many sites: each site's topics sit under its own prefix
-(:class:`~hardware.mqtt_codec.SiteTopics`). The client connects with QoS 1, a
+(:class:`~hardware.mqtt.codec.SiteTopics`). The client connects with QoS 1, a
 retained last will on ``<prefix>/status/ems`` and paho's automatic reconnect
 with back-off; username/password and TLS are optional.
 
-A reading is ``stale`` when any of the three quantities is missing, older than
-``stale_after_s`` by its own timestamp or by its arrival, or the broker
-connection is down. Malformed messages are counted per reason, logged and
-dropped; they never overwrite the last good value.
+A reading is ``stale`` when any of the three quantities is missing, arrived
+longer than ``stale_after_s`` ago (host monotonic clock: a device whose own
+clock is off still reads fresh), or the broker connection is down. The device's
+timestamps are passed on for plausibility checks (``hardware.safety``).
+Malformed messages, whatever they raise, are counted per reason, logged and
+dropped; they never overwrite the last good value nor stop paho's network
+thread.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import uuid
 
 import paho.mqtt.client as mqtt
 
+from hardware.clock import VirtualClock
 from hardware.errors import DeviceConnectionError
 from hardware.mqtt.codec import SiteTopics, make_payload, parse_payload
 from hardware.protocol import Quality, Telemetry, TelemetrySource, unavailable
@@ -66,6 +70,8 @@ class MqttDevice:
         Age beyond which a reading is ``stale``. [s, wall clock]
     client_id : str, optional
         MQTT client id; default ``bess-twin-ems-<random>``.
+    clock : VirtualClock, optional
+        The run's clock: stamps messages without a timestamp; default the wall clock.
 
     Attributes
     ----------
@@ -76,9 +82,15 @@ class MqttDevice:
     source = TelemetrySource.MQTT
 
     def __init__(
-        self, config: MqttDeviceConfig, *, stale_after_s: float = 3.0, client_id: str | None = None
+        self,
+        config: MqttDeviceConfig,
+        *,
+        stale_after_s: float = 3.0,
+        client_id: str | None = None,
+        clock: VirtualClock | None = None,
     ) -> None:
         self.config = config
+        self._clock = clock
         self.topics = SiteTopics.for_prefix(config.prefix)
         self.stale_after_s = stale_after_s
         self.rejected: collections.Counter[str] = collections.Counter()
@@ -95,10 +107,10 @@ class MqttDevice:
         self._client.loop_start()
 
     @classmethod
-    def from_site(cls, site, clock=None, **_: object) -> MqttDevice:  # noqa: ARG003
+    def from_site(cls, site, clock=None, **_: object) -> MqttDevice:
         """Build from a :class:`~twin.config.SiteConfig` (registry factory)."""
         return cls(site.device, stale_after_s=site.safety.stale_after_s,
-                   client_id=f"bess-twin-ems-{site.site_id}-{uuid.uuid4().hex[:6]}")
+                   client_id=f"bess-twin-ems-{site.site_id}-{uuid.uuid4().hex[:6]}", clock=clock)
 
     @property
     def _where(self) -> str:
@@ -122,11 +134,13 @@ class MqttDevice:
         quantity = self.topics.telemetry().get(message.topic)
         if quantity is None:
             return
-        received = dt.datetime.now(dt.UTC)
+        received = self._clock.now() if self._clock is not None else dt.datetime.now(dt.UTC)
         try:
             value, stamp = parse_payload(quantity, bytes(message.payload), received)
-        except ValueError as err:
-            reason = f"{quantity}: {err}"
+        except Exception as err:  # noqa: BLE001 - a callback must never kill paho's network thread
+            reason = f"{quantity}: {err}" if isinstance(err, ValueError) else (
+                f"{quantity}: {type(err).__name__} while decoding"
+            )
             self.rejected[reason] += 1
             log.warning("%s: dropped message on %s: %s", self._where, message.topic, reason)
             return
@@ -142,7 +156,7 @@ class MqttDevice:
         missing = [q for q in ("soc", "power", "temperature") if q not in latest]
         if missing:
             return unavailable(self.source, f"{self._where}: no {', '.join(missing)} message yet")
-        now_wall, now_mono = dt.datetime.now(dt.UTC), time.monotonic()
+        now_mono = time.monotonic()
         oldest = min(stamp for _, stamp, _ in latest.values())
         reading = Telemetry(
             timestamp=oldest,
@@ -151,9 +165,7 @@ class MqttDevice:
             temperature_c=latest["temperature"][0],
             source=self.source,
         )
-        arrival_age = max(now_mono - arrived for _, _, arrived in latest.values())
-        stamp_age = (now_wall - oldest).total_seconds()
-        age = max(arrival_age, stamp_age)
+        age = max(now_mono - arrived for _, _, arrived in latest.values())  # by arrival only
         if age > self.stale_after_s:
             return reading.degraded(
                 Quality.STALE, f"{self._where}: newest complete reading is {age:.1f} s old"
@@ -174,7 +186,8 @@ class MqttDevice:
             raise ValueError(f"power_kw must be finite, got {power_kw}")
         if not self._connected.is_set():
             raise DeviceConnectionError(f"{self._where}: not connected; setpoint not sent")
-        payload = make_payload(float(power_kw), "kW", dt.datetime.now(dt.UTC))
+        stamp = self._clock.now() if self._clock is not None else dt.datetime.now(dt.UTC)
+        payload = make_payload(float(power_kw), "kW", stamp)
         info = self._client.publish(self.topics.setpoint, payload, qos=self.config.qos)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             raise DeviceConnectionError(f"{self._where}: publish failed ({mqtt.error_string(info.rc)})")

@@ -16,12 +16,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from hardware.units import to_canonical
+from hardware.units import PLAUSIBLE, plausible, to_canonical
 
 TelemetryQuantity = Literal["soc", "power", "temperature"]
 
-_RANGES = {"soc": (0.0, 1.0), "temperature": (-40.0, 120.0)}
-"""Physically possible values; outside them a reading is malformed."""
 
 
 class DeviceMessage(BaseModel):
@@ -152,8 +150,8 @@ def parse_payload(
         first = err.errors(include_url=False)[0]
         raise ValueError(str(first["msg"]).removeprefix("Value error, ")) from None
     canonical = to_canonical(quantity, message.value, message.unit)
-    low, high = _RANGES.get(quantity, (-math.inf, math.inf))
-    if not low <= canonical <= high:
+    if not plausible(quantity, canonical):
+        low, high = PLAUSIBLE.get(quantity, (-math.inf, math.inf))
         raise ValueError(
             f"{quantity} {message.value} {message.unit} is outside [{low}, {high}] (canonical units)"
         )

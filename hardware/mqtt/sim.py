@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import datetime as dt
 import logging
 import threading
 
@@ -81,10 +80,11 @@ class MqttBatteryPublisher:
 
     def _on_message(self, _client, _userdata, message: mqtt.MQTTMessage) -> None:
         try:
-            power_kw, _ = parse_payload("setpoint", bytes(message.payload), dt.datetime.now(dt.UTC))
-        except ValueError as err:
-            self.rejected[str(err)] += 1
-            log.warning("dropped setpoint on %s: %s", message.topic, err)
+            power_kw, _ = parse_payload("setpoint", bytes(message.payload), self.clock.now())
+        except Exception as err:  # noqa: BLE001 - a callback must never kill paho's network thread
+            reason = str(err) if isinstance(err, ValueError) else f"{type(err).__name__} while decoding"
+            self.rejected[reason] += 1
+            log.warning("dropped setpoint on %s: %s", message.topic, reason)
             return
         with self._lock:
             self.battery.advance(self.clock.elapsed_s())
@@ -101,7 +101,7 @@ class MqttBatteryPublisher:
         if Fault.FROZEN in faults and self._frozen is not None:
             messages = self._frozen
         else:
-            now = dt.datetime.now(dt.UTC)
+            now = self.clock.now()  # the run's clock: market time under a replay
             messages = [
                 (self.topics.soc, make_payload(reading.soc * 100.0, "%", now)),
                 (self.topics.power, make_payload(reading.power_kw / 1000.0, "MW", now)),

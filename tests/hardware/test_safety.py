@@ -134,3 +134,73 @@ def test_over_temperature_is_safe_and_failed_writes_are_counted():
     device.fail_writes = True
     run(guard.apply(10.0))
     assert guard.rejected["setpoint write failed"] == 1
+
+
+def make_at(wall: dt.datetime, **safety):
+    """A guard whose run clock stands at ``wall`` (the device's timestamps are T0 + n s)."""
+    device, clock = FakeDevice(), Clock()
+    guard = DeviceGuard(device, SPEC, SafetyConfig(**safety), monotonic=clock, clock=lambda: wall)
+    return device, clock, guard
+
+
+@pytest.mark.parametrize("temperature_c", [60.0, 105.0, 149.0])
+def test_over_temperature_trips_at_once_not_through_the_watchdog(temperature_c):
+    device, clock, guard = make(watchdog_s=5.0, temperature_trip_c=55.0)
+    device.set()
+    run(guard.read())
+    device.set(temperature_c=temperature_c)
+    reading = run(guard.read())  # same instant: no watchdog involved
+    assert guard.safe and "trip limit" in guard.safe_reason
+    assert reading.quality is Quality.GOOD or temperature_c > 100  # 105 °C is a real reading now
+    assert run(guard.apply(-50.0)).setpoint_kw == 0.0
+
+
+def test_a_sensor_fault_beyond_the_plausible_range_does_not_trip():
+    device, clock, guard = make(watchdog_s=5.0)
+    device.set()
+    run(guard.read())
+    device.set(temperature_c=400.0)
+    assert run(guard.read()).quality is Quality.INVALID and not guard.safe
+
+
+def test_codec_and_guard_share_one_plausibility_table():
+    from hardware.mqtt.codec import parse_payload
+    from hardware.units import PLAUSIBLE
+
+    low, high = PLAUSIBLE["temperature"]
+    value, _ = parse_payload("temperature", f'{{"value": {high}, "unit": "degC"}}'.encode(), T0)
+    assert value == high
+    with pytest.raises(ValueError, match="outside"):
+        parse_payload("temperature", f'{{"value": {high + 1}, "unit": "degC"}}'.encode(), T0)
+
+
+def test_far_future_timestamps_are_refused_and_never_become_the_reference():
+    device, clock, guard = make_at(T0 + dt.timedelta(seconds=10), watchdog_s=5.0, stale_after_s=3.0)
+    device.reading = Telemetry(dt.datetime(9999, 12, 31, tzinfo=dt.UTC), 0.5, 0.0, 25.0, device.source)
+    for step in range(3):
+        clock.t = step
+        reading = run(guard.read())
+        assert reading.quality is Quality.INVALID and "ahead of the clock" in reading.reason
+    device.set()  # T0 + 1 s: a normal reading
+    clock.t = 3.0
+    assert run(guard.read()).is_good
+    assert not guard.safe and guard.rejected["timestamp"] == 3
+
+
+def test_a_device_clock_off_by_hours_still_reads_fresh():
+    device, clock, guard = make_at(T0 + dt.timedelta(hours=3), watchdog_s=5.0, stale_after_s=3.0)
+    for step in range(20):
+        device.set()  # the device's clock is 3 h behind, but its readings arrive and advance
+        clock.t = float(step)
+        assert run(guard.read()).is_good
+    assert not guard.safe
+
+
+def test_a_backwards_clock_step_is_not_frozen():
+    device, clock, guard = make(watchdog_s=5.0, stale_after_s=1.0)
+    device.set()
+    run(guard.read())
+    device.n = -3600  # NTP steps the device clock back an hour
+    device.set()
+    clock.t = 2.0
+    assert run(guard.read()).is_good

@@ -150,6 +150,10 @@ class SafetyConfig(FrozenModel):
         At or above this cell temperature the site goes safe. [°C]
     max_power_ratio : float
         A reading ``|power_kw|`` above this multiple of the rating is invalid. [per unit]
+    max_clock_skew_s : float
+        A reading stamped further than this ahead of the run's clock is invalid
+        (it would otherwise become the reference that later readings never
+        pass). [s, on the run's clock]
     """
 
     watchdog_s: float = Field(5.0, gt=0)
@@ -157,3 +161,4 @@ class SafetyConfig(FrozenModel):
     external_setpoint_expiry_s: float = Field(60.0, gt=0)
     temperature_trip_c: float = 55.0
     max_power_ratio: float = Field(1.5, ge=1)
+    max_clock_skew_s: float = Field(300.0, gt=0)
