@@ -22,6 +22,7 @@ from rich.table import Table
 
 import twin
 from api.cli.hardware import register as register_hardware_commands
+from api.cli.prepare import check_writable, prepare
 from twin.errors import ScenarioError, SimulationError
 from twin.forecast.naive import FORECASTERS
 
@@ -50,20 +51,33 @@ ScenarioArg = Annotated[
 
 
 @app.command()
-def validate(scenario: ScenarioArg) -> None:
-    """Check a scenario file and the data it names; exit 2 if anything is wrong."""
-    from twin.config import load_scenario
-    from twin.io.prices import load_prices
-
+def validate(
+    scenario: ScenarioArg,
+    report_week: Annotated[
+        str | None, typer.Option(help="Check that this week lies in the backtest period")
+    ] = None,
+) -> None:
+    """Check a scenario and everything a backtest reads from it; exit 2 if anything is wrong."""
     try:
-        sc = load_scenario(scenario)
-        prices = load_prices(sc.market, strict=sc.backtest.strict)
+        ready = prepare(scenario, report_week=report_week)
     except ScenarioError as err:
         raise _fail(str(err), EXIT_BAD_INPUT) from None
+    sc, prices, plan = ready.scenario, ready.prices, ready.plan
+    tz = sc.market.timezone
+    first_local = prices.index[0].tz_convert(tz).date()
+    last_local = (prices.index[-1] + prices.step - pd.Timedelta(seconds=1)).tz_convert(tz).date()
+    imbalance = (
+        "measured imbalance prices" if sc.market.imbalance.prices is not None
+        else f"imbalance at day-ahead +- {sc.market.imbalance.spread_eur_per_mwh:g} EUR/MWh"
+    )
     console.print(
         f"[green]ok[/] {scenario}: {len(sc.sites)} site(s), {sc.market.zone} prices "
-        f"{prices.index[0].date()} to {prices.index[-1].date()} at "
-        f"{prices.step / pd.Timedelta(minutes=1):.0f} min"
+        f"{first_local} to {last_local} ({tz}) at "
+        f"{prices.step / pd.Timedelta(minutes=1):.0f} min; backtest {plan.days[0].date} to "
+        f"{plan.days[-1].date} ({len(plan.days)} days), {imbalance}"
+        + (", intraday on" if sc.market.intraday.enabled else ""),
+        highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -88,37 +102,22 @@ def backtest(
     ] = None,
 ) -> None:
     """Run a day-ahead arbitrage backtest and write its run folder."""
-    from actors.backtest.driver import period_index, period_prices, plan_backtest, run_backtest
+    from actors.backtest.driver import period_index, period_prices, run_backtest
     from actors.runtime import make_runtime
     from twin.backtest.report import write_report
     from twin.backtest.results import assemble, write_results
-    from twin.config import load_scenario
-    from twin.io.prices import load_imbalance_prices, load_prices
 
     started = time.perf_counter()
     if runtime not in ("ray", "local"):
         raise _fail(f"--runtime {runtime!r} is not known; choose ray or local", EXIT_BAD_INPUT)
-    if forecaster is not None and forecaster not in FORECASTERS:
-        raise _fail(
-            f"--forecaster {forecaster!r} is not known; choose {', '.join(FORECASTERS)}",
-            EXIT_BAD_INPUT,
-        )
     try:
-        sc = load_scenario(scenario)
-        if start or end:
-            period = sc.backtest.model_copy(
-                update={
-                    "start": _date(start, "--start") or sc.backtest.start,
-                    "end": _date(end, "--end") or sc.backtest.end,
-                }
-            )
-            sc = sc.model_copy(update={"backtest": period})
-        prices = load_prices(sc.market, strict=sc.backtest.strict)
-        imbalance = load_imbalance_prices(sc.market, prices.index, strict=sc.backtest.strict)
-        plan = plan_backtest(sc, prices, forecaster, imbalance)
-        week = _date(report_week, "--report-week")
+        ready = prepare(scenario, forecaster=forecaster, start=start, end=end,
+                        report_week=report_week)
+        out_dir = out or Path("runs") / f"{ready.scenario.name}-{dt.datetime.now():%Y%m%dT%H%M%S}"
+        check_writable(out_dir)
     except ScenarioError as err:
         raise _fail(str(err), EXIT_BAD_INPUT) from None
+    sc, prices, plan, week = ready.scenario, ready.prices, ready.plan, ready.report_week
 
     resolution_min = prices.step / pd.Timedelta(minutes=1)
     console.print(
@@ -126,7 +125,6 @@ def backtest(
         f"{resolution_min:.0f} min, {plan.days[0].date} to {plan.days[-1].date} "
         f"({len(plan.days)} days), forecaster [cyan]{plan.forecaster}[/], runtime [cyan]{runtime}[/]"
     )
-    out_dir = out or Path("runs") / f"{sc.name}-{dt.datetime.now():%Y%m%dT%H%M%S}"
     try:
         with console.status(f"starting {runtime} runtime ..."):
             rt = make_runtime(runtime, ray_address)  # type: ignore[arg-type]
@@ -196,15 +194,6 @@ def scenario_reference(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_reference(Scenario), encoding="utf-8")
     console.print(f"wrote {out}")
-
-
-def _date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ScenarioError(f"{option} {text!r} is not a date; use YYYY-MM-DD") from None
 
 
 def _print_summary(summary: dict, out_dir: Path) -> None:

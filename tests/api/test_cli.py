@@ -208,3 +208,85 @@ def test_unset_env_var_in_policy_path_exits_2(tmp_path, monkeypatch):
     assert result.exit_code == 2
     assert "market.intraday.policy" in result.output
     assert "BESS_TWIN_POLICIES is not set" in result.output
+
+
+def _rebap_scenario(tmp_path: Path, column: str, start: str | None, end: str | None) -> Path:
+    data = yaml.safe_load(Path(QUICKSTART).read_text())
+    data["market"]["prices"] = {
+        "path": "${BESS_TWIN_DATA}/day_ahead_prices_de_lu_2019_2022_entsoe/day_ahead_prices_de_lu_2019_2022_hourly.csv"}
+    data["market"]["imbalance"] = {"prices": {
+        "path": "${BESS_TWIN_DATA}/imbalance_prices_rebap_de/rebap_imbalance_price_de_2021_2022_15min.csv",
+        "column": column}}
+    data["market"]["intraday"] = {"enabled": False}
+    data["backtest"] = {k: v for k, v in {"start": start, "end": end}.items() if v}
+    path = tmp_path / "rebap.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.data
+def test_imbalance_coverage_is_checked_on_the_backtest_period_only(tmp_path, data_dir):
+    ok = _rebap_scenario(tmp_path, "rebap_pos_eur_per_mwh", "2021-03-01", "2021-03-03")
+    result = runner.invoke(app, ["validate", str(ok)])
+    assert result.exit_code == 0, result.output
+    assert "measured imbalance prices" in result.output
+    whole = _rebap_scenario(tmp_path, "rebap_pos_eur_per_mwh", None, None)
+    result = runner.invoke(app, ["validate", str(whole)])
+    assert result.exit_code == 2
+    assert "market.imbalance.prices" in result.output and "of the backtest period" in result.output
+
+
+@pytest.mark.data
+def test_validate_names_the_imbalance_column_key(tmp_path, data_dir):
+    bad = _rebap_scenario(tmp_path, "rebap_eur_per_mwh", "2021-03-01", "2021-03-03")
+    result = runner.invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert "market.imbalance.prices.column = 'rebap_eur_per_mwh' is not in the file" in result.output
+
+
+@pytest.mark.data
+def test_report_week_and_out_are_checked_before_the_run(tmp_path, data_dir):
+    args = ["backtest", QUICKSTART, "--runtime", "local", "--start", "2023-05-01", "--end", "2023-05-03"]
+    result = runner.invoke(app, [*args, "--report-week", "2023-06-01", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "--report-week 2023-06-01 is outside the backtest period" in result.output
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = runner.invoke(app, [*args, "--out", str(blocker / "run")])
+    assert result.exit_code == 2 and f"--out {blocker / 'run'}: cannot write there" in result.output
+    result = runner.invoke(app, ["validate", QUICKSTART, "--report-week", "2022-12-01"])
+    assert result.exit_code == 2
+
+
+def test_start_after_end_says_so(tmp_path, monkeypatch, data_dir):
+    result = runner.invoke(app, ["backtest", QUICKSTART, "--runtime", "local", "--start", "2023-05-10",
+                                 "--end", "2023-05-01"])
+    assert result.exit_code == 2
+    assert "starts on 2023-05-10 after it ends on 2023-05-01" in result.output
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (b"name: a\nname: b\n", "key 'name' appears twice"),
+    (b"name: \xe9t\xe9\n", "not UTF-8 text"),
+    (b"x: " + b"[" * 5000 + b"]" * 5000 + b"\n", "nested too deeply"),
+    (b"\x00\x01\x02\xff", "not UTF-8 text"),
+])
+def test_unreadable_yaml_exits_2(tmp_path, text, message):
+    path = tmp_path / "s.yaml"
+    path.write_bytes(text)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2 and message in result.output
+
+
+@pytest.mark.parametrize(("edit", "key"), [
+    (lambda d: d["sites"][0]["battery"].update(energy_kwh=float("inf")), "sites.0.battery.energy_kwh"),
+    (lambda d: d["sites"][0]["battery"].update(energy_kwh=1e12), "sites.0.battery.energy_kwh"),
+    (lambda d: d["strategy"].update(terminal_soc={"policy": "value", "value_eur_per_mwh": float("nan")}),
+     "strategy.terminal_soc.value_eur_per_mwh"),
+    (lambda d: d["market"]["intraday"].update(liquidity_provider={"spread_eur_per_mwh": 0}),
+     "market.intraday.liquidity_provider.spread_eur_per_mwh"),
+])
+def test_non_finite_or_implausible_numbers_exit_2(tmp_path, monkeypatch, edit, key):
+    monkeypatch.setenv("BESS_TWIN_DATA", str(tmp_path))
+    bad = _quickstart_with(tmp_path, edit)
+    result = runner.invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 2 and key in result.output

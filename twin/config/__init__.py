@@ -111,9 +111,12 @@ def _format_validation_error(err: ValidationError, source: str) -> str:
             lines.append(f"  {key}: required key is missing")
             continue
         value = item.get("input")
-        shown = repr(value)
-        if isinstance(value, dict | list) and len(shown) > 60:
+        try:
+            shown = repr(value)
+        except RecursionError:
             shown = type(value).__name__
+        if (isinstance(value, dict | list) and len(shown) > 60) or len(shown) > 200:
+            shown = type(value).__name__ if isinstance(value, dict | list) else shown[:200] + "..."
         lines.append(f"  {key} = {shown}: {msg}")
     return "\n".join(lines)
 
@@ -149,6 +152,8 @@ def parse_scenario(
         return Scenario.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as err:
         raise ConfigError(_format_validation_error(err, source)) from None
+    except RecursionError:
+        raise ConfigError(f"{source}: nested too deeply to be a scenario") from None
 
 
 def check_data_files(scenario: Scenario) -> None:

@@ -36,10 +36,24 @@ ENV_VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-class FrozenModel(BaseModel):
-    """A pydantic model that forbids unknown keys and is frozen (hashable, safe to share)."""
+MAX_ENERGY_KWH = 1e7
+"""Largest plausible battery energy: 10 GWh. [kWh]"""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+MAX_POWER_KW = 1e7
+"""Largest plausible power rating: 10 GW. [kW]"""
+
+MAX_PRICE_EUR_PER_MWH = 1e5
+"""Largest plausible magnitude of a price or a cost per MWh in a scenario. [EUR/MWh]"""
+
+
+class FrozenModel(BaseModel):
+    """A pydantic model that forbids unknown keys, NaN and infinity, and is frozen.
+
+    ``allow_inf_nan=False``: every float key must be finite (``.inf`` and
+    ``.nan`` in YAML are refused, naming the key), on top of each key's bounds.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def expand_env(text: str) -> str:
@@ -127,6 +141,33 @@ def read_secret(env_var: str, key: str) -> SecretStr:
     return secret
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a mapping with the same key twice (YAML 1.2 §3.2.1.1)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                repeated = key in seen
+            except TypeError:  # an unhashable key: SafeLoader reports it itself
+                continue
+            if repeated:
+                first = seen[key].start_mark.line + 1
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {key!r} appears twice (first on line {first}); keep one",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+MAX_YAML_BYTES = 10 * 1024 * 1024
+"""Largest configuration file read. [bytes]"""
+
+
 def read_yaml(path: Path, what: str) -> Any:
     """Parse a YAML file; the only place configuration YAML is read.
 
@@ -145,11 +186,22 @@ def read_yaml(path: Path, what: str) -> Any:
     Raises
     ------
     ConfigError
-        If the file does not exist or is not valid YAML.
+        If the file does not exist, is too large, is not UTF-8, is not valid
+        YAML, repeats a key in a mapping, or is nested too deeply.
     """
     if not path.is_file():
         raise ConfigError(f"{what} file not found: {path}")
+    if path.stat().st_size > MAX_YAML_BYTES:
+        raise ConfigError(f"{path}: {path.stat().st_size} bytes is too large for a {what} file")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {err.start}: {err.reason}); save the {what} as UTF-8"
+        ) from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a {what}") from None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pydantic import Field, computed_field, model_validator
 
-from twin.config.base import FrozenModel
+from twin.config.base import MAX_ENERGY_KWH, MAX_POWER_KW, MAX_PRICE_EUR_PER_MWH, FrozenModel
 
 
 class BatterySpec(FrozenModel):
@@ -36,9 +36,13 @@ class BatterySpec(FrozenModel):
         Cost charged on energy throughput (charge + discharge at the PCC). [EUR/MWh]
     """
 
-    energy_kwh: float = Field(gt=0, description="Nominal energy capacity [kWh]")
-    p_charge_max_kw: float = Field(gt=0, description="Maximum charge power at the PCC [kW]")
-    p_discharge_max_kw: float = Field(gt=0, description="Maximum discharge power at the PCC [kW]")
+    energy_kwh: float = Field(gt=0, le=MAX_ENERGY_KWH, description="Nominal energy capacity [kWh]")
+    p_charge_max_kw: float = Field(
+        gt=0, le=MAX_POWER_KW, description="Maximum charge power at the PCC [kW]"
+    )
+    p_discharge_max_kw: float = Field(
+        gt=0, le=MAX_POWER_KW, description="Maximum discharge power at the PCC [kW]"
+    )
     eta_charge: float = Field(0.95, gt=0, le=1, description="Charge efficiency [per unit]")
     eta_discharge: float = Field(0.95, gt=0, le=1, description="Discharge efficiency [per unit]")
     soc_min: float = Field(0.0, ge=0, le=1, description="Lowest allowed SoC [fraction]")
@@ -46,7 +50,7 @@ class BatterySpec(FrozenModel):
     soc_initial: float = Field(0.5, ge=0, le=1, description="SoC at the start [fraction]")
     standing_loss_per_h: float = Field(0.0, ge=0, lt=1, description="Self-discharge [1/h]")
     degradation_cost_eur_per_mwh: float = Field(
-        0.0, ge=0, description="Cost of energy throughput [EUR/MWh]"
+        0.0, ge=0, le=MAX_PRICE_EUR_PER_MWH, description="Cost of energy throughput [EUR/MWh]"
     )
 
     @model_validator(mode="after")

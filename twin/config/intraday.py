@@ -87,7 +87,15 @@ class LiquidityProviderConfig(FrozenModel):
     """
 
     name: str = Field("lp", description="Participant name of the liquidity provider")
-    spread_eur_per_mwh: float = Field(4.0, ge=0, description="Bid-ask spread at the top [EUR/MWh]")
+    spread_eur_per_mwh: float = Field(
+        4.0,
+        ge=0.02,
+        le=1000,
+        description=(
+            "Bid-ask spread at the top, at least two 0.01 ticks so the LP's own bid and ask "
+            "never cross [EUR/MWh]"
+        ),
+    )
     levels: int = Field(3, ge=1, le=50, description="Price levels per side")
     level_mwh: float = Field(1.0, gt=0, description="Quantity per level [MWh]")
     level_step_eur_per_mwh: float = Field(2.0, ge=0, description="Price step between levels [EUR/MWh]")

@@ -48,6 +48,24 @@ class PriceDataConfig(FrozenModel):
     cache_dir: ExpandedPath | None = Field(
         None, description="Download cache folder; default ~/.cache/bess-twin (or BESS_TWIN_CACHE)"
     )
+    min_price_eur_per_mwh: float | None = Field(
+        None,
+        ge=-1e6,
+        le=1e6,
+        description=(
+            "Lowest plausible price; default -500 (SDAC harmonised minimum) for day-ahead, "
+            "-100,000 for imbalance prices [EUR/MWh]"
+        ),
+    )
+    max_price_eur_per_mwh: float | None = Field(
+        None,
+        ge=-1e6,
+        le=1e6,
+        description=(
+            "Highest plausible price; default 4,000 (SDAC harmonised maximum) for day-ahead, "
+            "100,000 for imbalance prices [EUR/MWh]"
+        ),
+    )
     token_env: str = Field(
         "ENTSOE_API_TOKEN",
         pattern=ENV_VAR_NAME,
@@ -62,6 +80,11 @@ class PriceDataConfig(FrozenModel):
             raise ValueError(f"start and end are required when source is '{self.source}'")
         if self.source == "entsoe":
             read_secret(self.token_env, "token_env")
+        low, high = self.min_price_eur_per_mwh, self.max_price_eur_per_mwh
+        if low is not None and high is not None and not low < high:
+            raise ValueError(
+                f"min_price_eur_per_mwh ({low}) must be below max_price_eur_per_mwh ({high})"
+            )
         return self
 
 
@@ -74,7 +97,7 @@ class ImbalanceConfig(FrozenModel):
     """
 
     spread_eur_per_mwh: float = Field(
-        20.0, ge=0, description="Penalty spread around the day-ahead price [EUR/MWh]"
+        20.0, ge=0, le=10_000, description="Penalty spread around the day-ahead price [EUR/MWh]"
     )
     prices: PriceDataConfig | None = Field(
         None, description="Measured imbalance prices (e.g. reBAP); none: day-ahead price +- spread_eur_per_mwh"

@@ -26,7 +26,7 @@ class TerminalSocConfig(FrozenModel):
         None, ge=0, le=1, description="Terminal SoC target; default: the battery's soc_initial [fraction]"
     )
     value_eur_per_mwh: float | None = Field(
-        None, description="Value of stored energy at the horizon's end; default: mean forecast price times eta_discharge [EUR/MWh]"
+        None, ge=-10_000, le=10_000, description="Value of stored energy at the horizon's end; default: mean forecast price times eta_discharge [EUR/MWh]"
     )
 
 

@@ -26,6 +26,12 @@ log = logging.getLogger(__name__)
 
 _ALLOWED_STEPS = tuple(pd.Timedelta(minutes=m) for m in (5, 10, 15, 20, 30, 60))
 
+DAY_AHEAD_BOUNDS_EUR_PER_MWH = (-500.0, 4000.0)
+"""Default plausible day-ahead prices: the SDAC harmonised minimum and maximum clearing prices."""
+
+IMBALANCE_BOUNDS_EUR_PER_MWH = (-100_000.0, 100_000.0)
+"""Default plausible imbalance prices (reBAP reached -8,271 and +11,443 EUR/MWh in 2021-2022)."""
+
 
 @dataclass(frozen=True)
 class PriceSeries:
@@ -62,7 +68,7 @@ class PriceSeries:
         return pd.DatetimeIndex(self.price_eur_per_mwh.index)
 
 
-def _resolve_duplicates(raw: pd.Series, policy: str) -> pd.Series:
+def _resolve_duplicates(raw: pd.Series, policy: str, key: str = "market.prices") -> pd.Series:
     dup = raw.index.duplicated(keep=False)
     if not dup.any():
         return raw
@@ -70,7 +76,7 @@ def _resolve_duplicates(raw: pd.Series, policy: str) -> pd.Series:
         first = raw.index[dup][:3]
         raise DataError(
             f"price data hold {int(dup.sum())} rows with a repeated timestamp (first: "
-            f"{[t.isoformat() for t in first]}); set market.prices.duplicates to "
+            f"{[t.isoformat() for t in first]}); set {key}.duplicates to "
             "first, last or mean to resolve them"
         )
     if policy == "mean":
@@ -108,6 +114,8 @@ def regularise(
     zone: str = "",
     source: str = "",
     strict: bool = False,
+    key: str = "market.prices",
+    bounds_eur_per_mwh: tuple[float, float] = DAY_AHEAD_BOUNDS_EUR_PER_MWH,
 ) -> PriceSeries:
     """Turn a raw price series into a regular, gap-free :class:`PriceSeries`.
 
@@ -129,6 +137,12 @@ def regularise(
         Raise instead of warning when a fill policy fills gaps (``backtest.strict``).
     zone, source : str
         Carried into the result.
+    key : str
+        The scenario key the data come from, for messages (``market.prices``,
+        ``market.imbalance.prices``).
+    bounds_eur_per_mwh : tuple of float
+        Plausible prices (low, high); values outside, and infinite ones, are
+        errors. [EUR/MWh]
 
     Returns
     -------
@@ -140,11 +154,15 @@ def regularise(
     ------
     DataError
         On duplicates or gaps the policies do not cover, on an unsupported
-        resolution, or when no price is left.
+        resolution, on infinite or implausible prices, or when no price is left.
     """
     if not isinstance(raw.index, pd.DatetimeIndex) or raw.index.tz is None:
         raise DataError("price index must be a tz-aware DatetimeIndex")
-    series = _resolve_duplicates(raw.tz_convert("UTC").sort_index(), duplicates)
+    _check_values(raw, key, source, bounds_eur_per_mwh)
+    utc = raw.tz_convert("UTC")
+    if not utc.index.is_monotonic_increasing:
+        log.warning("%s: rows are not in time order; sorted them by timestamp", source or key)
+    series = _resolve_duplicates(utc.sort_index(), duplicates, key)
     if series.notna().sum() == 0:
         raise DataError(f"{source or 'price data'}: no price values")
     finest, point_step = _infer_steps(pd.DatetimeIndex(series.index), tz)
@@ -163,7 +181,7 @@ def regularise(
     missing = regular.isna()
     n_missing = int(missing.sum())
     if n_missing:
-        regular = _fill(regular, missing, finest, tz, fill, max_fill_h, source, strict)
+        regular = _fill(regular, missing, finest, tz, fill, max_fill_h, source, strict, key)
     return PriceSeries(
         price_eur_per_mwh=regular.rename("price_eur_per_mwh"),
         step=finest,
@@ -171,6 +189,29 @@ def regularise(
         source=source,
         filled_steps=n_missing,
     )
+
+
+def _check_values(
+    raw: pd.Series, key: str, source: str, bounds_eur_per_mwh: tuple[float, float]
+) -> None:
+    values = raw.to_numpy(dtype=float)
+    infinite = np.isinf(values)
+    if infinite.any():
+        first = pd.DatetimeIndex(raw.index)[int(np.argmax(infinite))]
+        raise DataError(
+            f"{source or key}: {int(infinite.sum())} price(s) are infinite, the first at "
+            f"{first.isoformat()}; fix the file (an empty cell is a gap for {key}.fill)"
+        )
+    low, high = bounds_eur_per_mwh
+    outside = np.isfinite(values) & ((values < low) | (values > high))
+    if outside.any():
+        at = int(np.argmax(outside))
+        raise DataError(
+            f"{source or key}: {int(outside.sum())} price(s) outside the plausible range "
+            f"[{low:g}, {high:g}] EUR/MWh, the first {values[at]:g} at "
+            f"{pd.DatetimeIndex(raw.index)[at].isoformat()}; fix the file, or widen "
+            f"{key}.min_price_eur_per_mwh / max_price_eur_per_mwh"
+        )
 
 
 def _gap_runs(missing: pd.Series) -> list[tuple[pd.Timestamp, int]]:
@@ -190,6 +231,7 @@ def _fill(
     max_fill_h: float | None,
     source: str,
     strict: bool = False,
+    key: str = "market.prices",
 ) -> pd.Series:
     runs = _gap_runs(missing)
     longest = max(n for _, n in runs) * step
@@ -197,12 +239,12 @@ def _fill(
     if fill == "error":
         raise DataError(
             f"{source or 'price data'}: {int(missing.sum())} missing step(s) in {len(runs)} gap(s), "
-            f"first: {described}; set market.prices.fill to ffill, interpolate or previous_day "
-            "to fill them (and market.prices.max_fill_h to bound the gap length)"
+            f"first: {described}; set {key}.fill to ffill, interpolate or previous_day "
+            f"to fill them (and {key}.max_fill_h to bound the gap length)"
         )
     if max_fill_h is not None and longest > pd.Timedelta(hours=max_fill_h):
         raise DataError(
-            f"{source or 'price data'}: a gap of {longest} exceeds market.prices.max_fill_h = "
+            f"{source or 'price data'}: a gap of {longest} exceeds {key}.max_fill_h = "
             f"{max_fill_h} h (gaps: {described})"
         )
     if strict:
@@ -235,7 +277,20 @@ def _fill(
     return pd.Series(out, index=regular.index)
 
 
-def load_prices(market: MarketConfig, *, strict: bool = False) -> PriceSeries:
+def _bounds(cfg: PriceDataConfig, default: tuple[float, float]) -> tuple[float, float]:
+    low = cfg.min_price_eur_per_mwh if cfg.min_price_eur_per_mwh is not None else default[0]
+    high = cfg.max_price_eur_per_mwh if cfg.max_price_eur_per_mwh is not None else default[1]
+    return low, high
+
+
+def load_prices(
+    market: MarketConfig,
+    *,
+    strict: bool = False,
+    cfg: PriceDataConfig | None = None,
+    key: str = "market.prices",
+    bounds_eur_per_mwh: tuple[float, float] = DAY_AHEAD_BOUNDS_EUR_PER_MWH,
+) -> PriceSeries:
     """Load the day-ahead prices a scenario names.
 
     Parameters
@@ -244,6 +299,12 @@ def load_prices(market: MarketConfig, *, strict: bool = False) -> PriceSeries:
     strict : bool
         Data-quality warnings (gaps filled by the fill policy) are errors
         (the scenario's ``backtest.strict``).
+    cfg : PriceDataConfig, optional
+        Another price block of the market to read (default ``market.prices``).
+    key : str
+        The scenario key of ``cfg``, named in every message.
+    bounds_eur_per_mwh : tuple of float
+        Default plausible range when ``cfg`` sets none. [EUR/MWh]
 
     Returns
     -------
@@ -252,15 +313,15 @@ def load_prices(market: MarketConfig, *, strict: bool = False) -> PriceSeries:
     Raises
     ------
     DataError
-        If the file is missing or unreadable, or its gaps/duplicates are not
-        covered by the scenario's policies.
+        If the file is missing or unreadable, holds infinite or implausible
+        prices, or its gaps/duplicates are not covered by the scenario's policies.
     """
-    cfg: PriceDataConfig = market.prices
+    cfg = cfg or market.prices
     if cfg.source == "csv":
         assert cfg.path is not None  # checked by PriceDataConfig
         if not cfg.path.is_file():
             raise DataError(
-                f"price file not found: {cfg.path}; set BESS_TWIN_DATA to the data folder"
+                f"{key}.path: file not found: {cfg.path}; set BESS_TWIN_DATA to the data folder"
             )
         fmt = cfg.format
         if fmt == "auto":
@@ -271,7 +332,7 @@ def load_prices(market: MarketConfig, *, strict: bool = False) -> PriceSeries:
         if fmt == "entsoe":
             raw = read_entsoe_csv(cfg.path)
         else:
-            raw = read_tidy_csv(cfg.path, zone=market.zone, column=cfg.column)
+            raw = read_tidy_csv(cfg.path, zone=market.zone, column=cfg.column, key=key)
         source = str(cfg.path)
     else:
         from twin.io.download import download_prices
@@ -287,11 +348,17 @@ def load_prices(market: MarketConfig, *, strict: bool = False) -> PriceSeries:
         zone=market.zone,
         source=source,
         strict=strict,
+        key=key,
+        bounds_eur_per_mwh=_bounds(cfg, bounds_eur_per_mwh),
     )
 
 
 def load_imbalance_prices(
-    market: MarketConfig, index: pd.DatetimeIndex, *, strict: bool = False
+    market: MarketConfig,
+    index: pd.DatetimeIndex,
+    *,
+    strict: bool = False,
+    period: slice | None = None,
 ) -> np.ndarray | None:
     """Load measured imbalance prices aligned to the day-ahead steps, if the scenario names any.
 
@@ -302,6 +369,11 @@ def load_imbalance_prices(
         ``market.prices``); ``None`` means the spread model is used.
     index : pd.DatetimeIndex, length T
         UTC step starts of the day-ahead series.
+    strict : bool
+        See :func:`load_prices`.
+    period : slice, optional
+        The positions of ``index`` that must be covered (the backtest period);
+        default all of them. Steps outside it may be NaN.
 
     Returns
     -------
@@ -311,23 +383,27 @@ def load_imbalance_prices(
     Raises
     ------
     DataError
-        If the file cannot be read or does not cover every step of ``index``.
+        If the file cannot be read or does not cover every step of the period.
     """
     cfg = market.imbalance.prices
     if cfg is None:
         return None
-    series = load_prices(market.model_copy(update={"prices": cfg}), strict=strict)
+    key = "market.imbalance.prices"
+    series = load_prices(
+        market, strict=strict, cfg=cfg, key=key, bounds_eur_per_mwh=IMBALANCE_BOUNDS_EUR_PER_MWH
+    )
     values = series.price_eur_per_mwh
     step = index[1] - index[0]
     if series.step < step:
         values = values.groupby(pd.DatetimeIndex(values.index).floor(step)).mean()
     aligned = values.reindex(index)
-    missing = int(aligned.isna().sum())
+    needed = aligned.iloc[period] if period is not None else aligned
+    missing = int(needed.isna().sum())
     if missing:
-        first = aligned.index[aligned.isna()][0]
+        first = needed.index[needed.isna()][0]
         raise DataError(
-            f"market.imbalance.prices: {missing} day-ahead step(s) have no imbalance price, "
-            f"the first at {first}; extend the file or remove market.imbalance.prices to "
-            "use the spread model"
+            f"{key}: {missing} day-ahead step(s) of the backtest period have no imbalance "
+            f"price, the first at {first}; extend the file, shorten backtest.start/end, or "
+            f"remove {key} to use the spread model"
         )
     return aligned.to_numpy(dtype=float, copy=True)

@@ -23,7 +23,21 @@ import pandas as pd
 from twin.errors import DataError
 
 ENTSOE_LOCAL_TZ = "Europe/Berlin"
-"""ENTSO-E exports label rows in CET/CEST."""
+"""ENTSO-E exports label rows in CET/CEST unless their MTU header says otherwise."""
+
+ENTSOE_MTU_ZONES: dict[str, str] = {
+    "CET/CEST": "Europe/Berlin",
+    "CET": "Europe/Berlin",
+    "UTC": "UTC",
+    "GMT": "UTC",
+    "EET/EEST": "Europe/Helsinki",
+    "WET/WEST": "Europe/Lisbon",
+    "GMT/BST": "Europe/London",
+}
+"""Time zone of the MTU labels by the header's ``MTU (...)`` text."""
+
+_UTC_SUFFIX = re.compile(r"(?:Z|[+-]00:?00|UTC)$", re.IGNORECASE)
+_OFFSET_SUFFIX = re.compile(r"[+-]\d{2}:?\d{2}$")
 
 _MISSING_TOKENS = {"", "-", "n/e", "N/A", "n/a", "NaN", "nan"}
 _ENTSOE_PRICE = re.compile(r"^Day-ahead Price\s*[\[(]EUR/MWh[\])]$", re.IGNORECASE)
@@ -42,7 +56,9 @@ def zone_slug(zone: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", zone.lower()).strip("_")
 
 
-def pick_price_column(columns: list[str], zone: str | None, column: str | None) -> str:
+def pick_price_column(
+    columns: list[str], zone: str | None, column: str | None, key: str = "market.prices"
+) -> str:
     """Choose the price column of a tidy file.
 
     Parameters
@@ -53,6 +69,8 @@ def pick_price_column(columns: list[str], zone: str | None, column: str | None) 
         Bidding zone of the scenario, e.g. ``DE-LU``.
     column : str, optional
         Explicit column name from the scenario; wins when given.
+    key : str
+        The scenario key the file is named under, for messages.
 
     Returns
     -------
@@ -69,7 +87,7 @@ def pick_price_column(columns: list[str], zone: str | None, column: str | None) 
     if column is not None:
         if column not in columns:
             raise DataError(
-                f"market.prices.column = {column!r} is not in the file; "
+                f"{key}.column = {column!r} is not in the file; "
                 f"price columns found: {prices or columns}"
             )
         return column
@@ -85,11 +103,13 @@ def pick_price_column(columns: list[str], zone: str | None, column: str | None) 
         return prices[0]
     raise DataError(
         f"cannot tell which price column belongs to zone {zone!r}; price columns found: "
-        f"{prices}; set market.prices.column to one of them"
+        f"{prices}; set {key}.column to one of them"
     )
 
 
-def read_tidy_csv(path: Path, zone: str | None = None, column: str | None = None) -> pd.Series:
+def read_tidy_csv(
+    path: Path, zone: str | None = None, column: str | None = None, key: str = "market.prices"
+) -> pd.Series:
     """Read a tidy price CSV (``timestamp_utc`` + ``price_*_eur_per_mwh`` columns).
 
     Parameters
@@ -98,6 +118,8 @@ def read_tidy_csv(path: Path, zone: str | None = None, column: str | None = None
         CSV or gzip-compressed CSV.
     zone, column : str, optional
         Select the price column (see :func:`pick_price_column`).
+    key : str
+        The scenario key the file is named under, for messages.
 
     Returns
     -------
@@ -119,10 +141,20 @@ def read_tidy_csv(path: Path, zone: str | None = None, column: str | None = None
     if "timestamp_utc" not in frame.columns:
         raise DataError(
             f"{path}: no 'timestamp_utc' column (columns: {list(frame.columns)}); "
-            "for a raw ENTSO-E export set market.prices.format: entsoe"
+            f"for a raw ENTSO-E export set {key}.format: entsoe"
         )
-    name = pick_price_column(list(frame.columns), zone, column)
+    name = pick_price_column(list(frame.columns), zone, column, key)
     frame = frame[frame["timestamp_utc"].str.strip() != ""]
+    stamps = frame["timestamp_utc"].str.strip()
+    not_utc = ~stamps.str.contains(_UTC_SUFFIX)
+    if not_utc.any():
+        first = str(stamps[not_utc].iloc[0])
+        what = "a non-UTC offset" if _OFFSET_SUFFIX.search(first) else "no UTC offset (naive)"
+        raise DataError(
+            f"{path}: {int(not_utc.sum())} timestamp_utc value(s) carry {what}, the first "
+            f"{first!r}; timestamp_utc must be UTC: write it as e.g. 2023-01-01T00:00:00Z "
+            "(convert local times first)"
+        )
     try:
         index = pd.DatetimeIndex(pd.to_datetime(frame["timestamp_utc"], utc=True, format="ISO8601"))
     except (ValueError, TypeError) as err:
@@ -184,6 +216,16 @@ def read_entsoe_csv(path: Path, sequence: str | None = None) -> pd.Series:
         raise DataError(f"{path}: empty file")
     header = [h.strip() for h in rows[0]]
     mtu_col = next((i for i, h in enumerate(header) if h.upper().startswith("MTU")), None)
+    tz = ENTSOE_LOCAL_TZ
+    if mtu_col is not None:
+        label = re.search(r"\(([^)]*)\)", header[mtu_col])
+        zone_text = label.group(1).strip().upper() if label else "CET/CEST"
+        if zone_text not in ENTSOE_MTU_ZONES:
+            raise DataError(
+                f"{path}: MTU header {header[mtu_col]!r} names a time zone this reader does not "
+                f"know; known: {', '.join(ENTSOE_MTU_ZONES)}"
+            )
+        tz = ENTSOE_MTU_ZONES[zone_text]
     price_col = next((i for i, h in enumerate(header) if _ENTSOE_PRICE.match(h)), None)
     if mtu_col is None or price_col is None:
         raise DataError(
@@ -208,10 +250,13 @@ def read_entsoe_csv(path: Path, sequence: str | None = None) -> pd.Series:
         cell = row[price_col].strip() if price_col < len(row) else ""
         stamps.append(match.group(1))
         marks.append(match.group(3))
-        values.append(np.nan if cell in _MISSING_TOKENS else float(cell))
+        try:
+            values.append(np.nan if cell in _MISSING_TOKENS else float(cell))
+        except ValueError:
+            raise DataError(f"{path}:{lineno}: price {cell!r} is not a number") from None
     naive = pd.DatetimeIndex(pd.to_datetime(stamps, format="%d.%m.%Y %H:%M", exact=False))
     series = pd.Series(values, index=naive)
-    local_index = _localize_local_labels(naive, marks, path)
+    local_index = _localize_local_labels(naive, marks, path, tz)
     keep = ~np.asarray(local_index.isna(), dtype=bool)
     dropped = series[~keep]
     if dropped.notna().any():
@@ -224,14 +269,16 @@ def read_entsoe_csv(path: Path, sequence: str | None = None) -> pd.Series:
 
 
 def _localize_local_labels(
-    naive: pd.DatetimeIndex, marks: list[str | None], path: Path
+    naive: pd.DatetimeIndex, marks: list[str | None], path: Path, tz: str = ENTSOE_LOCAL_TZ
 ) -> pd.DatetimeIndex:
-    """Localise CET/CEST wall-clock labels; non-existent spring labels become NaT."""
+    """Localise wall-clock labels in ``tz``; non-existent spring labels become NaT."""
+    if tz == "UTC":
+        return naive.tz_localize("UTC")
     if any(mark is not None for mark in marks):
         ambiguous = np.array([mark == "CEST" for mark in marks])
-        return naive.tz_localize(ENTSOE_LOCAL_TZ, ambiguous=ambiguous, nonexistent="NaT")
+        return naive.tz_localize(tz, ambiguous=ambiguous, nonexistent="NaT")
     try:
-        return naive.tz_localize(ENTSOE_LOCAL_TZ, ambiguous="infer", nonexistent="NaT")
+        return naive.tz_localize(tz, ambiguous="infer", nonexistent="NaT")
     except Exception as err:  # pytz/zoneinfo raise several types for bad orderings
         raise DataError(
             f"{path}: cannot resolve the repeated autumn hour by order: {err}"

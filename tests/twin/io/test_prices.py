@@ -174,3 +174,51 @@ def test_non_utc_input_is_converted():
     prices = regularise(pd.Series(np.arange(48.0), index=local), tz="Europe/Vienna")
     assert str(prices.index.tz) == "UTC"
     assert prices.index[0] == pd.Timestamp("2023-05-31T22:00Z")
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (np.inf, "infinite"), (-np.inf, "infinite"), (1e300, "outside the plausible range"),
+    (-501.0, "outside the plausible range"), (4001.0, "outside the plausible range"),
+])
+def test_infinite_and_absurd_prices_are_refused(value, message):
+    raw = series([10.0, value, 30.0])
+    with pytest.raises(DataError, match=message):
+        regularise(raw, tz="UTC")
+
+
+def test_plausible_bounds_are_per_key():
+    raw = series([10.0, 9000.0, 30.0])
+    regularise(raw, tz="UTC", key="market.imbalance.prices", bounds_eur_per_mwh=(-1e5, 1e5))
+    with pytest.raises(DataError, match=r"widen market\.prices\.min_price_eur_per_mwh"):
+        regularise(raw, tz="UTC")
+
+
+def test_unsorted_rows_are_sorted_and_said(caplog):
+    raw = series([1.0, 2.0, 3.0]).iloc[[2, 0, 1]]
+    prices = regularise(raw, tz="UTC", source="f.csv")
+    assert prices.price_eur_per_mwh.tolist() == [1.0, 2.0, 3.0]
+    assert "not in time order" in caplog.text
+
+
+@pytest.mark.parametrize(("stamp", "what"), [
+    ("2023-01-01 00:00:00", "no UTC offset"), ("2023-01-01T01:00:00+01:00", "a non-UTC offset"),
+])
+def test_timestamp_utc_must_be_utc(tmp_path, stamp, what):
+    path = tmp_path / "p.csv"
+    path.write_text(f"timestamp_utc,price_de_lu_eur_per_mwh\n2022-12-31T23:00:00Z,1\n{stamp},2\n")
+    with pytest.raises(DataError, match=what):
+        read_tidy_csv(path, zone="DE-LU")
+
+
+def test_entsoe_header_zone_is_read_not_assumed(tmp_path):
+    rows = ['"01.06.2023 00:00 - 01.06.2023 01:00","5.0"', '"01.06.2023 01:00 - 01.06.2023 02:00","6.0"']
+    utc = tmp_path / "utc.csv"
+    utc.write_text('"MTU (UTC)","Day-ahead Price [EUR/MWh]"\n' + "\n".join(rows))
+    assert read_entsoe_csv(utc).index[0] == pd.Timestamp("2023-06-01T00:00Z")
+    cet = tmp_path / "cet.csv"
+    cet.write_text('"MTU (CET/CEST)","Day-ahead Price [EUR/MWh]"\n' + "\n".join(rows))
+    assert read_entsoe_csv(cet).index[0] == pd.Timestamp("2023-05-31T22:00Z")
+    odd = tmp_path / "odd.csv"
+    odd.write_text('"MTU (MSK)","Day-ahead Price [EUR/MWh]"\n' + "\n".join(rows))
+    with pytest.raises(DataError, match="names a time zone this reader does not know"):
+        read_entsoe_csv(odd)

@@ -1,0 +1,100 @@
+"""Everything a backtest reads, loaded and checked before any work starts (``validate`` runs the same)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from twin.errors import ScenarioError
+from twin.forecast.naive import FORECASTERS
+
+if TYPE_CHECKING:
+    from actors.backtest.driver import BacktestPlan
+    from twin.config import Scenario
+    from twin.io.prices import PriceSeries
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a backtest reads, loaded and checked before any work starts."""
+
+    scenario: Scenario
+    prices: PriceSeries
+    plan: BacktestPlan
+    report_week: dt.date | None
+
+
+def prepare(
+    scenario_path: Path,
+    *,
+    forecaster: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    report_week: str | None = None,
+) -> Prepared:
+    """Load the scenario and every file a backtest reads; check the period and the report week.
+
+    The one path ``validate`` and ``backtest`` share, so ``validate`` checks
+    exactly what a backtest will read.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the key or option, the value and the fix.
+    """
+    from actors.backtest.driver import period_slice, plan_backtest
+    from twin.config import load_scenario
+    from twin.io.prices import load_imbalance_prices, load_prices
+
+    if forecaster is not None and forecaster not in FORECASTERS:
+        raise ScenarioError(
+            f"--forecaster {forecaster!r} is not known; choose {', '.join(FORECASTERS)}"
+        )
+    sc = load_scenario(scenario_path)
+    first, last = _date(start, "--start"), _date(end, "--end")
+    if first or last:
+        period = {"start": first or sc.backtest.start, "end": last or sc.backtest.end}
+        if period["start"] and period["end"] and period["end"] < period["start"]:
+            raise ScenarioError(
+                f"the backtest period starts on {period['start']} after it ends on {period['end']}; "
+                "check --start/--end (and backtest.start/end)"
+            )
+        sc = sc.model_copy(update={"backtest": sc.backtest.model_copy(update=period)})
+    prices = load_prices(sc.market, strict=sc.backtest.strict)
+    plan = plan_backtest(sc, prices, forecaster)
+    imbalance = load_imbalance_prices(
+        sc.market, prices.index, strict=sc.backtest.strict, period=period_slice(plan)
+    )
+    plan = dataclasses.replace(plan, imbalance_eur_per_mwh=imbalance)
+    week = _date(report_week, "--report-week")
+    if week is not None and not plan.days[0].date <= week <= plan.days[-1].date:
+        raise ScenarioError(
+            f"--report-week {week} is outside the backtest period {plan.days[0].date} to "
+            f"{plan.days[-1].date}; pick a day inside it"
+        )
+    return Prepared(sc, prices, plan, week)
+
+
+def check_writable(out_dir: Path) -> None:
+    """Make ``out_dir`` and write a probe file into it, before the run starts."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".write-check-"):
+            pass
+    except OSError as err:
+        raise ScenarioError(
+            f"--out {out_dir}: cannot write there ({err.strerror or err}); choose a writable folder"
+        ) from None
+
+
+def _date(text: str | None, option: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ScenarioError(f"{option} {text!r} is not a date; use YYYY-MM-DD") from None
