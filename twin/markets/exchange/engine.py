@@ -406,7 +406,7 @@ class MatchingEngine:
         self, price: float, who: str, order_id: int | None, cid: str | None = None
     ) -> int | Rejection:
         cfg = self.config
-        if not isinstance(price, (int, float)) or not math.isfinite(price):
+        if not isinstance(price, (int, float)) or isinstance(price, bool) or not math.isfinite(price):
             return Rejection(
                 RejectReason.INVALID_PRICE,
                 f"price_eur_per_mwh {price!r} is not a finite number; give a limit price",
@@ -441,6 +441,7 @@ class MatchingEngine:
         cfg = self.config
         if (
             not isinstance(quantity, (int, float))
+            or isinstance(quantity, bool)
             or not math.isfinite(quantity)
             or quantity <= 0
             or quantity > cfg.max_quantity_mwh

@@ -51,6 +51,24 @@ from twin.markets.exchange.pretrade import (
 )
 from twin.markets.products import NS_PER_S, Product, market_of
 
+MAX_ID_CHARS = 64
+"""Longest participant name or client order id. [characters]"""
+
+MAX_TS_NS = 2**63 - 1
+"""Latest exchange timestamp: the largest 64-bit integer the journal stores. [ns]"""
+
+
+def _shown(value: object) -> str:
+    """A short printable form of any field value, for messages and the journal."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= MAX_ID_CHARS else text[:MAX_ID_CHARS] + "..."
+
+
+def _safe_ts(command: Command) -> int:
+    ts_ns = getattr(command, "ts_ns", 0)
+    valid = isinstance(ts_ns, int) and not isinstance(ts_ns, bool) and 0 <= ts_ns <= MAX_TS_NS
+    return ts_ns if valid else 0
+
 
 class Exchange:
     """The internal continuous market of the twin.
@@ -85,6 +103,7 @@ class Exchange:
         self.sites: dict[str, SiteTradingState] = {}
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self._keys: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self._client_ids: set[tuple[str, str]] = set()
         self._events: deque[Event] = deque(maxlen=max_events)
         self._event_seq = 0
         self.journal = journal
@@ -182,7 +201,10 @@ class Exchange:
         """
         acks: list[Ack] = []
         for command in commands:
-            if isinstance(command, Submit):
+            screened = self._screen(command)
+            if screened is not None:
+                acks.append(self._reject(screened, _safe_ts(command)))
+            elif isinstance(command, Submit):
                 acks.append(self._submit(command))
             elif isinstance(command, Cancel):
                 acks.append(self._cancel(command))
@@ -225,9 +247,49 @@ class Exchange:
         self._event_seq += 1
         self._events.append(Event(self._event_seq, ts_ns, kind, data))
 
+    def _screen(self, command: Command) -> Rejection | None:
+        """Refuse malformed fields before any check reads them (the batch still commits)."""
+        who = getattr(command, "participant", None)
+        if isinstance(command, Submit):
+            who = command.request.participant
+        cid = command.request.client_order_id if isinstance(command, Submit) else None
+        shown = _shown(who)
+        ts_ns = getattr(command, "ts_ns", None)
+        if not isinstance(ts_ns, int) or isinstance(ts_ns, bool) or not 0 <= ts_ns <= MAX_TS_NS:
+            return Rejection(
+                RejectReason.INVALID_TIMESTAMP,
+                f"ts_ns {_shown(ts_ns)} must be an integer in [0, 2**63 - 1] (ns since 1970, UTC)",
+                shown,
+                None,
+            )
+        if not isinstance(who, str) or not who or len(who) > MAX_ID_CHARS:
+            return Rejection(
+                RejectReason.INVALID_FIELD,
+                f"participant {shown!r} must be a registered name of 1 to {MAX_ID_CHARS} characters",
+                shown,
+                None,
+            )
+        if cid is not None:
+            if not isinstance(cid, str) or not cid or len(cid) > MAX_ID_CHARS:
+                return Rejection(
+                    RejectReason.INVALID_FIELD,
+                    f"client_order_id {_shown(cid)!r} must be text of 1 to {MAX_ID_CHARS} "
+                    "characters, or none",
+                    who,
+                    None,
+                )
+            if (who, cid) in self._client_ids:
+                return Rejection(
+                    RejectReason.DUPLICATE_CLIENT_ORDER_ID,
+                    f"client_order_id {cid!r} was already used by {who}; use a new one per order",
+                    who,
+                    cid,
+                )
+        return None
+
     def _reject(self, rejection: Rejection, ts_ns: int) -> Ack:
         self._pending_rejections.append(
-            (ts_ns, rejection.participant, str(rejection.reason), rejection.message)
+            (ts_ns, _shown(rejection.participant), str(rejection.reason), rejection.message[:1000])
         )
         self._emit(
             ts_ns,
@@ -359,6 +421,8 @@ class Exchange:
         order = execution.result
         assert isinstance(order, Order)
         self._keys[(order.participant, order.product)].append(order.order_id)
+        if request.client_order_id is not None:
+            self._client_ids.add((order.participant, request.client_order_id))
         body = {
             "participant": request.participant,
             "product": request.product,
@@ -491,6 +555,7 @@ class Exchange:
         self.products.clear()
         self.participants.clear()
         self._keys.clear()
+        self._client_ids.clear()
         self._buckets.clear()
         self._seq = 0
         self._replay()
@@ -525,6 +590,8 @@ class Exchange:
                 order = execution.result
                 assert isinstance(order, Order) and order.order_id is not None
                 self._keys[(order.participant, order.product)].append(order.order_id)
+                if body["client_order_id"] is not None:
+                    self._client_ids.add((order.participant, body["client_order_id"]))
             elif kind == "cancel":
                 execution = engine.cancel(body["participant"], body["order_id"], ts_ns)
             elif kind == "modify":

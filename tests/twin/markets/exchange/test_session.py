@@ -40,3 +40,25 @@ def test_sites_trade_each_other_at_the_mark_then_the_lp(hours) -> None:
     assert pairs == {("graz", "vienna"), ("lp", "vienna"), ("vienna", "lp")}
     assert p.sell_mwh.sum() == pytest.approx(-0.0)  # LP bought 0.03, sold 0.03
     assert not list(ex.engine.open_orders())  # the session closed its products
+
+
+@pytest.mark.parametrize("spread", [0.02, 0.03, 4.0])
+def test_the_lp_never_crosses_itself_and_both_sides_fill(hours, spread) -> None:
+    ex = Exchange(policy=TradingPolicy(participant_rps={"lp": 1e6}))
+    ex.register("vienna", "site")
+    ex.register("lp", "trader")
+    products = hours[:2]
+    intents = [IntradayIntent(site_state(products), np.array([0.04, -0.04]))]  # sell h0, buy h1
+    lp = LiquidityProviderConfig(spread_eur_per_mwh=spread, levels=3, level_step_eur_per_mwh=0.0)
+    result = run_session(ex, products, np.array([50.0, 60.0]), intents, lp, T_OPEN)
+    v = result.participants["vienna"]
+    np.testing.assert_allclose(v.sell_mwh, [0.04, -0.04])  # both legs filled by the LP
+    prices = sorted(t.price_eur_per_mwh for t in result.trades)
+    assert prices[0] < 50.0 and prices[-1] > 60.0  # sold below the mark, bought above it
+    assert {t.seller for t in result.trades} | {t.buyer for t in result.trades} == {"vienna", "lp"}
+    assert not any(t.buyer == t.seller for t in result.trades)
+
+
+def test_a_zero_spread_lp_is_refused() -> None:
+    with pytest.raises(ValueError, match="spread_eur_per_mwh"):
+        LiquidityProviderConfig(spread_eur_per_mwh=0.0)
