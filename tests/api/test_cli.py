@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +81,28 @@ def test_backtest_writes_run_folder(two_week_run):
     assert all(keys <= set(s) for s in summary["sites"])
     html = (out / "report.html").read_text()
     assert "plotly" in html and "Cumulative day-ahead revenue" in html
+
+
+CHROMIUM_CHECK = Path(__file__).resolve().parents[3] / "shared" / "tools" / "chromium-check"
+
+
+@pytest.mark.data
+def test_report_renders_every_figure_in_a_real_browser(two_week_run, tmp_path):
+    """Headless Chromium (Debian's package) loads report.html: no JS error, an SVG in every figure."""
+    if shutil.which("chromium") is None or not CHROMIUM_CHECK.is_file():
+        if os.environ.get("CI"):
+            pytest.fail("CI needs Debian's chromium and ../shared/tools/chromium-check")
+        pytest.skip("chromium or ../shared/tools/chromium-check not available")
+    out, _ = two_week_run
+    shot = tmp_path / "report"
+    check = subprocess.run([str(CHROMIUM_CHECK), (out / "report.html").as_uri(), str(shot), "8000"],
+                           capture_output=True, text=True, timeout=300)
+    assert check.returncode == 0, check.stdout + check.stderr
+    dom = (tmp_path / "report.html").read_text()
+    figures = dom.count('class="plotly-graph-div')
+    assert figures == 2
+    assert dom.count('class="main-svg"') >= 2 * figures  # plotly draws two SVG layers per figure
+    assert "Plotly is not defined" not in (tmp_path / "report.console.log").read_text()
 
 
 @pytest.mark.data

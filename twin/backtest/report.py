@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from plotly.offline import get_plotlyjs
 
 from twin.backtest.figures import cumulative_revenue_figure, pick_week, week_figure
 from twin.backtest.results import BacktestResult
@@ -72,10 +73,12 @@ def write_report(
     summary = result.summary
     tz = summary["period"]["timezone"]
     week_start = week_start if week_start is not None else pick_week(result.daily)
-    week = week_figure(result.sites, week_start, tz).to_html(full_html=False, include_plotlyjs=True)
+    # plotly.js is inlined once, in <head>, before any figure's script runs (offline report).
+    week = week_figure(result.sites, week_start, tz).to_html(full_html=False, include_plotlyjs=False)
     cumulative = cumulative_revenue_figure(result.daily).to_html(
         full_html=False, include_plotlyjs=False
     )
+    plotly_js = get_plotlyjs()
     period = summary["period"]
     market = summary.get("market", {})
     facts = [
@@ -101,7 +104,9 @@ th:first-child, td:first-child {{ text-align: left; }}
 tr.fleet td {{ font-weight: bold; }}
 dl {{ display: grid; grid-template-columns: max-content auto; gap: 2px 1em; }}
 dt {{ font-weight: bold; }}
-</style></head><body>
+</style>
+<script type="text/javascript">{plotly_js}</script>
+</head><body>
 <h1>Backtest: {html.escape(summary["scenario"])}</h1>
 <dl>{facts_html}</dl>
 <h2>Sites</h2>
