@@ -51,15 +51,21 @@ class GuardState:
     reason : str
         Why it is safe (empty otherwise).
     setpoint_kw : float
-        Last setpoint written to the device. [kW]
+        Last setpoint the device took. [kW]
     external : bool
         The setpoint came from an operator override.
+    commanded_kw : float
+        What the guard commanded now (0 when safe), taken or not. [kW]
+    confirmed : bool
+        The device took ``commanded_kw``.
     """
 
     safe: bool
     reason: str
     setpoint_kw: float
     external: bool
+    commanded_kw: float = 0.0
+    confirmed: bool = False
 
 
 class DeviceGuard:
@@ -209,10 +215,14 @@ class DeviceGuard:
             target = 0.0
         soc = self.last_good.soc if self.last_good is not None else None
         target = self.clip(target, soc)
+        confirmed = False
         try:
             await self.device.write_setpoint(target)
-            self.setpoint_kw = target
-        except (DeviceError, ValueError) as err:
+            self.setpoint_kw, confirmed = target, True
+        except (DeviceError, ValueError, OSError) as err:
             self.rejected["setpoint write failed"] += 1
             log.warning("setpoint write failed: %s", err)
-        return GuardState(self.safe, self.safe_reason, self.setpoint_kw, external and not self.safe)
+        return GuardState(
+            self.safe, self.safe_reason, self.setpoint_kw, external and not self.safe,
+            commanded_kw=target, confirmed=confirmed,
+        )

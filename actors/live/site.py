@@ -9,6 +9,7 @@ device.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import math
@@ -62,6 +63,8 @@ class LiveSiteService:
         self.replans = 0
         self._plan_start: Any = None
         self._plan_kw: np.ndarray | None = None
+        self._io = asyncio.Lock()  # one device exchange at a time: a tick never overlaps stop()
+        self.stopped = False
 
     async def start(self) -> str:
         """Open the device (inside the actor's event loop); returns its kind."""
@@ -104,11 +107,19 @@ class LiveSiteService:
             One history row (see ``twin.io.history.COLUMNS``).
         """
         assert self.guard is not None, "call start() first"
-        reading = await self.guard.read()
-        if window["mtu_start_utc"] != self._plan_start or self._plan_kw is None:
-            self._replan(window)
-        schedule_kw = 0.0 if self.guard.safe else self._schedule_kw(window["mtu_start_utc"])
-        state = await self.guard.apply(schedule_kw)
+        async with self._io:
+            if self.stopped:  # a tick that was in flight when stop() ran writes nothing
+                return {
+                    "wall_utc": dt.datetime.now(dt.UTC).isoformat(),
+                    "market_utc": self.clock.now().isoformat(),
+                    "site_id": self.site.site_id,
+                    "event": "tick skipped: site stopped",
+                }
+            reading = await self.guard.read()
+            if window["mtu_start_utc"] != self._plan_start or self._plan_kw is None:
+                self._replan(window)
+            schedule_kw = 0.0 if self.guard.safe else self._schedule_kw(window["mtu_start_utc"])
+            state = await self.guard.apply(schedule_kw)
         return {
             "wall_utc": dt.datetime.now(dt.UTC).isoformat(),
             "market_utc": self.clock.now().isoformat(),
@@ -121,6 +132,8 @@ class LiveSiteService:
             "reason": reading.reason,
             "schedule_kw": schedule_kw,
             "setpoint_kw": state.setpoint_kw,
+            "commanded_kw": state.commanded_kw,
+            "setpoint_confirmed": int(state.confirmed),
             "external": int(state.external),
             "safe": int(state.safe),
             "safe_reason": state.reason,
@@ -131,20 +144,27 @@ class LiveSiteService:
         }
 
     async def stop(self) -> dict[str, Any]:
-        """Command 0 kW, close the device and return the final history row."""
+        """Command 0 kW, close the device and return the final history row.
+
+        Waits for a tick in flight to finish; no setpoint follows the 0 kW.
+        """
         setpoint_ok = False
-        if self.device is not None:
-            try:
-                await self.device.write_setpoint(0.0)
-                setpoint_ok = True
-            except (DeviceError, OSError) as err:
-                log.warning("%s: could not command 0 kW on stop: %s", self.site.site_id, err)
-            await self.device.close()
+        async with self._io:
+            self.stopped = True
+            if self.device is not None:
+                try:
+                    await self.device.write_setpoint(0.0)
+                    setpoint_ok = True
+                except (DeviceError, OSError) as err:
+                    log.warning("%s: could not command 0 kW on stop: %s", self.site.site_id, err)
+                await self.device.close()
         return {
             "wall_utc": dt.datetime.now(dt.UTC).isoformat(),
             "market_utc": self.clock.now().isoformat(),
             "site_id": self.site.site_id,
             "setpoint_kw": 0.0 if setpoint_ok else None,
+            "commanded_kw": 0.0,
+            "setpoint_confirmed": int(setpoint_ok),
             "replans": self.replans,
             "rejected": sum(self.guard.rejected.values()) if self.guard else 0,
             "event": "stopped" if setpoint_ok else "stopped (0 kW not confirmed)",

@@ -24,6 +24,8 @@ COLUMNS: dict[str, str] = {
     "reason": "TEXT",
     "schedule_kw": "REAL",
     "setpoint_kw": "REAL",
+    "commanded_kw": "REAL",
+    "setpoint_confirmed": "INTEGER",
     "external": "INTEGER",
     "safe": "INTEGER",
     "safe_reason": "TEXT",
@@ -32,7 +34,12 @@ COLUMNS: dict[str, str] = {
     "rejected": "INTEGER",
     "event": "TEXT",
 }
-"""Columns of ``site_state`` (units in the names; ``soc`` a fraction)."""
+"""Columns of ``site_state`` (units in the names; ``soc`` a fraction).
+
+``commanded_kw`` is what the guard commanded in the tick (0 while the site is
+safe), ``setpoint_confirmed`` whether the device took the write, and
+``setpoint_kw`` the last setpoint the device did take.
+"""
 
 
 class HistoryStore:
@@ -57,6 +64,10 @@ class HistoryStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())
         self._db.execute(f"CREATE TABLE IF NOT EXISTS site_state (id INTEGER PRIMARY KEY, {columns})")
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(site_state)")}
+        for name, kind in COLUMNS.items():  # a history from an older version gains the new columns
+            if name not in present:
+                self._db.execute(f"ALTER TABLE site_state ADD COLUMN {name} {kind.replace(' NOT NULL', '')}")
         self._insert = (
             f"INSERT INTO site_state ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
         )
