@@ -198,6 +198,53 @@ class SimulatedBattery:
             expiry = self.env.timeout(timeout)
             expiry.callbacks.append(lambda _e: self._expire(count))
 
+    def snapshot(self) -> dict[str, float]:
+        """The state a restarted simulator needs to continue (see :mod:`hardware.sim_state`)."""
+        s = self._state
+        return {
+            "capacity_kwh": self._spec_now.energy_kwh,
+            "energy_kwh": s.energy_kwh,
+            "temperature_c": self.temperature_c,
+            "soh": self.soh,
+            "equivalent_days": self.equivalent_days,
+            "energy_charged_kwh": s.energy_charged_kwh,
+            "energy_discharged_kwh": s.energy_discharged_kwh,
+            "energy_lost_kwh": s.energy_lost_kwh,
+        }
+
+    def restore(self, snapshot: dict[str, float]) -> None:
+        """Continue from a :meth:`snapshot`.
+
+        Raises
+        ------
+        ValueError
+            If a value lies outside the battery's ranges (nothing changes).
+        """
+        soh = snapshot["soh"]
+        if not 0.0 < soh <= 1.0:
+            raise ValueError(f"soh {soh} outside (0, 1]")
+        capacity = snapshot["capacity_kwh"]
+        if not 0.0 < capacity <= self._nominal_kwh * (1 + 1e-9):
+            raise ValueError(f"capacity_kwh {capacity} outside (0, {self._nominal_kwh}]")
+        energy = snapshot["energy_kwh"]
+        if not 0.0 <= energy <= capacity * (1 + 1e-9):
+            raise ValueError(f"energy_kwh {energy} outside [0, {capacity}]")
+        if not -40.0 <= snapshot["temperature_c"] <= 150.0:
+            raise ValueError(f"temperature_c {snapshot['temperature_c']} implausible")
+        self._advance_to(self.env.now)
+        self._spec_now = self.spec.model_copy(update={"energy_kwh": capacity})
+        self._state = BatteryState(
+            energy_kwh=energy,
+            soc=energy / capacity,
+            power_kw=0.0,
+            energy_charged_kwh=snapshot["energy_charged_kwh"],
+            energy_discharged_kwh=snapshot["energy_discharged_kwh"],
+            energy_lost_kwh=snapshot["energy_lost_kwh"],
+        )
+        self.temperature_c = snapshot["temperature_c"]
+        self.soh = soh
+        self.equivalent_days = snapshot["equivalent_days"]
+
     def advance(self, until_s: float) -> None:
         """Run the simulation up to SimPy time ``until_s`` (no-op if already there). [s]"""
         if until_s > self.env.now:

@@ -102,7 +102,8 @@ def plan_children(scenario: Scenario, scenario_path: Path, clock: VirtualClock, 
         spawn = getattr(device, "simulator", None)
         if spawn is None or not spawn.spawn:
             continue
-        common = ["--scenario", str(scenario_path), "--site", site.site_id, *_clock_args(clock)]
+        common = ["--scenario", str(scenario_path), "--site", site.site_id, *_clock_args(clock),
+                  "--state-file", str(tmp / f"{site.site_id}.sim-state.json")]
         if spawn.soc_initial is not None:
             common += ["--soc", repr(spawn.soc_initial)]
         if device.kind == "modbus":

@@ -7,6 +7,7 @@ input (before anything starts), 1 for a failure during the run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import signal
 import time
@@ -31,6 +32,10 @@ SpeedUpOpt = Annotated[float, typer.Option(help="Market seconds per wall-clock s
 StartOpt = Annotated[str | None, typer.Option(help="Market time at start, ISO 8601 UTC")]
 Wall0Opt = Annotated[float | None, typer.Option(help="Wall-clock start (Unix s) shared with a live run")]
 SocOpt = Annotated[float | None, typer.Option(help="Start SoC [fraction]")]
+StateOpt = Annotated[
+    Path | None,
+    typer.Option(help="Keep the battery's state in this file and resume from it when it exists"),
+]
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -54,8 +59,10 @@ def _site(scenario: Path | None, site_id: str | None) -> Any:
     return by_id[site_id]
 
 
-def _plant(site: Any, speed_up: float, start_utc: str | None, wall0: float | None, soc: float | None):
+def _plant(site: Any, speed_up: float, start_utc: str | None, wall0: float | None, soc: float | None,
+           state_file: Path | None = None):
     from hardware.clock import VirtualClock
+    from hardware.sim_state import load_state
     from hardware.simulated import SimulatedBattery
 
     if speed_up <= 0:
@@ -66,7 +73,25 @@ def _plant(site: Any, speed_up: float, start_utc: str | None, wall0: float | Non
     clock = VirtualClock(start, speed_up, wall0 if wall0 is not None else time.time())
     battery = SimulatedBattery(site.battery, site.dynamics, soc=soc, start_utc=start)
     battery.advance(max(clock.elapsed_s(), 0.0))
+    if state_file is not None and load_state(battery, state_file):
+        console.print(f"resumed from {state_file}: SoC {battery.soc:.4f}, "
+                      f"{battery.temperature_c:.1f} °C, SoH {battery.soh:.4f}")
     return battery, clock
+
+
+def _saver(battery: Any, clock: Any, state_file: Path | None, lock: Any = None) -> asyncio.Task[None] | None:
+    from hardware.sim_state import keep_saving
+
+    if state_file is None:
+        return None
+    return asyncio.create_task(keep_saving(battery, clock, state_file, lock))
+
+
+async def _stop_saver(saver: asyncio.Task[None] | None) -> None:
+    if saver is not None:
+        saver.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await saver
 
 
 async def _until_signal() -> None:
@@ -88,6 +113,7 @@ def modbus_sim(
     speed_up: SpeedUpOpt = 1.0,
     start_utc: StartOpt = None,
     wall0: Wall0Opt = None,
+    state_file: StateOpt = None,
 ) -> None:
     """Serve a simulated battery over Modbus TCP until Ctrl-C."""
     from hardware.errors import ProfileError
@@ -98,7 +124,7 @@ def modbus_sim(
         cfg = _site(scenario, site)
         dev = cfg.device if cfg.device.kind == "modbus" else None
         prof = load_profile(profile or (dev.profile if dev else "seed"))
-        battery, clock = _plant(cfg, speed_up, start_utc, wall0, soc)
+        battery, clock = _plant(cfg, speed_up, start_utc, wall0, soc, state_file)
     except (ScenarioError, ProfileError) as err:
         raise _fail(str(err), EXIT_BAD_INPUT) from None
     bind_host = host or (dev.host if dev else "127.0.0.1")
@@ -109,7 +135,11 @@ def modbus_sim(
         async with ModbusBatteryServer(battery, prof, clock, host=bind_host, port=bind_port, device_id=unit):
             console.print(f"serving profile [bold]{prof.name}[/] of a {cfg.battery.energy_kwh:g} kWh battery on "
                           f"{bind_host}:{bind_port} (unit {unit}), {speed_up:g}x; Ctrl-C stops")
-            await _until_signal()
+            saver = _saver(battery, clock, state_file)
+            try:
+                await _until_signal()
+            finally:
+                await _stop_saver(saver)
 
     try:
         asyncio.run(serve())
@@ -128,6 +158,7 @@ def mqtt_sim(
     speed_up: SpeedUpOpt = 1.0,
     start_utc: StartOpt = None,
     wall0: Wall0Opt = None,
+    state_file: StateOpt = None,
 ) -> None:
     """Publish a simulated battery on an MQTT broker until Ctrl-C."""
     from hardware.mqtt.sim import MqttBatteryPublisher
@@ -138,7 +169,7 @@ def mqtt_sim(
         dev = cfg.device if cfg.device.kind == "mqtt" else MqttDeviceConfig(kind="mqtt")
         dev = dev.model_copy(update={k: v for k, v in
                                      {"host": host, "port": port, "prefix": prefix}.items() if v is not None})
-        battery, clock = _plant(cfg, speed_up, start_utc, wall0, soc)
+        battery, clock = _plant(cfg, speed_up, start_utc, wall0, soc, state_file)
     except ScenarioError as err:
         raise _fail(str(err), EXIT_BAD_INPUT) from None
 
@@ -147,9 +178,11 @@ def mqtt_sim(
         await publisher.start()
         console.print(f"publishing a {cfg.battery.energy_kwh:g} kWh battery to {dev.host}:{dev.port} "
                       f"under {dev.prefix or '(no prefix)'!r}, {speed_up:g}x; Ctrl-C stops")
+        saver = _saver(battery, clock, state_file, publisher.lock)
         try:
             await _until_signal()
         finally:
+            await _stop_saver(saver)
             await publisher.stop()
 
     asyncio.run(serve())

@@ -64,6 +64,7 @@ class MqttBatteryPublisher:
         self.published = 0
         self.rejected: collections.Counter[str] = collections.Counter()
         self._lock = threading.Lock()
+        self.lock = self._lock  # held while the battery is advanced or commanded
         self._frozen: list[tuple[str, bytes]] | None = None
         self._client = make_client(
             config, client_id or f"bess-twin-battery-{config.prefix or 'seed'}", self.topics.device_status
