@@ -19,11 +19,11 @@ import logging
 import math
 
 from pymodbus.constants import ExcCodes
-from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from hardware.clock import VirtualClock
 from hardware.modbus.register_map import DeviceProfile
+from hardware.modbus.tcp import PipelinedTcpServer
 from hardware.simulated import Fault, SimulatedBattery
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,9 @@ class ModbusBatteryServer:
 
     Attributes
     ----------
-    writes_applied, writes_rejected : int
-        Setpoint writes taken and refused (non-finite or out of range).
+    writes_applied, writes_rejected, writes_clipped : int
+        Setpoint writes taken; refused (not finite, or only part of a
+        multi-register setpoint); and clipped to the power rating.
     """
 
     def __init__(
@@ -73,7 +74,8 @@ class ModbusBatteryServer:
         self.heartbeat = 0
         self.writes_applied = 0
         self.writes_rejected = 0
-        self._server: ModbusTcpServer | None = None
+        self.writes_clipped = 0
+        self._server: PipelinedTcpServer | None = None
         self._beat: asyncio.Task[None] | None = None
 
     def _device(self) -> SimDevice:
@@ -119,18 +121,30 @@ class ModbusBatteryServer:
         if set_values is None:
             return None
         reg = self.profile.registers["setpoint"]
-        if address > reg.address or address + count < reg.address + reg.words:
-            return None  # not a (complete) setpoint write; read-only checks are pymodbus's
-        words = list(current_registers[reg.address - start_address : reg.address - start_address + reg.words])
+        first, last = reg.address, reg.address + reg.words  # [first, last)
+        if address + count <= first or address >= last:
+            return None  # does not touch the setpoint; read-only checks are pymodbus's
+        if address > first or address + count < last:
+            self.writes_rejected += 1
+            log.warning("rejected a write to %d of the %d setpoint registers: write all of them "
+                        "in one request (fc 16)", count, reg.words)
+            return ExcCodes.ILLEGAL_VALUE
         written = [int(v) for v in set_values]
-        for i in range(reg.words):
-            words[i] = written[reg.address - address + i]
+        words = written[first - address : last - address]
         value = self.profile.decode("setpoint", words)
         if not math.isfinite(value):
             self.writes_rejected += 1
             log.warning("rejected setpoint write %r: not a finite number", value)
             return ExcCodes.ILLEGAL_VALUE
-        self.battery.set_setpoint(value)
+        spec = self.battery.spec
+        clipped = min(max(value, -spec.p_charge_max_kw), spec.p_discharge_max_kw)
+        if clipped != value:
+            log.warning("setpoint %.1f kW clipped to the rating: %.1f kW", value, clipped)
+            self.writes_clipped += 1
+            for i, word in enumerate(self.profile.encode("setpoint", clipped)):
+                # the register shows what the plant does (a register write carries ints)
+                set_values[first - address + i] = word  # type: ignore[call-overload]
+        self.battery.set_setpoint(clipped)
         self.writes_applied += 1
         return None
 
@@ -148,7 +162,9 @@ class ModbusBatteryServer:
         OSError
             If the port cannot be bound.
         """
-        self._server = ModbusTcpServer(self._device(), address=(self.host, self.port))
+        self._server = PipelinedTcpServer(
+            self._device(), unit_id=self.device_id, address=(self.host, self.port)
+        )
         try:
             await self._server.serve_forever(background=True)
         except RuntimeError as err:

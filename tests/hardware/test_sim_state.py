@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
 import json
 import os
 import signal
@@ -11,12 +9,12 @@ import subprocess
 import sys
 import time
 
+from pymodbus.client import ModbusTcpClient
+
 from hardware.mqtt.broker import free_port, wait_for_port
 from hardware.sim_state import load_state, save_state
 from hardware.simulated import SimulatedBattery
 from tests.hardware.rigs import SPEC, START
-
-from pymodbus.client import ModbusTcpClient
 
 
 def test_state_round_trips_and_bad_files_are_ignored(tmp_path):
