@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
@@ -36,6 +37,8 @@ class ModbusDevice:
         this long (wall clock). [s]
     clock : VirtualClock, optional
         The run's clock that readings are stamped with; default the wall clock.
+    monotonic : callable
+        Clock in seconds for the heartbeat timeout (tests pass a fake one).
 
     Attributes
     ----------
@@ -52,9 +55,11 @@ class ModbusDevice:
         *,
         heartbeat_timeout_s: float = 5.0,
         clock: VirtualClock | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self._clock = clock
+        self._monotonic = monotonic
         self.profile = profile or load_profile(config.profile)
         self.heartbeat_timeout_s = heartbeat_timeout_s
         self._client = AsyncModbusTcpClient(
@@ -67,7 +72,7 @@ class ModbusDevice:
         )
         self._span = self.profile.read_span()
         self._heartbeat: float | None = None
-        self._heartbeat_changed = time.monotonic()
+        self._heartbeat_changed = monotonic()
         self.reads_failed = 0
 
     @classmethod
@@ -111,7 +116,7 @@ class ModbusDevice:
             source=self.source,
         )
         if "heartbeat" in values:
-            now = time.monotonic()
+            now = self._monotonic()
             if values["heartbeat"] != self._heartbeat:
                 self._heartbeat, self._heartbeat_changed = values["heartbeat"], now
             elif now - self._heartbeat_changed > self.heartbeat_timeout_s:

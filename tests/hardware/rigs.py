@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import time
 from dataclasses import dataclass
 
 from hardware.clock import VirtualClock
@@ -49,7 +50,7 @@ async def good_reading(device: BatteryDevice, timeout_s: float = 10.0) -> Teleme
 
 @contextlib.asynccontextmanager
 async def rig(kind: str, speed_up: float = 600.0, dynamics: BatteryDynamics | None = None,
-              spec: BatterySpec = SPEC, stale_after_s: float = 1.0):
+              spec: BatterySpec = SPEC, stale_after_s: float = 1.0, monotonic=time.monotonic):
     clock = VirtualClock(START, speed_up)
     battery = SimulatedBattery(spec, dynamics, start_utc=START)
     if kind == "simulated":
@@ -62,7 +63,7 @@ async def rig(kind: str, speed_up: float = 600.0, dynamics: BatteryDynamics | No
         await server.start()
         config = ModbusDeviceConfig(kind="modbus", port=port, profile=profile, timeout_s=0.3,
                                     retries=0, reconnect_delay_s=0.1, reconnect_delay_max_s=0.5)
-        device = ModbusDevice(config, heartbeat_timeout_s=stale_after_s + 1.5)
+        device = ModbusDevice(config, heartbeat_timeout_s=stale_after_s + 1.5, monotonic=monotonic)
         try:
             await good_reading(device)
             yield Rig(kind, battery, device, server=server)
