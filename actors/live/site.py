@@ -109,39 +109,31 @@ class LiveSiteService:
         assert self.guard is not None, "call start() first"
         async with self._io:
             if self.stopped:  # a tick that was in flight when stop() ran writes nothing
-                return {
-                    "wall_utc": dt.datetime.now(dt.UTC).isoformat(),
-                    "market_utc": self.clock.now().isoformat(),
-                    "site_id": self.site.site_id,
-                    "event": "tick skipped: site stopped",
-                }
+                return self._row("tick skipped: site stopped")
             reading = await self.guard.read()
             if window["mtu_start_utc"] != self._plan_start or self._plan_kw is None:
                 self._replan(window)
             schedule_kw = 0.0 if self.guard.safe else self._schedule_kw(window["mtu_start_utc"])
             state = await self.guard.apply(schedule_kw)
-        return {
-            "wall_utc": dt.datetime.now(dt.UTC).isoformat(),
-            "market_utc": self.clock.now().isoformat(),
-            "site_id": self.site.site_id,
-            "soc": _finite_or_none(reading.soc),
-            "power_kw": _finite_or_none(reading.power_kw),
-            "temperature_c": _finite_or_none(reading.temperature_c),
-            "source": str(reading.source),
-            "quality": str(reading.quality),
-            "reason": reading.reason,
-            "schedule_kw": schedule_kw,
-            "setpoint_kw": state.setpoint_kw,
-            "commanded_kw": state.commanded_kw,
-            "setpoint_confirmed": int(state.confirmed),
-            "external": int(state.external),
-            "safe": int(state.safe),
-            "safe_reason": state.reason,
-            "price_eur_per_mwh": float(window["price_eur_per_mwh"][0]),
-            "replans": self.replans,
-            "rejected": sum(self.guard.rejected.values()),
-            "event": "tick",
-        }
+        return self._row(
+            "tick",
+            soc=_finite_or_none(reading.soc),
+            power_kw=_finite_or_none(reading.power_kw),
+            temperature_c=_finite_or_none(reading.temperature_c),
+            source=str(reading.source),
+            quality=str(reading.quality),
+            reason=reading.reason,
+            schedule_kw=schedule_kw,
+            setpoint_kw=state.setpoint_kw,
+            commanded_kw=state.commanded_kw,
+            setpoint_confirmed=int(state.confirmed),
+            external=int(state.external),
+            safe=int(state.safe),
+            safe_reason=state.reason,
+            price_eur_per_mwh=float(window["price_eur_per_mwh"][0]),
+            replans=self.replans,
+            rejected=sum(self.guard.rejected.values()),
+        )
 
     async def stop(self) -> dict[str, Any]:
         """Command 0 kW, close the device and return the final history row.
@@ -158,16 +150,23 @@ class LiveSiteService:
                 except (DeviceError, OSError) as err:
                     log.warning("%s: could not command 0 kW on stop: %s", self.site.site_id, err)
                 await self.device.close()
+        return self._row(
+            "stopped" if setpoint_ok else "stopped (0 kW not confirmed)",
+            setpoint_kw=0.0 if setpoint_ok else None,
+            commanded_kw=0.0,
+            setpoint_confirmed=int(setpoint_ok),
+            replans=self.replans,
+            rejected=sum(self.guard.rejected.values()) if self.guard else 0,
+        )
+
+    def _row(self, event: str, **fields: Any) -> dict[str, Any]:
+        """One history row of this site (see ``twin.io.history.COLUMNS``), stamped now."""
         return {
             "wall_utc": dt.datetime.now(dt.UTC).isoformat(),
             "market_utc": self.clock.now().isoformat(),
             "site_id": self.site.site_id,
-            "setpoint_kw": 0.0 if setpoint_ok else None,
-            "commanded_kw": 0.0,
-            "setpoint_confirmed": int(setpoint_ok),
-            "replans": self.replans,
-            "rejected": sum(self.guard.rejected.values()) if self.guard else 0,
-            "event": "stopped" if setpoint_ok else "stopped (0 kW not confirmed)",
+            **fields,
+            "event": event,
         }
 
 

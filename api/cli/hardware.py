@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import signal
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -79,16 +80,20 @@ def _plant(site: Any, speed_up: float, start_utc: str | None, wall0: float | Non
     return battery, clock
 
 
-def _saver(battery: Any, clock: Any, state_file: Path | None, lock: Any = None) -> asyncio.Task[None] | None:
+@contextlib.asynccontextmanager
+async def _saving(
+    battery: Any, clock: Any, state_file: Path | None, lock: Any = None
+) -> AsyncIterator[None]:
+    """Keep ``state_file`` current while the block runs (nothing without a file)."""
     from hardware.sim_state import keep_saving
 
     if state_file is None:
-        return None
-    return asyncio.create_task(keep_saving(battery, clock, state_file, lock))
-
-
-async def _stop_saver(saver: asyncio.Task[None] | None) -> None:
-    if saver is not None:
+        yield
+        return
+    saver = asyncio.create_task(keep_saving(battery, clock, state_file, lock))
+    try:
+        yield
+    finally:
         saver.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await saver
@@ -135,11 +140,8 @@ def modbus_sim(
         async with ModbusBatteryServer(battery, prof, clock, host=bind_host, port=bind_port, device_id=unit):
             console.print(f"serving profile [bold]{prof.name}[/] of a {cfg.battery.energy_kwh:g} kWh battery on "
                           f"{bind_host}:{bind_port} (unit {unit}), {speed_up:g}x; Ctrl-C stops")
-            saver = _saver(battery, clock, state_file)
-            try:
+            async with _saving(battery, clock, state_file):
                 await _until_signal()
-            finally:
-                await _stop_saver(saver)
 
     try:
         asyncio.run(serve())
@@ -178,11 +180,10 @@ def mqtt_sim(
         await publisher.start()
         console.print(f"publishing a {cfg.battery.energy_kwh:g} kWh battery to {dev.host}:{dev.port} "
                       f"under {dev.prefix or '(no prefix)'!r}, {speed_up:g}x; Ctrl-C stops")
-        saver = _saver(battery, clock, state_file, publisher.lock)
         try:
-            await _until_signal()
+            async with _saving(battery, clock, state_file, publisher.lock):
+                await _until_signal()
         finally:
-            await _stop_saver(saver)
             await publisher.stop()
 
     asyncio.run(serve())

@@ -28,7 +28,7 @@ import paho.mqtt.client as mqtt
 
 from hardware.clock import VirtualClock
 from hardware.errors import DeviceConnectionError
-from hardware.mqtt.codec import SiteTopics, make_payload, parse_payload
+from hardware.mqtt.codec import SiteTopics, drop_reason, make_payload, parse_payload
 from hardware.protocol import Quality, Telemetry, TelemetrySource, unavailable
 from twin.config.devices import MqttDeviceConfig
 
@@ -138,9 +138,7 @@ class MqttDevice:
         try:
             value, stamp = parse_payload(quantity, bytes(message.payload), received)
         except Exception as err:  # noqa: BLE001 - a callback must never kill paho's network thread
-            reason = f"{quantity}: {err}" if isinstance(err, ValueError) else (
-                f"{quantity}: {type(err).__name__} while decoding"
-            )
+            reason = f"{quantity}: {drop_reason(err)}"
             self.rejected[reason] += 1
             log.warning("%s: dropped message on %s: %s", self._where, message.topic, reason)
             return

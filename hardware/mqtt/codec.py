@@ -158,6 +158,15 @@ def parse_payload(
     return canonical, message.timestamp or received
 
 
+def drop_reason(err: BaseException) -> str:
+    """Why a message was dropped, for the per-reason counters of the client and the simulator.
+
+    A :class:`ValueError` from :func:`parse_payload` carries its reason; anything
+    else a decoder might raise is named by its type, so the counters stay few.
+    """
+    return str(err) if isinstance(err, ValueError) else f"{type(err).__name__} while decoding"
+
+
 def make_payload(value: float, unit: str, timestamp: dt.datetime) -> bytes:
     """The seed's JSON message for ``value`` in ``unit`` measured at ``timestamp``."""
     return DeviceMessage(value=value, unit=unit, timestamp=timestamp).model_dump_json().encode()

@@ -19,7 +19,7 @@ import paho.mqtt.client as mqtt
 
 from hardware.clock import VirtualClock
 from hardware.mqtt.client import make_client
-from hardware.mqtt.codec import SiteTopics, make_payload, parse_payload
+from hardware.mqtt.codec import SiteTopics, drop_reason, make_payload, parse_payload
 from hardware.simulated import Fault, SimulatedBattery
 from twin.config.devices import MqttDeviceConfig
 
@@ -83,7 +83,7 @@ class MqttBatteryPublisher:
         try:
             power_kw, _ = parse_payload("setpoint", bytes(message.payload), self.clock.now())
         except Exception as err:  # noqa: BLE001 - a callback must never kill paho's network thread
-            reason = str(err) if isinstance(err, ValueError) else f"{type(err).__name__} while decoding"
+            reason = drop_reason(err)
             self.rejected[reason] += 1
             log.warning("dropped setpoint on %s: %s", message.topic, reason)
             return
