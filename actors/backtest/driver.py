@@ -9,9 +9,15 @@ scenario.
 One round per delivery day D, as a real asset would trade::
 
     forecast(D) ─▶ plan_day(D) at every site ─▶ market.clear(D) ─▶ deliver_day(D) at every site
-                                                      └▶ intraday_intent(D) at every site
-                                                         ─▶ exchange.run_session(D) ─┘   (intraday on)
+                                                      │                       ▲
+                       for each intraday session r of D (auction, or continuous rounds):
+                       forecast.intraday(D, r) ─▶ intraday_intent(D, r) at every site
+                         ─▶ market.clear_intraday_auction(D, r) or exchange.run_session(D, r) ─┘
     market.auction_result(D) ─▶ forecast.publish(D)     (after forecast(D), before forecast(D+1))
+
+Each intraday session hands its result to the sites' next decision, so a site's
+base schedule in round r holds its fills of the rounds before. Days whose
+intraday prices are missing are not traded intraday.
 
 A price-taker does not move the price, so the auction result of D is published
 without waiting for the bids; the forecast service then works ahead of the
@@ -43,10 +49,18 @@ from twin.backtest.clock import DeliveryDay, delivery_days, horizon_steps
 from twin.backtest.site_day import SiteDay
 from twin.config import Scenario
 from twin.ems.dispatch import DispatchResult
+from twin.ems.multimarket import MultiMarketBound
+from twin.forecast.intraday import (
+    DayAheadPlusShape,
+    IntradayForecaster,
+    PerfectIntraday,
+    local_slots,
+)
 from twin.forecast.naive import make_forecaster
 from twin.io.prices import PriceSeries
 from twin.markets.calendar import PublicationCalendar
-from twin.markets.exchange.session import SessionResult
+from twin.markets.exchange.session import SessionResult, merge_sessions
+from twin.markets.intraday_rounds import intraday_rounds
 
 
 @dataclass(frozen=True)
@@ -60,6 +74,34 @@ class BacktestPlan:
     forecaster: str
     imbalance_eur_per_mwh: np.ndarray | None = None
     """Measured imbalance prices per step of ``prices``, or None (spread model)."""
+    intraday_eur_per_mwh: np.ndarray | None = None
+    """The intraday reference prices per step of ``prices`` (NaN: none), or None."""
+    block_steps: int = 1
+    """Steps per day-ahead MTU (4: an hourly auction on a 15-min grid)."""
+
+    @property
+    def intraday_marks(self) -> np.ndarray | None:
+        """Intraday price per step the sites trade against.
+
+        The data, or the day-ahead price under ``mark: day_ahead``; None when the
+        scenario trades no intraday.
+        """
+        intraday = self.scenario.market.intraday
+        if not intraday.enabled:
+            return None
+        if intraday.mark == "day_ahead":
+            return self.prices.price_eur_per_mwh.to_numpy(dtype=float)
+        return self.intraday_eur_per_mwh
+
+    def intraday_days(self) -> list[bool]:
+        """Per delivery day: whether it is traded intraday (a price for every product)."""
+        marks = self.intraday_marks
+        if marks is None:
+            return [False] * len(self.days)
+        return [
+            bool(np.isfinite(marks[d.first_step : d.first_step + d.n_steps]).all())
+            for d in self.days
+        ]
 
 
 @dataclass(frozen=True)
@@ -70,8 +112,9 @@ class BacktestRun:
     site_days: list[list[SiteDay]]
     """Per delivery day, one ``SiteDay`` per site (scenario order)."""
     sessions: list[SessionResult | None]
-    """Per delivery day, the intraday session (None without intraday trading)."""
+    """Per delivery day, its intraday sessions merged (None without intraday trading)."""
     perfect_foresight: dict[str, DispatchResult]
+    multimarket_bound: dict[str, MultiMarketBound] | None
     runtime: str
     wall_time_s: float
 
@@ -135,14 +178,31 @@ def run_backtest(
     realised = series if plan.forecaster == "perfect" else None
     calendar = PublicationCalendar.of_market(scenario.market)
     published = calendar.published_day_ahead(series, first.gate_closure_utc)
+    intraday = scenario.market.intraday
+    marks = plan.intraday_marks
+    auction = intraday.enabled and intraday.is_auction
     market = MarketClient.spawn(
         runtime,
         runtime.put(series.to_numpy()),
         scenario.market.imbalance.spread_eur_per_mwh,
         plan.imbalance_eur_per_mwh,
+        marks if auction else None,
+        scenario.market.zone,
+        intraday.policy.fee_eur_per_mwh,
+        intraday.lot_mwh,
+    )
+    intraday_forecaster = (
+        make_intraday_forecaster(plan.forecaster, plan, calendar) if marks is not None else None
     )
     forecast = ForecastClient.spawn(
-        runtime, plan.forecaster, published, calendar, prices.step, plan.n_horizon, realised
+        runtime,
+        plan.forecaster,
+        published,
+        calendar,
+        prices.step,
+        plan.n_horizon,
+        realised,
+        intraday_forecaster,
     )
     sites = [
         SiteClient.spawn(
@@ -151,57 +211,123 @@ def run_backtest(
             scenario.strategy,
             prices.dt_h,
             plan.n_horizon,
-            scenario.market.intraday,
+            intraday,
             scenario.market.zone,
+            calendar,
+            plan.block_steps,
             options=site.actor_options,
         )
         for site in scenario.sites
     ]
-    intraday = scenario.market.intraday
     exchange = (
-        ExchangeClient.spawn(runtime, scenario.market.zone, calendar, intraday, prices.dt_h)
-        if intraday.enabled
+        ExchangeClient.spawn(
+            runtime,
+            scenario.market.zone,
+            calendar,
+            intraday,
+            prices.dt_h,
+            None,
+            None if intraday.mark == "day_ahead" else marks,
+        )
+        if marks is not None and not auction
         else None
     )
-    period = runtime.put(series.to_numpy()[period_slice(plan)])
+    span = period_slice(plan)
+    period = runtime.put(series.to_numpy()[span])
     pf_refs = [site.perfect_foresight(period) for site in sites]
+    bound_refs = []
+    if marks is not None:
+        traded = np.full(len(series), np.nan)
+        for day, on in zip(plan.days, plan.intraday_days(), strict=True):
+            if on:
+                steps = slice(day.first_step, day.first_step + day.n_steps)
+                traded[steps] = marks[steps]
+        cost = intraday.policy.fee_eur_per_mwh + (
+            0.0 if auction else intraday.liquidity_provider.spread_eur_per_mwh / 2.0
+        )
+        id_period = runtime.put(traded[span])
+        bound_refs = [site.multimarket_bound(period, id_period, cost) for site in sites]
 
     site_days: list[list[SiteDay]] = []
     sessions: list[SessionResult | None] = []
-    in_flight: deque[tuple[DeliveryDay, list[Ref[Any]], bool]] = deque()
+    in_flight: deque[tuple[DeliveryDay, list[Ref[Any]], int]] = deque()
 
     def _collect_oldest() -> None:
-        day, refs, with_session = in_flight.popleft()
+        day, refs, n_sessions = in_flight.popleft()
         got = runtime.get(refs)
         site_days.append(got[: len(sites)])
-        sessions.append(got[-1] if with_session else None)
+        sessions.append(merge_sessions(got[len(sites) :]) if n_sessions else None)
         if on_day is not None:
             on_day(day)
 
-    for day in plan.days:
+    for day, with_intraday in zip(plan.days, plan.intraday_days(), strict=True):
         forecast_ref = forecast.forecast(day)
         forecast.publish(day, market.auction_result(day))
         bids = [site.plan_day(day, forecast_ref) for site in sites]
         clearing = market.clear(day, *bids)
-        session = None
-        if exchange is not None:
-            intents = [site.intraday_intent(day, clearing) for site in sites]
-            session = exchange.run_session(day, clearing, *intents)
-        delivered: list[Ref[Any]] = [site.deliver_day(day, clearing, session) for site in sites]
-        refs = delivered if session is None else [*delivered, session]
-        in_flight.append((day, refs, session is not None))
+        session_refs: list[Ref[Any]] = []
+        if with_intraday:
+            rounds = intraday_rounds(
+                day.start_utc, day.n_steps, prices.step, day.date, calendar, intraday
+            )
+            for rnd in rounds:
+                expected = forecast.intraday(day, rnd)
+                previous = session_refs[-1:]
+                intents = [
+                    site.intraday_intent(day, clearing, rnd, expected, *previous) for site in sites
+                ]
+                if exchange is not None:
+                    session_refs.append(exchange.run_session(day, clearing, rnd, *intents))
+                else:
+                    session_refs.append(
+                        market.clear_intraday_auction(day, rnd, prices.dt_h, *intents)
+                    )
+        delivered: list[Ref[Any]] = [
+            site.deliver_day(day, clearing, *session_refs) for site in sites
+        ]
+        in_flight.append((day, [*delivered, *session_refs], len(session_refs)))
         if len(in_flight) >= window:
             _collect_oldest()
     while in_flight:
         _collect_oldest()
-    pf = dict(zip([s.site_id for s in scenario.sites], runtime.get(pf_refs), strict=True))
+    site_ids = [s.site_id for s in scenario.sites]
+    pf = dict(zip(site_ids, runtime.get(pf_refs), strict=True))
+    bounds = dict(zip(site_ids, runtime.get(bound_refs), strict=True)) if bound_refs else None
     return BacktestRun(
         plan=plan,
         site_days=site_days,
         sessions=sessions,
         perfect_foresight=pf,
+        multimarket_bound=bounds,
         runtime=runtime.name,
         wall_time_s=time.perf_counter() - started,
+    )
+
+
+def make_intraday_forecaster(
+    name: str, plan: BacktestPlan, calendar: PublicationCalendar
+) -> IntradayForecaster:
+    """The intraday forecaster that goes with day-ahead forecaster ``name``.
+
+    ``perfect`` knows the realised intraday prices; every other forecaster uses
+    :class:`DayAheadPlusShape`. Under ``mark: day_ahead`` the "forecast" is the
+    day-ahead price, known before intraday trading opens.
+    """
+    intraday = plan.scenario.market.intraday
+    da = plan.prices.price_eur_per_mwh.to_numpy(dtype=float)
+    marks = plan.intraday_marks
+    assert marks is not None
+    if intraday.mark == "day_ahead":
+        return PerfectIntraday(da, da, name="day_ahead_mark")
+    if name == "perfect":
+        return PerfectIntraday(da, marks)
+    index = plan.prices.index
+    return DayAheadPlusShape(
+        da,
+        marks,
+        calendar.intraday_publication_utc(index, plan.prices.step, intraday.is_auction),
+        local_slots(index, plan.scenario.market.timezone),
+        intraday.forecast_lookback_days,
     )
 
 

@@ -27,6 +27,7 @@ from twin.markets.exchange.exchange import Exchange
 from twin.markets.exchange.orders import OrderRequest, Trade
 from twin.markets.exchange.session import IntradayIntent, SessionResult, run_session
 from twin.markets.indicators import MarketIndicators
+from twin.markets.intraday_rounds import IntradayRound
 from twin.markets.products import NS_PER_S, Product, day_products
 
 
@@ -44,6 +45,9 @@ class ExchangeService:
         Product length. [h]
     journal_path : str or Path, optional
         SQLite journal; in memory without it (backtests).
+    marks_eur_per_mwh : np.ndarray, shape (T,), optional
+        The real intraday index of every grid step: the mark the LP quotes
+        around. Without it the day-ahead price is the mark (``mark: day_ahead``).
     """
 
     def __init__(
@@ -53,8 +57,10 @@ class ExchangeService:
         intraday: IntradayConfig,
         dt_h: float,
         journal_path: str | Path | None = None,
+        marks_eur_per_mwh: np.ndarray | None = None,
     ) -> None:
         self.market, self.calendar, self.config, self.dt_h = market, calendar, intraday, dt_h
+        self._marks = marks_eur_per_mwh
         engine = EngineConfig(lot_mwh=intraday.lot_mwh, price_rule=intraday.price_rule)
         journal = SqliteJournal(journal_path) if journal_path is not None else None
         self.exchange = Exchange(journal, engine, intraday.policy)
@@ -63,15 +69,21 @@ class ExchangeService:
         self.metrics = ExchangeMetrics()
 
     def run_session(
-        self, day: DeliveryDay, clearing: Clearing, *intents: IntradayIntent
+        self,
+        day: DeliveryDay,
+        clearing: Clearing,
+        session: IntradayRound,
+        *intents: IntradayIntent,
     ) -> SessionResult:
-        """Trade ``day`` intraday: the LP quotes around the auction prices, sites trade.
+        """Trade one round of ``day``: the LP quotes around the marks, sites trade.
 
         Parameters
         ----------
         day : DeliveryDay
         clearing : Clearing
-            The day-ahead result; its prices are the marks.
+            The day-ahead result; its prices are the marks without intraday data.
+        session : IntradayRound
+            When the round trades and which products are open.
         *intents : IntradayIntent
             One per site.
         """
@@ -80,18 +92,22 @@ class ExchangeService:
         products = day_products(
             self.market, day.start_utc, day.n_steps, self.dt_h, self.config.gate_closure_min
         )
-        opened = self.calendar.intraday_opening_utc(day.date)
+        if self._marks is not None:
+            marks = self._marks[day.first_step : day.first_step + day.n_steps]
+        else:
+            marks = np.asarray(clearing.price_eur_per_mwh, dtype=float)
         indicator = self.indicators[self.market]
-        for price in clearing.price_eur_per_mwh:  # the auction result, published at D-1
-            indicator.on_price(opened.value / NS_PER_S, float(price))
-        self.metrics.count_price_update(self.market, len(products))
+        for price in marks[session.tradable]:
+            indicator.on_price(session.at_ns / NS_PER_S, float(price))
+        self.metrics.count_price_update(self.market, int(session.tradable.sum()))
         result = run_session(
             self.exchange,
             products,
-            np.asarray(clearing.price_eur_per_mwh, dtype=float),
+            marks,
             list(intents),
             self.config.liquidity_provider,
-            int(opened.value),
+            session.at_ns,
+            tradable=session.tradable,
         )
         self._observe(result.trades)
         return result

@@ -1,4 +1,4 @@
-"""Forecast actor: price forecasts built only from prices published before gate closure."""
+"""Forecast actor: day-ahead and intraday price forecasts, each from what is public at its decision time."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import ray
 
 from actors.client import ServiceClient, remote
 from twin.backtest.clock import DeliveryDay, horizon_index
+from twin.forecast.intraday import IntradayForecaster
 from twin.forecast.naive import make_forecaster
 from twin.markets.calendar import PublicationCalendar
+from twin.markets.intraday_rounds import IntradayRound
 
 
 class ForecastService:
@@ -35,6 +37,8 @@ class ForecastService:
         Horizon length in steps.
     realised : pd.Series, optional
         All realised prices; used by ``perfect`` only. [EUR/MWh]
+    intraday : IntradayForecaster, optional
+        Forecasts intraday prices at each intraday session's time.
     """
 
     def __init__(
@@ -45,8 +49,10 @@ class ForecastService:
         step: pd.Timedelta,
         n_horizon: int,
         realised: pd.Series | None = None,
+        intraday: IntradayForecaster | None = None,
     ) -> None:
         self.forecaster = make_forecaster(forecaster, realised)
+        self.intraday_forecaster = intraday
         self._published = [published]
         self.calendar = calendar
         self.step = step
@@ -73,6 +79,24 @@ class ForecastService:
         index = pd.date_range(day.start_utc, periods=day.n_steps, freq=self.step)
         self._published.append(pd.Series(price_eur_per_mwh, index=index))
 
+    def intraday(self, day: DeliveryDay, session: IntradayRound) -> npt.NDArray[np.float64]:
+        """Forecast the intraday prices of ``day``'s products at ``session.at_utc``.
+
+        Returns
+        -------
+        np.ndarray, shape (day.n_steps,)
+            [EUR/MWh]
+
+        Raises
+        ------
+        RuntimeError
+            If the service has no intraday forecaster.
+        """
+        if self.intraday_forecaster is None:
+            raise RuntimeError("this forecast service has no intraday forecaster")
+        positions = np.arange(day.first_step, day.first_step + day.n_steps)
+        return self.intraday_forecaster.forecast(positions, session.at_utc)
+
 
 ForecastActor = ray.remote(ForecastService)
 
@@ -84,4 +108,5 @@ class ForecastClient(ServiceClient):
     actor = ForecastActor
     forecast = remote(ForecastService.forecast)
     publish = remote(ForecastService.publish)
+    intraday = remote(ForecastService.intraday)
 

@@ -1,4 +1,4 @@
-"""Market actor: clears the day-ahead auction against historical prices."""
+"""Market actor: clears the day-ahead and intraday auctions against historical prices."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ import ray
 from actors.client import ServiceClient, remote
 from twin.backtest.clock import DeliveryDay
 from twin.markets.day_ahead import Bid, Clearing, clear_price_taker
+from twin.markets.exchange.session import IntradayIntent, SessionResult
 from twin.markets.imbalance import imbalance_prices
+from twin.markets.intraday_auction import clear_intraday_auction
+from twin.markets.intraday_rounds import IntradayRound
+from twin.markets.products import day_products
 
 
 class MarketService:
@@ -23,6 +27,12 @@ class MarketService:
         Penalty spread around the day-ahead price for deviations. [EUR/MWh]
     imbalance_eur_per_mwh : np.ndarray, shape (T,), optional
         Measured single imbalance prices; replace the spread where given. [EUR/MWh]
+    intraday_auction_eur_per_mwh : np.ndarray, shape (T,), optional
+        Historical intraday auction prices on the same grid (NaN: none). [EUR/MWh]
+    market : str
+        Bidding zone, for product ids.
+    fee_eur_per_mwh, lot_mwh : float
+        Intraday auction fee per MWh [EUR/MWh] and quantity grid [MWh].
     """
 
     def __init__(
@@ -30,10 +40,17 @@ class MarketService:
         price_eur_per_mwh: npt.NDArray[np.float64],
         imbalance_spread_eur_per_mwh: float = 0.0,
         imbalance_eur_per_mwh: npt.NDArray[np.float64] | None = None,
+        intraday_auction_eur_per_mwh: npt.NDArray[np.float64] | None = None,
+        market: str = "DE-LU",
+        fee_eur_per_mwh: float = 0.0,
+        lot_mwh: float = 0.001,
     ) -> None:
         self._price = np.asarray(price_eur_per_mwh, dtype=float)
         self._spread = float(imbalance_spread_eur_per_mwh)
         self._imbalance = imbalance_eur_per_mwh
+        self._ida = intraday_auction_eur_per_mwh
+        self.market, self.fee, self.lot = market, fee_eur_per_mwh, lot_mwh
+        self._trade_id = 1
 
     def auction_result(self, day: DeliveryDay) -> npt.NDArray[np.float64]:
         """Publish the clearing prices of ``day`` (the public auction result, D-1 ~12:45).
@@ -67,6 +84,27 @@ class MarketService:
         imbalance = imbalance_prices(prices, self._spread, measured)
         return clear_price_taker(day.date, prices, list(bids), imbalance)
 
+    def clear_intraday_auction(
+        self, day: DeliveryDay, session: IntradayRound, dt_h: float, *intents: IntradayIntent
+    ) -> SessionResult:
+        """Clear the intraday auction of ``day`` at its historical prices (price-takers).
+
+        Raises
+        ------
+        RuntimeError
+            If the market holds no intraday auction prices.
+        """
+        if self._ida is None:
+            raise RuntimeError("this market has no intraday auction prices")
+        steps = slice(day.first_step, day.first_step + day.n_steps)
+        products = day_products(self.market, day.start_utc, day.n_steps, dt_h)
+        result = clear_intraday_auction(
+            products, self._ida[steps], list(intents), self.fee, self.lot, session.at_ns,
+            first_trade_id=self._trade_id,
+        )
+        self._trade_id += len(result.trades)
+        return result
+
 
 MarketActor = ray.remote(MarketService)
 
@@ -78,4 +116,5 @@ class MarketClient(ServiceClient):
     actor = MarketActor
     auction_result = remote(MarketService.auction_result)
     clear = remote(MarketService.clear)
+    clear_intraday_auction = remote(MarketService.clear_intraday_auction)
 

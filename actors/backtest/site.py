@@ -11,6 +11,8 @@ decides what is delivered, and the deviation settles at the imbalance price.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import ray
@@ -23,10 +25,13 @@ from twin.config import BatterySpec, SiteConfig, StrategyConfig
 from twin.config.intraday import IntradayConfig
 from twin.ems.dispatch import DispatchProblem, DispatchResult, solve_dispatch
 from twin.ems.intraday import IntradayProblem, award_path
+from twin.ems.multimarket import MultiMarketBound, solve_multimarket_bound
+from twin.markets.calendar import PublicationCalendar
 from twin.markets.day_ahead import Bid, Clearing
 from twin.markets.exchange.pretrade import PeriodState, SiteTradingState
 from twin.markets.exchange.session import IntradayIntent, SessionResult
 from twin.markets.imbalance import imbalance_prices, settle_imbalance
+from twin.markets.intraday_rounds import IntradayRound
 from twin.markets.products import day_products
 from twin.physics.battery import BatteryState, initial_state, simulate
 from twin.types import FloatArray
@@ -34,6 +39,9 @@ from twin.units import KWH_PER_MWH
 
 _RERATE_THRESHOLD = 0.005
 """Capacity fade (fraction of nominal) after which the planner is rebuilt."""
+
+_REPAIR_TOLERANCE_KW = 0.5
+"""A base schedule the battery misses by more than this needs repair. [kW]"""
 
 _DEVIATION_FLOOR_KWH = 1e-9
 """Deviations smaller than this are float round-off, not imbalance. [kWh]"""
@@ -54,6 +62,11 @@ class SiteService:
         Intraday trading rules; the site trades intraday when ``enabled``.
     market : str
         Bidding zone, for product ids.
+    calendar : PublicationCalendar, optional
+        When the next day's gate closes: intraday trades after it are not yet
+        known when the next day is planned. Without it every trade counts.
+    block_steps : int
+        Steps per day-ahead MTU (4 when an hourly auction is planned at 15 min).
     """
 
     def __init__(
@@ -64,6 +77,8 @@ class SiteService:
         n_horizon: int,
         intraday: IntradayConfig | None = None,
         market: str = "DE-LU",
+        calendar: PublicationCalendar | None = None,
+        block_steps: int = 1,
     ) -> None:
         self.site_id = site.site_id
         self.spec = site.battery
@@ -73,7 +88,10 @@ class SiteService:
         self._n_horizon = n_horizon
         self.plan_spec = self.spec
         """The battery as the planner sees it: nominal, then re-rated as the plant ages."""
-        self.problem = DispatchProblem(self.spec, n_horizon, dt_h, strategy.terminal_soc)
+        self.block_steps = block_steps
+        self.problem = DispatchProblem(
+            self.spec, n_horizon, dt_h, strategy.terminal_soc, block_steps=block_steps
+        )
         self.state: BatteryState = initial_state(self.spec)
         self.plant: SimulatedBattery | None = None
         self._plant_t0: pd.Timestamp | None = None
@@ -84,7 +102,12 @@ class SiteService:
         self._forecast: FloatArray | None = None
         self.intraday = intraday or IntradayConfig()
         self.market = market
+        self.calendar = calendar
         self._intraday_problems: dict[tuple[int, float], IntradayProblem] = {}
+        self._id_day: dt.date | None = None
+        self._id_base_kw: FloatArray = np.zeros(0)
+        self._id_start_soc = self.state.soc
+        self._id_end_kwh = 0.0
 
     def projected_soc(self, day: DeliveryDay) -> float:
         """SoC expected at the start of ``day``, as known at its gate closure.
@@ -116,7 +139,11 @@ class SiteService:
             return
         self.plan_spec = self.spec.model_copy(update={"energy_kwh": usable_kwh})
         self.problem = DispatchProblem(
-            self.plan_spec, self._n_horizon, self.dt_h, self._strategy.terminal_soc
+            self.plan_spec,
+            self._n_horizon,
+            self.dt_h,
+            self._strategy.terminal_soc,
+            block_steps=self.block_steps,
         )
 
     def plan_day(self, day: DeliveryDay, forecast_eur_per_mwh: FloatArray) -> Bid:
@@ -148,38 +175,64 @@ class SiteService:
             }
         )
 
-    def intraday_intent(self, day: DeliveryDay, clearing: Clearing) -> IntradayIntent:
-        """Re-optimise ``day`` against the auction's prices; what to trade intraday.
+    def intraday_intent(
+        self,
+        day: DeliveryDay,
+        clearing: Clearing,
+        session: IntradayRound,
+        forecast_eur_per_mwh: FloatArray,
+        *previous: SessionResult,
+    ) -> IntradayIntent:
+        """Re-optimise ``day`` against the intraday forecast; what to order in ``session``.
 
-        The auction result of D is public from D-1 ~12:45, before intraday trading
-        for D opens, so it is no look-ahead. The site trades where the gain beats
-        the LP's half spread (:mod:`twin.ems.intraday`).
+        The base schedule is the day-ahead award plus the fills of the day's
+        earlier sessions (``previous``, passed in time order, each only once).
+        The forecast is made at ``session.at_utc`` from what is public then; the
+        limits make an order trade only where the market is at least as good as
+        the forecast (continuous: ``forecast -+ half spread``; auction: ``forecast
+        -+ auction_limit_margin``, or any price without a margin). When the base
+        schedule is not deliverable, the orders repair it at any price.
 
         Returns
         -------
         IntradayIntent
             The site's trading state (SoC window, power limits, temperature, the
-            award as base schedule) and its wanted net sell per product. [MWh]
+            base schedule), its wanted net sell per product [MWh] and the limits.
+            [EUR/MWh]
         """
-        award = clearing.awards_kw[self.site_id]
         n, dt_h = day.n_steps, self.dt_h
+        if self._id_day != day.date:
+            self._id_day = day.date
+            self._id_base_kw = np.array(clearing.awards_kw[self.site_id], dtype=float)
+            self._id_start_soc = self.projected_soc(day)
+            _, award = award_path(
+                self._trading_spec(), self._id_start_soc, self._id_base_kw, dt_h
+            )
+            self._id_end_kwh = float(award.final.energy_kwh)
+        for result in previous:
+            mine = result.participants.get(self.site_id)
+            if mine is not None:
+                self._id_base_kw = self._id_base_kw + mine.sell_mwh * KWH_PER_MWH / dt_h
+        base = self._id_base_kw
         spec = self._trading_spec()
         lot = self.intraday.lot_mwh
         key = (n, spec.energy_kwh)
         if key not in self._intraday_problems:
             self._intraday_problems[key] = IntradayProblem(spec, n, dt_h, lot * KWH_PER_MWH)
-        half_spread = self.intraday.liquidity_provider.spread_eur_per_mwh / 2.0
-        start, path = award_path(spec, self.projected_soc(day), award, dt_h)
+        forecast = np.asarray(forecast_eur_per_mwh, dtype=float)
+        start, path = award_path(spec, self._id_start_soc, base, dt_h)
         delta_kw = self._intraday_problems[key].solve(
-            clearing.price_eur_per_mwh, award, start, path.final.energy_kwh, half_spread
+            forecast, base, start, self._id_end_kwh, session.cost_eur_per_mwh, session.tradable,
+            path,
         )
         # round the cumulative position to lots, so rounding never adds up over the day
         cumulative = np.round(np.cumsum(delta_kw * dt_h / KWH_PER_MWH) / lot)
         sell_mwh = np.diff(np.r_[0.0, cumulative]) * lot
+        sell_mwh[~session.tradable] = 0.0
         socs = np.r_[start.soc, path.soc[:-1]]
         products = day_products(self.market, day.start_utc, n, dt_h)
         periods = {
-            p.product_id: PeriodState(float(socs[k]), float(award[k]))
+            p.product_id: PeriodState(float(socs[k]), float(base[k]))
             for k, p in enumerate(products)
         }
         state = SiteTradingState(
@@ -194,7 +247,25 @@ class SiteService:
             temperature_c=self.plant.temperature_c if self.plant is not None else 25.0,
             periods=periods,
         )
-        return IntradayIntent(state, sell_mwh)
+        # A base the battery cannot follow (one order of a hedging pair filled, its
+        # partner did not) is repaired at any price: an imbalance costs more.
+        repair = bool(np.any(np.abs(path.power_kw - base) > _REPAIR_TOLERANCE_KW))
+        limits = self._limits(session, forecast, sell_mwh, repair)
+        return IntradayIntent(state, sell_mwh, limits)
+
+    def _limits(
+        self, session: IntradayRound, forecast: FloatArray, sell_mwh: FloatArray, repair: bool
+    ) -> FloatArray:
+        """Worst acceptable price per order: the forecast net of the expected cost. [EUR/MWh]"""
+        if repair:
+            return np.full(len(forecast), np.nan)
+        if session.kind == "auction":
+            margin = self.intraday.auction_limit_margin_eur_per_mwh
+            if margin is None:
+                return np.full(len(forecast), np.nan)  # price-independent orders
+        else:
+            margin = session.half_spread_eur_per_mwh
+        return np.where(sell_mwh > 0, forecast - margin, forecast + margin)
 
     def _plant_at(self, day: DeliveryDay) -> tuple[SimulatedBattery, float]:
         """The plant, advanced to the start of ``day``, and that start in SimPy seconds."""
@@ -208,7 +279,7 @@ class SiteService:
         return self.plant, t0
 
     def deliver_day(
-        self, day: DeliveryDay, clearing: Clearing, session: SessionResult | None = None
+        self, day: DeliveryDay, clearing: Clearing, *sessions: SessionResult
     ) -> SiteDay:
         """Follow the schedule (award plus intraday trades) through the SimPy plant.
 
@@ -217,9 +288,9 @@ class SiteService:
         day : DeliveryDay
         clearing : Clearing
             The day-ahead auction result of ``day``.
-        session : SessionResult, optional
-            The intraday session of ``day``; its fills move the schedule, its cash
-            and fees join the revenue.
+        *sessions : SessionResult
+            The intraday sessions of ``day``; their fills move the schedule, their
+            cash and fees join the revenue.
 
         Returns
         -------
@@ -228,10 +299,21 @@ class SiteService:
         da_award = clearing.awards_kw[self.site_id]
         n = day.n_steps
         intraday_kw, intraday_eur, fees_eur = np.zeros(n), np.zeros(n), np.zeros(n)
-        if session is not None and self.site_id in session.participants:
-            mine = session.participants[self.site_id]
-            intraday_kw = mine.sell_mwh * KWH_PER_MWH / self.dt_h
-            intraday_eur, fees_eur = mine.cash_eur.copy(), mine.fees_eur.copy()
+        known_at_next_gate = da_award.copy()
+        next_gate_ns = (
+            int(self.calendar.gate_closure_utc(day.date + dt.timedelta(days=1)).value)
+            if self.calendar is not None
+            else None
+        )
+        for session in sessions:
+            mine = session.participants.get(self.site_id)
+            if mine is None:
+                continue
+            kw = mine.sell_mwh * KWH_PER_MWH / self.dt_h
+            intraday_kw = intraday_kw + kw
+            intraday_eur, fees_eur = intraday_eur + mine.cash_eur, fees_eur + mine.fees_eur
+            if next_gate_ns is None or session.opened_ns <= next_gate_ns:
+                known_at_next_gate = known_at_next_gate + kw
         award = da_award + intraday_kw
         plant, t0 = self._plant_at(day)
         start_soc = plant.soc
@@ -254,7 +336,9 @@ class SiteService:
         day_ahead = price * da_award * self.dt_h / KWH_PER_MWH
         self._prev_start_soc = start_soc
         self._prev_soc = soc
-        self._prev_schedule_kw = award
+        # D+1 is planned at its gate (D 12:00) from the schedule as known then:
+        # intraday trades after that gate are not known yet.
+        self._prev_schedule_kw = known_at_next_gate
         forecast = self._forecast if self._forecast is not None else np.full(n, np.nan)
         return SiteDay(
             site_id=self.site_id,
@@ -292,7 +376,29 @@ class SiteService:
             One LP over the period from ``soc_initial`` with a free terminal SoC:
             an upper bound on what any schedule can earn.
         """
-        return solve_dispatch(self.spec, price_eur_per_mwh, self.dt_h)
+        return solve_dispatch(
+            self.spec, price_eur_per_mwh, self.dt_h, block_steps=self.block_steps
+        )
+
+    def multimarket_bound(
+        self,
+        day_ahead_eur_per_mwh: FloatArray,
+        intraday_eur_per_mwh: FloatArray,
+        cost_eur_per_mwh: float,
+    ) -> MultiMarketBound:
+        """Solve the day-ahead plus intraday perfect-foresight bound over the period.
+
+        See :func:`twin.ems.multimarket.solve_multimarket_bound`; arrays of shape
+        (T,), intraday NaN where the period is not traded intraday. [EUR/MWh]
+        """
+        return solve_multimarket_bound(
+            self.spec,
+            day_ahead_eur_per_mwh,
+            intraday_eur_per_mwh,
+            self.dt_h,
+            cost_eur_per_mwh,
+            self.block_steps,
+        )
 
 
 SiteActor = ray.remote(SiteService)
@@ -307,4 +413,5 @@ class SiteClient(ServiceClient):
     intraday_intent = remote(SiteService.intraday_intent)
     deliver_day = remote(SiteService.deliver_day)
     perfect_foresight = remote(SiteService.perfect_foresight)
+    multimarket_bound = remote(SiteService.multimarket_bound)
 

@@ -12,7 +12,7 @@ import os
 import platform
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -75,10 +75,56 @@ def validate(
         f"{first_local} to {last_local} ({tz}) at "
         f"{prices.step / pd.Timedelta(minutes=1):.0f} min; backtest {plan.days[0].date} to "
         f"{plan.days[-1].date} ({len(plan.days)} days), {imbalance}"
-        + (", intraday on" if sc.market.intraday.enabled else ""),
+        + f"; {_intraday_line(plan)}",
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _intraday_facts(plan: Any) -> dict[str, Any]:
+    """What the run trades intraday, and on which basis (the ``intraday`` block of the summary)."""
+    intraday = plan.scenario.market.intraday
+    days = plan.intraday_days()
+    if not intraday.enabled:
+        return {
+            "enabled": False,
+            "basis": "off",
+            "note": "day-ahead only: the scenario trades no intraday market",
+        }
+    market = (
+        "intraday auction (D-1 15:00, price-taker)"
+        if intraday.is_auction
+        else f"continuous trading around {intraday.reference if intraday.mark == 'data' else 'the day-ahead price'}, "
+        f"rounds every {intraday.round_interval_min:g} min"
+    )
+    facts: dict[str, Any] = {
+        "enabled": True,
+        "basis": intraday.mark,
+        "market": market,
+        "reference": intraday.reference if intraday.mark == "data" else "day_ahead",
+        "days_traded": int(sum(days)),
+        "days": len(days),
+    }
+    if intraday.mark == "day_ahead":
+        facts["label"] = (
+            "optimistic bound: intraday traded against the day-ahead price, which the "
+            "site knew when it traded; not a revenue"
+        )
+    elif not any(days):
+        facts["note"] = "no intraday prices for this period: day-ahead only"
+    return facts
+
+
+def _intraday_line(plan: Any) -> str:
+    facts = _intraday_facts(plan)
+    if not facts["enabled"]:
+        return "day-ahead only (no intraday market in the scenario)"
+    line = f"intraday: {facts['market']} on {facts['days_traded']} of {facts['days']} days"
+    if "label" in facts:
+        line += " [optimistic bound]"
+    if "note" in facts:
+        line += f" ({facts['note']})"
+    return line
 
 
 @app.command()
@@ -125,6 +171,7 @@ def backtest(
         f"{resolution_min:.0f} min, {plan.days[0].date} to {plan.days[-1].date} "
         f"({len(plan.days)} days), forecaster [cyan]{plan.forecaster}[/], runtime [cyan]{runtime}[/]"
     )
+    console.print(_intraday_line(plan), highlight=False, soft_wrap=True)
     try:
         with console.status(f"starting {runtime} runtime ..."):
             rt = make_runtime(runtime, ray_address)  # type: ignore[arg-type]
@@ -163,6 +210,7 @@ def backtest(
             "gate_closure_local": sc.market.gate_closure_local.isoformat(timespec="minutes"),
         },
         "strategy": sc.strategy.model_dump(mode="json"),
+        "intraday": _intraday_facts(plan),
         "software": {"bess_twin": twin.__version__, "python": platform.python_version()},
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
     }
@@ -175,6 +223,7 @@ def backtest(
         run.perfect_foresight,
         meta,
         run.sessions,
+        run.multimarket_bound,
     )
     write_results(result, out_dir)
     write_report(result, out_dir / "report.html", pd.Timestamp(week) if week else None)
@@ -196,6 +245,10 @@ def scenario_reference(
     console.print(f"wrote {out}")
 
 
+def _ratio_text(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def _print_summary(summary: dict, out_dir: Path) -> None:
     table = Table(
         title=f"{summary['scenario']}: {summary['period']['start']} to {summary['period']['end']}"
@@ -203,48 +256,56 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     for column in (
         "site",
         "revenue\nEUR",
+        "day-ahead\nEUR",
         "intraday\nEUR",
         "imbal.\nEUR",
         "perfect\nforesight",
         "capture",
+        "capture\nDA",
         "EFC",
-        "SoH",
-        "SoC\nrange",
     ):
         table.add_column(column, justify="right")
     for site in summary["sites"]:
-        capture = site["capture_ratio"]
         table.add_row(
             site["site_id"],
             f"{site['revenue_eur']:,.0f}",
-            f"{site['intraday_revenue_eur'] - site['fees_eur']:,.0f}",
+            f"{site['day_ahead_revenue_eur']:,.0f}",
+            f"{site['intraday_net_eur']:,.0f}",
             f"{site['imbalance_eur']:,.0f}",
             f"{site['perfect_foresight_revenue_eur']:,.0f}",
-            "n/a" if capture is None else f"{capture:.3f}",
+            _ratio_text(site["capture_ratio"]),
+            _ratio_text(site["capture_ratio_day_ahead"]),
             f"{site['full_cycles']:.1f}",
-            f"{site['soh_final']:.3f}",
-            f"{site['soc_min']:.2f}-{site['soc_max']:.2f}",
         )
     fleet = summary["fleet"]
-    capture = fleet["capture_ratio"]
     table.add_row(
         "[bold]fleet",
         f"[bold]{fleet['revenue_eur']:,.0f}",
-        f"[bold]{fleet['intraday_revenue_eur'] - fleet['fees_eur']:,.0f}",
+        f"[bold]{fleet['day_ahead_revenue_eur']:,.0f}",
+        f"[bold]{fleet['intraday_net_eur']:,.0f}",
         f"[bold]{fleet['imbalance_eur']:,.0f}",
         f"[bold]{fleet['perfect_foresight_revenue_eur']:,.0f}",
-        "[bold]" + ("n/a" if capture is None else f"{capture:.3f}"),
-        "",
-        "",
+        "[bold]" + _ratio_text(fleet["capture_ratio"]),
+        "[bold]" + _ratio_text(fleet["capture_ratio_day_ahead"]),
         "",
     )
     console.print(table)
-    if "intraday" in summary:
-        intraday = summary["intraday"]
+    intraday = summary.get("intraday", {})
+    if intraday.get("enabled"):
+        bound = " [bold yellow]optimistic bound, not a revenue[/]" if "label" in intraday else ""
         console.print(
-            f"intraday: {intraday['trades']:,} trades, {intraday['traded_mwh']:,.1f} MWh "
-            f"(intraday column: trade cash minus fees)"
+            f"intraday: {intraday['market']}, {intraday['days_traded']} of {intraday['days']} "
+            f"days, {intraday['trades']:,} trades, {intraday['traded_mwh']:,.1f} MWh "
+            f"(intraday column: trade cash minus fees){bound}",
+            highlight=False,
         )
+        console.print(
+            "capture: against the day-ahead + intraday perfect-foresight bound; "
+            "capture DA: day-ahead revenue against the day-ahead bound",
+            highlight=False,
+        )
+    else:
+        console.print("day-ahead only: this scenario trades no intraday market", highlight=False)
     console.print(
         f"wall time {summary['wall_time_s']:.1f} s ({summary['runtime']} runtime, "
         f"simulation {summary['simulation_time_s']:.1f} s)"

@@ -48,7 +48,7 @@ def prepare(
     """
     from actors.backtest.driver import period_slice, plan_backtest
     from twin.config import load_scenario
-    from twin.io.prices import load_imbalance_prices, load_prices
+    from twin.io.prices import load_imbalance_prices, load_intraday_prices, load_prices, on_grid
 
     if forecaster is not None and forecaster not in FORECASTERS:
         raise ScenarioError(
@@ -64,12 +64,33 @@ def prepare(
                 "check --start/--end (and backtest.start/end)"
             )
         sc = sc.model_copy(update={"backtest": sc.backtest.model_copy(update=period)})
-    prices = load_prices(sc.market, strict=sc.backtest.strict)
+    day_ahead = load_prices(sc.market, strict=sc.backtest.strict)
+    intraday = load_intraday_prices(sc.market, strict=sc.backtest.strict)
+    # One grid for the backtest: the finer of the two markets' products (15-min
+    # intraday products against an hourly auction: each hour is a block of four).
+    step = day_ahead.step if intraday is None else min(day_ahead.step, intraday.step)
+    if intraday is not None and (day_ahead.step / step) % 1:
+        raise ScenarioError(
+            f"market.intraday.prices: intraday products of {intraday.step} do not divide the "
+            f"day-ahead MTU of {day_ahead.step}; use intraday data on a finer regular grid"
+        )
+    prices = on_grid(day_ahead, step)
     plan = plan_backtest(sc, prices, forecaster)
     imbalance = load_imbalance_prices(
         sc.market, prices.index, strict=sc.backtest.strict, period=period_slice(plan)
     )
-    plan = dataclasses.replace(plan, imbalance_eur_per_mwh=imbalance)
+    intraday_on_grid = None
+    if intraday is not None:
+        values = intraday.price_eur_per_mwh
+        if intraday.step > step:
+            values = on_grid(intraday, step).price_eur_per_mwh
+        intraday_on_grid = values.reindex(prices.index).to_numpy(dtype=float)
+    plan = dataclasses.replace(
+        plan,
+        imbalance_eur_per_mwh=imbalance,
+        intraday_eur_per_mwh=intraday_on_grid,
+        block_steps=int(day_ahead.step / step),
+    )
     week = _date(report_week, "--report-week")
     if week is not None and not plan.days[0].date <= week <= plan.days[-1].date:
         raise ScenarioError(

@@ -19,11 +19,19 @@ KPIs
   temperature of the simulated plant.
 * ``degradation_cost_eur``: ``degradation_cost_eur_per_mwh`` times throughput
   (charged + discharged energy) in MWh.
-* ``perfect_foresight_revenue_eur``: revenue of one LP over the whole period on
-  realised prices, from ``soc_initial``, free terminal SoC: the upper bound.
+* ``perfect_foresight_day_ahead_revenue_eur``: revenue of one LP over the whole
+  period on realised day-ahead prices, from ``soc_initial``, free terminal SoC:
+  the upper bound of day-ahead trading alone.
+* ``perfect_foresight_revenue_eur``: the bound ``capture_ratio`` is measured
+  against: with intraday trading on real prices the multi-market bound (one LP
+  that knows the day-ahead and intraday prices and trades both, with the same
+  fees and spread, :mod:`twin.ems.multimarket`), else the day-ahead bound.
 * ``capture_ratio``: ``(revenue - degradation cost) / (perfect-foresight revenue
   - its degradation cost)``; equal to the revenue ratio when wear is free, and
   at most 1. ``None`` when the benchmark earns nothing.
+* ``capture_ratio_day_ahead``: day-ahead revenue (awards at the auction price)
+  over the day-ahead bound.
+* ``intraday_net_eur``: intraday trade cash minus fees.
 * ``full_cycles``: equivalent full cycles, throughput / (2 * energy_kwh).
 """
 
@@ -42,6 +50,7 @@ from twin.backtest.site_day import SiteDay
 from twin.backtest.trades import trades_table, trading_summary
 from twin.config import Scenario
 from twin.ems.dispatch import DispatchResult
+from twin.ems.multimarket import MultiMarketBound
 from twin.markets.exchange.session import SessionResult
 from twin.markets.products import product_id
 from twin.physics.battery import full_cycles
@@ -112,6 +121,7 @@ def assemble(
     perfect_foresight: dict[str, DispatchResult],
     meta: dict[str, Any],
     sessions: list[SessionResult | None] | None = None,
+    bounds: dict[str, MultiMarketBound] | None = None,
 ) -> BacktestResult:
     """Assemble per-step, per-day and summary results.
 
@@ -131,8 +141,12 @@ def assemble(
     meta : dict
         Run facts copied into the summary (runtime, wall_time_s, forecaster, ...).
     sessions : list of SessionResult or None, optional
-        The intraday session of each day, for ``trades.parquet`` and the
+        The intraday sessions of each day (merged), for ``trades.parquet`` and the
         ``intraday`` block of the summary.
+    bounds : dict of str to MultiMarketBound, optional
+        The multi-market perfect-foresight bound per site; replaces the
+        day-ahead bound as the ``perfect_foresight_*`` columns and the
+        ``capture_ratio`` denominator.
 
     Returns
     -------
@@ -147,7 +161,14 @@ def assemble(
         power = np.concatenate([d.power_kw for d in days])
         revenue = np.concatenate([d.revenue_eur for d in days])
         pf = perfect_foresight[site.site_id]
-        pf_revenue = price_eur_per_mwh * pf.power_kw * dt_h / KWH_PER_MWH
+        pf_da_revenue = price_eur_per_mwh * pf.power_kw * dt_h / KWH_PER_MWH
+        bound = bounds.get(site.site_id) if bounds else None
+        pf_power = pf.power_kw if bound is None else bound.power_kw
+        pf_revenue = (
+            pf_da_revenue
+            if bound is None
+            else bound.day_ahead_revenue_eur + bound.intraday_revenue_eur
+        )
         frames.append(
             pd.DataFrame(
                 {
@@ -164,7 +185,7 @@ def assemble(
                         name: np.concatenate([getattr(d, name) for d in days])
                         for name in _PLANT_COLUMNS
                     },
-                    "perfect_foresight_power_kw": pf.power_kw,
+                    "perfect_foresight_power_kw": pf_power,
                     "perfect_foresight_revenue_eur": pf_revenue,
                 }
             )
@@ -198,7 +219,9 @@ def assemble(
             )
             pos += n
         site_summaries.append(
-            _site_summary(site.site_id, spec, power, revenue, pf, pf_revenue, dt_h, days)
+            _site_summary(
+                site.site_id, spec, power, revenue, pf, pf_da_revenue, dt_h, days, bound
+            )
         )
     sites = pd.concat(frames, ignore_index=True)
     daily = pd.DataFrame(daily_rows)
@@ -206,6 +229,8 @@ def assemble(
     fleet_pf = sum(s["perfect_foresight_revenue_eur"] for s in site_summaries)
     fleet_wear = sum(s["degradation_cost_eur"] for s in site_summaries)
     fleet_pf_wear = sum(s["perfect_foresight_degradation_cost_eur"] for s in site_summaries)
+    fleet_da = sum(s["day_ahead_revenue_eur"] for s in site_summaries)
+    fleet_pf_da = sum(s["perfect_foresight_day_ahead_revenue_eur"] for s in site_summaries)
     local = index.tz_convert(tz)
     summary: dict[str, Any] = {
         "scenario": scenario.name,
@@ -222,13 +247,17 @@ def assemble(
         **meta,
         "fleet": {
             "revenue_eur": fleet_revenue,
-            "day_ahead_revenue_eur": sum(s["day_ahead_revenue_eur"] for s in site_summaries),
+            "day_ahead_revenue_eur": fleet_da,
             "intraday_revenue_eur": sum(s["intraday_revenue_eur"] for s in site_summaries),
             "fees_eur": sum(s["fees_eur"] for s in site_summaries),
+            "intraday_net_eur": sum(s["intraday_net_eur"] for s in site_summaries),
+            "intraday_traded_mwh": sum(s["intraday_traded_mwh"] for s in site_summaries),
             "imbalance_eur": sum(s["imbalance_eur"] for s in site_summaries),
             "imbalance_energy_kwh": sum(s["imbalance_energy_kwh"] for s in site_summaries),
             "perfect_foresight_revenue_eur": fleet_pf,
+            "perfect_foresight_day_ahead_revenue_eur": fleet_pf_da,
             "capture_ratio": _ratio(fleet_revenue - fleet_wear, fleet_pf - fleet_pf_wear),
+            "capture_ratio_day_ahead": _ratio(fleet_da, fleet_pf_da),
             "degradation_cost_eur": fleet_wear,
             "profit_eur": fleet_revenue - fleet_wear,
             "energy_charged_kwh": sum(s["energy_charged_kwh"] for s in site_summaries),
@@ -244,7 +273,10 @@ def assemble(
             product_id(scenario.market.zone, ts, round(dt_h * 60)): float(p)
             for ts, p in zip(index, price_eur_per_mwh, strict=True)
         }
-        summary["intraday"] = trading_summary(sessions or [], marks)
+        summary["intraday"] = {
+            **summary.get("intraday", {}),
+            **trading_summary(sessions or [], marks),
+        }
     return BacktestResult(sites=sites, daily=daily, summary=summary, trades=trades)
 
 
@@ -254,32 +286,41 @@ def _site_summary(
     power: np.ndarray,
     revenue: np.ndarray,
     pf: DispatchResult,
-    pf_revenue: np.ndarray,
+    pf_da_revenue: np.ndarray,
     dt_h: float,
     days: list[SiteDay],
+    bound: MultiMarketBound | None = None,
 ) -> dict[str, Any]:
     charged = float(np.sum(np.clip(-power, 0, None)) * dt_h)
     discharged = float(np.sum(np.clip(power, 0, None)) * dt_h)
     pf_charged = float(np.sum(pf.p_charge_kw) * dt_h)
     pf_discharged = float(np.sum(pf.p_discharge_kw) * dt_h)
     wear = spec.degradation_cost_eur_per_mwh * (charged + discharged) / KWH_PER_MWH
-    pf_wear = spec.degradation_cost_eur_per_mwh * (pf_charged + pf_discharged) / KWH_PER_MWH
+    pf_throughput = pf_charged + pf_discharged if bound is None else bound.throughput_kwh
+    pf_wear = spec.degradation_cost_eur_per_mwh * pf_throughput / KWH_PER_MWH
     soc = np.concatenate([d.soc for d in days])
     total = float(revenue.sum())
-    pf_total = float(pf_revenue.sum())
+    pf_da_total = float(pf_da_revenue.sum())
+    pf_total = pf_da_total if bound is None else bound.revenue_eur
+    day_ahead = float(sum(d.day_ahead_revenue_eur.sum() for d in days))
+    intraday = float(sum(d.intraday_revenue_eur.sum() for d in days))
+    fees = float(sum(d.fees_eur.sum() for d in days))
     return {
         "site_id": site_id,
         "revenue_eur": total,
-        "day_ahead_revenue_eur": float(sum(d.day_ahead_revenue_eur.sum() for d in days)),
-        "intraday_revenue_eur": float(sum(d.intraday_revenue_eur.sum() for d in days)),
-        "fees_eur": float(sum(d.fees_eur.sum() for d in days)),
+        "day_ahead_revenue_eur": day_ahead,
+        "intraday_revenue_eur": intraday,
+        "fees_eur": fees,
+        "intraday_net_eur": intraday - fees,
         "intraday_traded_mwh": float(
             sum(np.abs(d.intraday_kw).sum() for d in days) * dt_h / KWH_PER_MWH
         ),
         "imbalance_eur": float(sum(d.imbalance_eur.sum() for d in days)),
         "imbalance_energy_kwh": float(sum(np.abs(d.imbalance_kwh).sum() for d in days)),
         "perfect_foresight_revenue_eur": pf_total,
+        "perfect_foresight_day_ahead_revenue_eur": pf_da_total,
         "capture_ratio": _ratio(total - wear, pf_total - pf_wear),
+        "capture_ratio_day_ahead": _ratio(day_ahead, pf_da_total),
         "degradation_cost_eur": wear,
         "perfect_foresight_degradation_cost_eur": pf_wear,
         "profit_eur": total - wear,

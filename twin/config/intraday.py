@@ -1,4 +1,4 @@
-"""Configuration of intraday trading: the exchange's trading policy, the internal session and its LP."""
+"""Configuration of intraday trading: the price data, the session rounds, the exchange's policy and its LP."""
 
 from __future__ import annotations
 
@@ -8,7 +8,18 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from twin.config.base import FrozenModel, expand_env, read_yaml
+from twin.config.prices import PriceDataConfig
 from twin.errors import ConfigError
+
+IntradayReference = Literal["ida", "id3", "id1", "index"]
+
+REFERENCE_COLUMNS: dict[str, str] = {
+    "ida": "ida_15min_eur_per_mwh",
+    "id3": "id3_eur_per_mwh",
+    "id1": "id1_eur_per_mwh",
+    "index": "id_index_eur_per_mwh",
+}
+"""Default column of each reference series in a tidy intraday price file."""
 
 
 class TradingPolicy(FrozenModel):
@@ -102,15 +113,62 @@ class LiquidityProviderConfig(FrozenModel):
 
 
 class IntradayConfig(FrozenModel):
-    """Continuous intraday trading on the internal exchange, after the day-ahead auction.
+    """Intraday trading after the day-ahead auction, on real intraday prices.
 
-    Sites re-optimise their day against the auction's published prices (the mark
-    of each product) and trade the difference: first at the mark among
-    themselves, then against the liquidity provider at its quotes.
+    ``reference`` says which intraday market the sites trade and which series of
+    the ``prices`` file is its price:
+
+    * ``ida``: the intraday auction (D-1 15:00 local, 15-min products). Sites are
+      price-takers in a uniform-price auction: each order clears at the real
+      auction price where its limit allows.
+    * ``id3``, ``id1``, ``index``: continuous trading on the internal exchange in
+      rounds (every ``round_interval_min`` from D-1 15:00 until ``gate_closure_min``
+      before delivery). The real index is each product's mark; the liquidity
+      provider quotes around it, and sites trade among themselves at the mark.
+
+    Sites decide from a forecast of the intraday price that uses only what is
+    public at the round (:mod:`twin.forecast.intraday`). ``mark: day_ahead``
+    replaces the data by the day-ahead price: the site then trades against prices
+    it already knows, so its intraday result is an optimistic bound, never a revenue.
     """
 
     enabled: bool = Field(
-        False, description="Re-trade each delivery day on the internal exchange after the auction"
+        False, description="Trade each delivery day intraday after the day-ahead auction"
+    )
+    prices: PriceDataConfig | None = Field(
+        None,
+        description=(
+            "Intraday price file (e.g. the EPEX 15-min intraday prices); column default from "
+            "reference. Days without a price for every product are not traded intraday"
+        ),
+    )
+    reference: IntradayReference = Field(
+        "ida",
+        description=(
+            "The intraday market and its price series: ida (intraday auction, price-taker), "
+            "id3, id1 or index (continuous trading around that index)"
+        ),
+    )
+    mark: Literal["data", "day_ahead"] = Field(
+        "data",
+        description=(
+            "data: intraday prices from prices; day_ahead: the day-ahead price instead "
+            "(no price risk, reported as an optimistic bound)"
+        ),
+    )
+    round_interval_min: float = Field(
+        60.0, ge=15, le=1440, description="Time between two continuous trading rounds [min]"
+    )
+    forecast_lookback_days: int = Field(
+        7, ge=1, le=365, description="Days of intraday-minus-day-ahead history the forecast averages"
+    )
+    auction_limit_margin_eur_per_mwh: float | None = Field(
+        None,
+        ge=0,
+        description=(
+            "Intraday auction: sell at no less than forecast - margin, buy at no more than "
+            "forecast + margin; none: price-independent orders [EUR/MWh]"
+        ),
     )
     gate_closure_min: float = Field(
         60.0, ge=0, description="Gate closure before delivery (SIDC cross-border: 60) [min]"
@@ -140,3 +198,25 @@ class IntradayConfig(FrozenModel):
                 path = Path(base) / path
             return load_policy(path)
         return value
+
+    @model_validator(mode="after")
+    def _data_or_bound(self) -> IntradayConfig:
+        if self.enabled and self.mark == "data" and self.prices is None:
+            raise ValueError(
+                "intraday is enabled but names no intraday price file: add prices (real "
+                "intraday prices, e.g. the EPEX 15-min file), or set mark: day_ahead to trade "
+                "against the day-ahead price (reported as an optimistic bound), or enabled: false"
+            )
+        return self
+
+    @property
+    def is_auction(self) -> bool:
+        """True when the sites trade the intraday auction, not continuous."""
+        return self.reference == "ida" and self.mark == "data"
+
+    @property
+    def column(self) -> str:
+        """The price column read from ``prices``."""
+        if self.prices is not None and self.prices.column is not None:
+            return self.prices.column
+        return REFERENCE_COLUMNS[self.reference]

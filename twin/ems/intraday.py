@@ -1,28 +1,42 @@
-"""Intraday re-optimisation of a day's schedule against known prices and a spread.
+"""Intraday re-optimisation of a day's schedule against forecast intraday prices.
 
-After the day-ahead auction a site knows the clearing prices of its delivery
-day. It re-optimises the day around its awarded schedule: every kW it sells on
-top of the award earns ``price - half_spread``, every kW it buys costs
-``price + half_spread`` (the cost of crossing to the liquidity provider). The
-stored energy at the end of the day may not fall below what the award leaves,
-so the intraday trades never borrow from the next day's plan.
+After the day-ahead auction a site holds a schedule for its delivery day (the
+award, plus what it has already traded intraday). In each intraday session it
+re-optimises the day around that base schedule against its *forecast* of the
+intraday prices: every kW it sells on top earns ``f_t - c``, every kW it buys
+costs ``f_t + c``, where ``c`` is what a trade costs per MWh (the fee, plus the
+liquidity provider's half spread in continuous trading). Only products still
+open may change. The stored energy at the end of the day stays what the base
+schedule leaves (within the lot margin): the next day's day-ahead plan was made
+from it, so intraday trades neither borrow from nor lend to that plan.
 
 Formulation (T steps of dt hours, kW at the PCC, E in kWh)::
 
-    maximise  sum_t [(c_t - h) s_t - (c_t + h) b_t] dt / 1000 - c_deg (p_ch,t + p_dis,t) dt / 1000
+    maximise  sum_t [(f_t - c) s_t - (f_t + c) b_t] dt / 1000 - c_deg (p_ch,t + p_dis,t) dt / 1000
     s.t.      p_dis,t - p_ch,t = a_t + s_t - b_t
               E_{t+1} = (1-l)^dt E_t + eta_c p_ch,t dt - p_dis,t dt / eta_d,  E_0 = E_init
-              E_min <= E_t <= E_max,  E_T >= E_T(award)
-              0 <= p_ch <= P_ch,  0 <= p_dis <= P_dis,  s, b >= 0
+              E_low,t - u_t <= E_{t+1} <= E_high,t + v_t,  |E_T - E_T(base)| <= margin
+              0 <= p_ch,t <= P_ch,t,  0 <= p_dis,t <= P_dis,t
+              0 <= s_t, b_t <= open_t * (P_ch + P_dis),  u, v >= 0
 
-The award itself (s = b = 0) is feasible when it is physically feasible, so the
-optimum earns at least the award's revenue at these prices.
+``u`` and ``v`` are penalised at ``REPAIR_PENALTY_EUR_PER_MWH``: when earlier
+fills left the base schedule outside the SoC window (an order of a hedging pair
+filled, its partner did not), the LP repairs it as far as the open products
+allow instead of giving up; a feasible base never uses them.
+
+The margin that keeps lot-rounded trades inside the exchange's pre-trade checks
+(``margin_kwh`` off the SoC bounds and the power limits) applies to the trades
+only: each bound is relaxed to the base schedule where the base itself uses the
+full range, so a full-power award is never forced into a loss-making trade back.
+The base schedule (s = b = 0) is therefore feasible whenever it is physically
+feasible, and the optimum earns at least 0 against the forecast.
 """
 
 from __future__ import annotations
 
 import cvxpy as cp
 import numpy as np
+import numpy.typing as npt
 
 from twin.config import BatterySpec
 from twin.ems.dispatch import SOLVER, SOLVER_OPTIONS
@@ -48,6 +62,11 @@ def award_path(
     return start, simulate(spec, start, np.asarray(award_kw, dtype=float), dt_h)
 
 
+REPAIR_PENALTY_EUR_PER_MWH = 100_000.0
+"""Cost of each MWh the re-optimised schedule lies outside the SoC window: above any
+price, so the LP leaves the window only where no trade can keep it. [EUR/MWh]"""
+
+
 class IntradayProblem:
     """The re-optimisation LP of one battery and day length (compiled once, DPP).
 
@@ -59,94 +78,131 @@ class IntradayProblem:
     dt_h : float
         [h]
     margin_kwh : float
-        Kept free at the SoC bounds, and per step at the power limits, so that
-        quantities rounded to the exchange's lot still pass its pre-trade
-        checks. [kWh]
+        Kept free at the SoC bounds, and per step at the power limits, by the
+        trades, so that quantities rounded to the exchange's lot still pass its
+        pre-trade checks. [kWh]
     """
 
     def __init__(
         self, spec: BatterySpec, n_steps: int, dt_h: float, margin_kwh: float = 0.0
     ) -> None:
-        self.spec, self.n_steps, self.dt_h = spec, n_steps, dt_h
-        e_low = spec.e_min_kwh + margin_kwh
-        e_high = spec.e_max_kwh - margin_kwh
-        p_ch_max = max(0.0, spec.p_charge_max_kw - margin_kwh / dt_h)
-        p_dis_max = max(0.0, spec.p_discharge_max_kw - margin_kwh / dt_h)
-        self.price = cp.Parameter(n_steps, name="price_eur_per_mwh")
-        self.award = cp.Parameter(n_steps, name="award_kw")
-        self.half_spread = cp.Parameter(nonneg=True, name="half_spread_eur_per_mwh")
+        self.spec, self.n_steps, self.dt_h, self.margin_kwh = spec, n_steps, dt_h, margin_kwh
+        self.price = cp.Parameter(n_steps, name="forecast_eur_per_mwh")
+        self.base = cp.Parameter(n_steps, name="base_kw")
+        self.cost = cp.Parameter(nonneg=True, name="cost_eur_per_mwh")
         self.e_init = cp.Parameter(nonneg=True, name="e_init_kwh")
-        self.e_end_min = cp.Parameter(nonneg=True, name="e_end_min_kwh")
+        self.e_end = cp.Parameter(nonneg=True, name="e_end_kwh")
+        self.e_low = cp.Parameter(n_steps, name="e_low_kwh")
+        self.e_high = cp.Parameter(n_steps, name="e_high_kwh")
+        self.p_ch_max = cp.Parameter(n_steps, nonneg=True, name="p_charge_max_kw")
+        self.p_dis_max = cp.Parameter(n_steps, nonneg=True, name="p_discharge_max_kw")
+        self.trade_max = cp.Parameter(n_steps, nonneg=True, name="trade_max_kw")
         self.sell = cp.Variable(n_steps, nonneg=True, name="sell_kw")
         self.buy = cp.Variable(n_steps, nonneg=True, name="buy_kw")
         p_ch = cp.Variable(n_steps, nonneg=True)
         p_dis = cp.Variable(n_steps, nonneg=True)
         energy = cp.Variable(n_steps + 1)
+        under = cp.Variable(n_steps, nonneg=True, name="below_window_kwh")
+        over = cp.Variable(n_steps, nonneg=True, name="above_window_kwh")
         decay = (1.0 - spec.standing_loss_per_h) ** dt_h
         scale = dt_h / KWH_PER_MWH
         cons = [
-            p_dis - p_ch == self.award + self.sell - self.buy,
+            p_dis - p_ch == self.base + self.sell - self.buy,
             energy[0] == self.e_init,
             energy[1:] == decay * energy[:-1] + spec.eta_charge * dt_h * p_ch
             - (dt_h / spec.eta_discharge) * p_dis,
-            energy[1:] >= e_low,
-            energy[1:] <= e_high,
-            energy[n_steps] >= self.e_end_min,
-            p_ch <= p_ch_max,
-            p_dis <= p_dis_max,
+            energy[1:] >= self.e_low - under,
+            energy[1:] <= self.e_high + over,
+            energy[n_steps] >= self.e_end - max(margin_kwh, 1e-6),
+            energy[n_steps] <= self.e_end + max(margin_kwh, 1e-6),
+            p_ch <= self.p_ch_max,
+            p_dis <= self.p_dis_max,
+            self.sell <= self.trade_max,
+            self.buy <= self.trade_max,
         ]
-        self._e_high = e_high
         revenue = scale * (
             cp.sum(cp.multiply(self.price, self.sell - self.buy))
-            - self.half_spread * cp.sum(self.sell + self.buy)
+            - self.cost * cp.sum(self.sell + self.buy)
         )
         wear = spec.degradation_cost_eur_per_mwh * scale * cp.sum(p_ch + p_dis)
-        self.problem = cp.Problem(cp.Maximize(revenue - wear), cons)
+        repair = REPAIR_PENALTY_EUR_PER_MWH / KWH_PER_MWH * cp.sum(under + over)
+        self.problem = cp.Problem(cp.Maximize(revenue - wear - repair), cons)
 
     def solve(
         self,
         price_eur_per_mwh: FloatArray,
-        award_kw: FloatArray,
+        base_kw: FloatArray,
         start: BatteryState,
-        award_end_kwh: float,
-        half_spread_eur_per_mwh: float,
+        end_kwh: float,
+        cost_eur_per_mwh: float,
+        tradable: npt.NDArray[np.bool_] | None = None,
+        base_path: Trajectory | None = None,
     ) -> FloatArray:
-        """Net intraday trade per step that maximises the day's revenue.
+        """Net intraday trade per step that maximises the day's value at the forecast prices.
 
         Parameters
         ----------
         price_eur_per_mwh : np.ndarray, shape (n_steps,)
-            Mark price of each product (the day-ahead clearing price). [EUR/MWh]
-        award_kw : np.ndarray, shape (n_steps,)
-            Day-ahead schedule; positive discharges. [kW]
+            Forecast intraday price of each product. [EUR/MWh]
+        base_kw : np.ndarray, shape (n_steps,)
+            Schedule held so far (award plus earlier intraday fills); positive
+            discharges. [kW]
         start : BatteryState
             Projected state at the start of the day (see :func:`award_path`).
-        award_end_kwh : float
-            Stored energy the award leaves at the end of the day; the
-            re-optimised day must leave at least as much. [kWh]
-        half_spread_eur_per_mwh : float
-            Cost of trading one MWh either way. [EUR/MWh]
+        end_kwh : float
+            Stored energy the day must end with (within the lot margin): what
+            the day-ahead award leaves, which the next day was planned from. [kWh]
+        cost_eur_per_mwh : float
+            Cost of trading one MWh either way (fee plus half spread). [EUR/MWh]
+        tradable : np.ndarray of bool, shape (n_steps,), optional
+            Products still open; default all.
+        base_path : Trajectory, optional
+            The base schedule simulated from ``start`` (default: simulated
+            here); where the base uses the full SoC or power range, the trades'
+            margin is waived. [kWh]
 
         Returns
         -------
         np.ndarray, shape (n_steps,)
-            Net intraday sell per step (negative: buy). [kW]
+            Net intraday sell per step (negative: buy); zero where not tradable,
+            and everywhere when the solver finds no optimum. [kW]
 
         Raises
         ------
         InfeasibleDispatchError
             If the solver fails.
         """
+        spec, dt_h, m = self.spec, self.dt_h, self.margin_kwh
+        base = np.asarray(base_kw, dtype=float)
+        if base_path is None:
+            base_path = simulate(spec, start, base, dt_h)
+        e_base = np.asarray(base_path.energy_kwh, dtype=float)
+        is_open = np.ones(self.n_steps, bool) if tradable is None else np.asarray(tradable, bool)
         self.price.value = np.asarray(price_eur_per_mwh, dtype=float)
-        self.award.value = np.asarray(award_kw, dtype=float)
-        self.half_spread.value = float(half_spread_eur_per_mwh)
+        self.base.value = base
+        self.cost.value = float(cost_eur_per_mwh)
         self.e_init.value = start.energy_kwh
-        self.e_end_min.value = max(0.0, min(award_end_kwh, self._e_high) - 1e-6)
+        e_high_trade = spec.e_max_kwh - m
+        self.e_end.value = max(0.0, float(end_kwh))
+        self.e_low.value = np.minimum(spec.e_min_kwh + m, np.maximum(e_base, spec.e_min_kwh))
+        self.e_high.value = np.maximum(e_high_trade, np.minimum(e_base, spec.e_max_kwh))
+        self.p_ch_max.value = np.maximum(
+            max(0.0, spec.p_charge_max_kw - m / dt_h), np.clip(-base, 0.0, spec.p_charge_max_kw)
+        )
+        self.p_dis_max.value = np.maximum(
+            max(0.0, spec.p_discharge_max_kw - m / dt_h),
+            np.clip(base, 0.0, spec.p_discharge_max_kw),
+        )
+        self.trade_max.value = np.where(
+            is_open, spec.p_charge_max_kw + spec.p_discharge_max_kw, 0.0
+        )
         try:
             self.problem.solve(solver=SOLVER, **SOLVER_OPTIONS)
         except cp.SolverError as err:
             raise InfeasibleDispatchError(f"intraday re-optimisation failed: {err}") from err
         if self.problem.status not in ("optimal", "optimal_inaccurate"):
-            return np.zeros(self.n_steps)  # keep the award (e.g. it is infeasible itself)
+            return np.zeros(self.n_steps)  # keep the base (e.g. it is infeasible itself)
         sell = np.asarray(self.sell.value, dtype=np.float64)
-        return sell - np.asarray(self.buy.value, dtype=np.float64)
+        net = sell - np.asarray(self.buy.value, dtype=np.float64)
+        net[~is_open] = 0.0
+        return net

@@ -10,6 +10,7 @@ one entry point the rest of the code uses.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import logging
 from dataclasses import dataclass
@@ -31,6 +32,10 @@ DAY_AHEAD_BOUNDS_EUR_PER_MWH = (-500.0, 4000.0)
 
 IMBALANCE_BOUNDS_EUR_PER_MWH = (-100_000.0, 100_000.0)
 """Default plausible imbalance prices (reBAP reached -8,271 and +11,443 EUR/MWh in 2021-2022)."""
+
+
+INTRADAY_BOUNDS_EUR_PER_MWH = (-9999.0, 9999.0)
+"""Default plausible intraday prices: the EPEX intraday continuous harmonised limits."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,7 @@ def regularise(
     strict: bool = False,
     key: str = "market.prices",
     bounds_eur_per_mwh: tuple[float, float] = DAY_AHEAD_BOUNDS_EUR_PER_MWH,
+    keep_missing: bool = False,
 ) -> PriceSeries:
     """Turn a raw price series into a regular, gap-free :class:`PriceSeries`.
 
@@ -143,6 +149,9 @@ def regularise(
     bounds_eur_per_mwh : tuple of float
         Plausible prices (low, high); values outside, and infinite ones, are
         errors. [EUR/MWh]
+    keep_missing : bool
+        Leave missing steps NaN instead of applying ``fill`` (intraday prices:
+        a day with a gap is not traded, rather than traded on invented prices).
 
     Returns
     -------
@@ -180,15 +189,55 @@ def regularise(
     regular = regular.iloc[int(valid.argmax()) : len(valid) - int(valid[::-1].argmax())]
     missing = regular.isna()
     n_missing = int(missing.sum())
-    if n_missing:
+    if n_missing and not keep_missing:
         regular = _fill(regular, missing, finest, tz, fill, max_fill_h, source, strict, key)
     return PriceSeries(
         price_eur_per_mwh=regular.rename("price_eur_per_mwh"),
         step=finest,
         zone=zone,
         source=source,
-        filled_steps=n_missing,
+        filled_steps=0 if keep_missing else n_missing,
     )
+
+
+def on_grid(prices: PriceSeries, step: pd.Timedelta) -> PriceSeries:
+    """The same prices on a finer regular grid: each price holds for every sub-step of its MTU.
+
+    An hourly day-ahead price is the price of each quarter hour of its hour, so
+    the backtest can run at the intraday market's 15 minutes.
+
+    Parameters
+    ----------
+    prices : PriceSeries
+    step : pd.Timedelta
+        The finer step; must divide ``prices.step``.
+
+    Returns
+    -------
+    PriceSeries
+        ``prices.step / step`` times as many steps; unchanged when the steps are equal.
+
+    Raises
+    ------
+    DataError
+        If ``step`` does not divide the series' step.
+    """
+    if step == prices.step:
+        return prices
+    ratio = prices.step / step
+    if step > prices.step or ratio != int(ratio):
+        raise DataError(
+            f"prices with a step of {prices.step} cannot be put on a grid of {step}; "
+            "the grid step must divide the market time unit"
+        )
+    k = int(ratio)
+    values = prices.price_eur_per_mwh
+    starts = pd.DatetimeIndex(values.index).tz_convert("UTC").tz_localize(None).to_numpy()
+    index = pd.DatetimeIndex(
+        np.repeat(starts, k) + np.tile(np.arange(k) * step.to_timedelta64(), len(values))
+    ).tz_localize("UTC")
+    series = pd.Series(np.repeat(values.to_numpy(), k), index=index.rename("timestamp_utc"))
+    return dataclasses.replace(prices, price_eur_per_mwh=series.rename(values.name), step=step)
 
 
 def _check_values(
@@ -350,6 +399,52 @@ def load_prices(
         strict=strict,
         key=key,
         bounds_eur_per_mwh=_bounds(cfg, bounds_eur_per_mwh),
+    )
+
+
+def load_intraday_prices(market: MarketConfig, *, strict: bool = False) -> PriceSeries | None:
+    """Load the intraday reference prices a scenario names (NaN where the file has none).
+
+    Parameters
+    ----------
+    market : MarketConfig
+        ``market.intraday.prices`` and ``reference`` say which file and column.
+    strict : bool
+        See :func:`load_prices`.
+
+    Returns
+    -------
+    PriceSeries or None
+        The reference series at the file's step, missing steps NaN; None when the
+        scenario trades no intraday data (intraday off, or ``mark: day_ahead``).
+
+    Raises
+    ------
+    DataError
+        If the file cannot be read or holds implausible prices.
+    """
+    intraday = market.intraday
+    if not intraday.enabled or intraday.mark != "data" or intraday.prices is None:
+        return None
+    key = "market.intraday.prices"
+    cfg = intraday.prices.model_copy(update={"column": intraday.column})
+    if cfg.source != "csv" or cfg.path is None:
+        raise DataError(f"{key}.source: intraday prices are read from a csv file; set source: csv")
+    if not cfg.path.is_file():
+        raise DataError(
+            f"{key}.path: file not found: {cfg.path}; set BESS_TWIN_DATA to the data folder"
+        )
+    raw = read_tidy_csv(cfg.path, zone=market.zone, column=cfg.column, key=key)
+    return regularise(
+        raw,
+        tz=market.timezone,
+        duplicates=cfg.duplicates,
+        zone=market.zone,
+        source=str(cfg.path),
+        strict=strict,
+        key=key,
+        bounds_eur_per_mwh=_bounds(cfg, INTRADAY_BOUNDS_EUR_PER_MWH),
+        keep_missing=True,
     )
 
 

@@ -12,8 +12,11 @@ Rules (SDAC / EPEX, see References):
   (``gate_closure_local``, 12:00 CET/CEST);
 * its results (every MTU of D) are public from D-1 at the gate plus
   ``publication_delay`` (about 12:45; harmonised publication 12:57 at the latest);
-* continuous intraday trading for D's hourly products opens on D-1 at
-  ``intraday_opening_local`` (15:00).
+* continuous intraday trading for D's products opens on D-1 at
+  ``intraday_opening_local`` (15:00), the time of the 15-min intraday auction;
+* the intraday auction's prices of D are public ``intraday_auction_delay``
+  after it (about 15:10); a continuous index (ID1, ID3, the average) of a
+  product is public when its delivery has ended.
 
 Adding a duration to a tz-aware midnight is *not* the same as a local time of
 day: on the spring DST day ``midnight + 12 h`` is 13:00 local. Every instant
@@ -76,12 +79,15 @@ class PublicationCalendar:
         From the gate to the published day-ahead result (EPEX: about 45 min).
     intraday_opening_local : datetime.time
         Opening of continuous intraday trading for D on D-1, local time (15:00).
+    intraday_auction_delay : datetime.timedelta
+        From the intraday auction to its published prices (about 10 min).
     """
 
     timezone: str
     gate_closure_local: dt.time = dt.time(12, 0)
     publication_delay: dt.timedelta = dt.timedelta(minutes=45)
     intraday_opening_local: dt.time = dt.time(15, 0)
+    intraday_auction_delay: dt.timedelta = dt.timedelta(minutes=10)
 
     @classmethod
     def of_market(cls, market: MarketConfig) -> PublicationCalendar:
@@ -163,3 +169,32 @@ class PublicationCalendar:
             :meth:`day_ahead_published_until` of ``at_utc``. [EUR/MWh]
         """
         return prices.loc[prices.index < self.day_ahead_published_until(at_utc)]
+
+    def intraday_publication_utc(
+        self, index: pd.DatetimeIndex, step: pd.Timedelta, auction: bool
+    ) -> pd.DatetimeIndex:
+        """When the intraday price of each product in ``index`` became public.
+
+        Parameters
+        ----------
+        index : pd.DatetimeIndex
+            Product delivery starts, tz-aware, length T.
+        step : pd.Timedelta
+            Product length.
+        auction : bool
+            True for intraday auction prices (public after the auction on D-1),
+            False for continuous indices (public when delivery has ended).
+
+        Returns
+        -------
+        pd.DatetimeIndex
+            Length T, UTC.
+        """
+        if not auction:
+            return pd.DatetimeIndex(index.tz_convert("UTC") + step)
+        local_dates = index.tz_convert(self.timezone).normalize().tz_localize(None)
+        published = {
+            day: self.intraday_opening_utc(day.date()) + pd.Timedelta(self.intraday_auction_delay)
+            for day in pd.unique(local_dates)
+        }
+        return pd.DatetimeIndex([published[day] for day in local_dates], tz="UTC")

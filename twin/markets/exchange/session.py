@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from twin.config.intraday import LiquidityProviderConfig
 from twin.markets.exchange.commands import Ack, Command, Modify, Submit
@@ -42,10 +43,25 @@ class IntradayIntent:
         Its physical state and base schedule, for the pre-trade checks.
     sell_mwh : np.ndarray, shape (n_products,)
         Wanted net sell per product (negative: buy). [MWh]
+    limit_eur_per_mwh : np.ndarray, shape (n_products,), optional
+        Worst acceptable price per product: a sell fills only at or above it, a
+        buy only at or below it. NaN (or None for all) means any price. [EUR/MWh]
     """
 
     state: SiteTradingState
     sell_mwh: FloatArray
+    limit_eur_per_mwh: FloatArray | None = None
+
+    def accepts(self, k: int, price_eur_per_mwh: float) -> bool:
+        """Whether product ``k``'s order may trade at ``price_eur_per_mwh``."""
+        if self.limit_eur_per_mwh is None:
+            return True
+        limit = float(self.limit_eur_per_mwh[k])
+        if not np.isfinite(limit):
+            return True
+        if self.sell_mwh[k] > 0:
+            return price_eur_per_mwh >= limit - _PRICE_TOL
+        return price_eur_per_mwh <= limit + _PRICE_TOL
 
 
 @dataclass
@@ -66,6 +82,35 @@ class SessionResult:
     participants: dict[str, ParticipantResult]
     trades: list[Trade]
     lot_mwh: float
+    opened_ns: int = 0
+    """When the session traded. [ns since the epoch, UTC]"""
+
+
+_PRICE_TOL = 1e-9
+
+
+def merge_sessions(results: list[SessionResult]) -> SessionResult | None:
+    """One result for several sessions (rounds) over the same products: arrays add up, trades join.
+
+    Returns None for an empty list.
+    """
+    if not results:
+        return None
+    first = results[0]
+    merged: dict[str, ParticipantResult] = {}
+    for result in results:
+        for who, r in result.participants.items():
+            acc = merged.setdefault(
+                who, ParticipantResult(np.zeros_like(r.sell_mwh), np.zeros_like(r.cash_eur),
+                                       np.zeros_like(r.fees_eur))
+            )
+            acc.sell_mwh += r.sell_mwh
+            acc.cash_eur += r.cash_eur
+            acc.fees_eur += r.fees_eur
+            for reason, count in r.rejected.items():
+                acc.rejected[reason] = acc.rejected.get(reason, 0) + count
+    trades = [t for result in results for t in result.trades]
+    return SessionResult(first.products, merged, trades, first.lot_mwh, first.opened_ns)
 
 
 def _round_to(value: float, grid: float) -> float:
@@ -80,8 +125,12 @@ def run_session(
     lp: LiquidityProviderConfig,
     ts_open_ns: int,
     step_s: float = 0.5,
+    tradable: npt.NDArray[np.bool_] | None = None,
 ) -> SessionResult:
     """Run one session (see the module docstring) and return its fills and cash.
+
+    An order trades only where its limit allows (:meth:`IntradayIntent.accepts`):
+    at the mark against another site, or at the LP's top quote.
 
     Parameters
     ----------
@@ -97,17 +146,23 @@ def run_session(
         Session start. [ns since the epoch, UTC]
     step_s : float
         Exchange-clock time between two commands. [s]
+    tradable : np.ndarray of bool, shape (n_products,), optional
+        Products open in this session (a continuous round trades only those
+        before their gate); default all. The result's arrays cover all products.
     """
     cfg = exchange.engine.config
     tick, lot, fee = cfg.tick_eur_per_mwh, cfg.lot_mwh, exchange.policy.fee_eur_per_mwh
     n = len(products)
+    is_open = np.ones(n, dtype=bool) if tradable is None else np.asarray(tradable, dtype=bool)
     ts = ts_open_ns
     step_ns = int(step_s * NS_PER_S)
-    exchange.open_products(products, ts)
-    marks = [_round_to(float(m), tick) for m in marks_eur_per_mwh]
+    exchange.open_products([p for k, p in enumerate(products) if is_open[k]], ts)
+    marks = [_round_to(float(m), tick) if np.isfinite(m) else np.nan for m in marks_eur_per_mwh]
     half = _round_to(lp.spread_eur_per_mwh / 2.0, tick)
     quotes: list[Command] = []
     for k, product in enumerate(products):
+        if not is_open[k]:
+            continue
         for i in range(lp.levels):
             off = half + i * lp.level_step_eur_per_mwh
             for side, price in ((Side.BUY, marks[k] - off), (Side.SELL, marks[k] + off)):
@@ -123,9 +178,11 @@ def run_session(
     phase1: list[Command] = []
     owners: list[tuple[str, int]] = []
     for k, product in enumerate(products):
+        if not is_open[k]:
+            continue
         for intent in intents:
             q = _round_to(abs(float(intent.sell_mwh[k])), lot)
-            if q < lot:
+            if q < lot or not intent.accepts(k, marks[k]):
                 continue
             side = Side.SELL if intent.sell_mwh[k] > 0 else Side.BUY
             ts += step_ns
@@ -137,17 +194,18 @@ def run_session(
     acks1 = exchange.process(phase1)
     # phase 2: the rest crosses to the LP's top quote
     phase2: list[Command] = []
+    by_site = {intent.state.site_id: intent for intent in intents}
     for ack, (site_id, k) in zip(acks1, owners, strict=True):
         order = ack.order
         if ack.accepted and order is not None and order.open_mwh > lot / 2:
             live = exchange.engine.orders[order.order_id]
-            if live.is_open:
+            price = marks[k] + half if order.side is Side.BUY else marks[k] - half
+            if live.is_open and by_site[site_id].accepts(k, price):
                 ts += step_ns
-                price = marks[k] + half if order.side is Side.BUY else marks[k] - half
                 phase2.append(Modify(site_id, order.order_id, ts, _round_to(price, tick)))
     acks2 = exchange.process(phase2)
     ts += step_ns
-    exchange.close_products([p.product_id for p in products], ts)
+    exchange.close_products([p.product_id for k, p in enumerate(products) if is_open[k]], ts)
 
     index = {p.product_id: k for k, p in enumerate(products)}
     results: dict[str, ParticipantResult] = {}
@@ -171,7 +229,7 @@ def run_session(
             r.fees_eur[k] += q * fee
     for ack in (*acks1, *acks2):
         _count_rejection(ack, results)
-    return SessionResult(products, results, trades, lot)
+    return SessionResult(products, results, trades, lot, ts_open_ns)
 
 
 def _count_rejection(ack: Ack, results: dict[str, ParticipantResult]) -> None:
