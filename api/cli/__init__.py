@@ -255,13 +255,13 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     )
     for column in (
         "site",
-        "revenue\nEUR",
-        "day-ahead\nEUR",
-        "intraday\nEUR",
-        "imbal.\nEUR",
-        "perfect\nforesight",
-        "capture",
-        "capture\nDA",
+        "total\nEUR",
+        "DA\nEUR",
+        "ID\nEUR",
+        "imb.\nEUR",
+        "bound\nEUR",
+        "capt.",
+        "capt.\nDA",
         "EFC",
     ):
         table.add_column(column, justify="right")
@@ -300,12 +300,17 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
             highlight=False,
         )
         console.print(
-            "capture: against the day-ahead + intraday perfect-foresight bound; "
-            "capture DA: day-ahead revenue against the day-ahead bound",
+            "DA: day-ahead, ID: intraday cash minus fees, imb.: imbalance; bound: "
+            "day-ahead + intraday perfect foresight; capt.: total / bound; capt. DA: "
+            "day-ahead revenue / day-ahead perfect foresight",
             highlight=False,
         )
     else:
-        console.print("day-ahead only: this scenario trades no intraday market", highlight=False)
+        console.print(
+            "day-ahead only: this scenario trades no intraday market. DA: day-ahead, imb.: "
+            "imbalance; bound: perfect foresight; capt.: total / bound",
+            highlight=False,
+        )
     console.print(
         f"wall time {summary['wall_time_s']:.1f} s ({summary['runtime']} runtime, "
         f"simulation {summary['simulation_time_s']:.1f} s)"

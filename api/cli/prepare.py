@@ -48,7 +48,8 @@ def prepare(
     """
     from actors.backtest.driver import period_slice, plan_backtest
     from twin.config import load_scenario
-    from twin.io.prices import load_imbalance_prices, load_intraday_prices, load_prices, on_grid
+    from twin.io.market_prices import load_imbalance_prices, load_intraday_prices
+    from twin.io.prices import load_prices, on_grid
 
     if forecaster is not None and forecaster not in FORECASTERS:
         raise ScenarioError(

@@ -133,6 +133,9 @@ def cumulative_revenue_figure(daily: pd.DataFrame) -> go.Figure:
             )
         )
     fig.update_layout(
-        title="Cumulative day-ahead revenue", yaxis_title="EUR", height=450, hovermode="x unified"
+        title="Cumulative revenue, all markets, against perfect foresight",
+        yaxis_title="EUR",
+        height=450,
+        hovermode="x unified",
     )
     return fig

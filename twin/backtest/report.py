@@ -15,10 +15,13 @@ from twin.backtest.results import BacktestResult
 _SITE_TABLE = [
     ("site_id", "site", "{}"),
     ("revenue_eur", "revenue [EUR]", "{:,.2f}"),
+    ("day_ahead_revenue_eur", "day-ahead [EUR]", "{:,.2f}"),
+    ("intraday_net_eur", "intraday net of fees [EUR]", "{:,.2f}"),
+    ("imbalance_eur", "imbalance [EUR]", "{:,.2f}"),
     ("perfect_foresight_revenue_eur", "perfect foresight [EUR]", "{:,.2f}"),
     ("capture_ratio", "capture ratio", "{:.3f}"),
-    ("energy_charged_kwh", "charged [kWh]", "{:,.0f}"),
-    ("energy_discharged_kwh", "discharged [kWh]", "{:,.0f}"),
+    ("capture_ratio_day_ahead", "capture ratio day-ahead", "{:.3f}"),
+    ("intraday_traded_mwh", "intraday traded [MWh]", "{:,.1f}"),
     ("full_cycles", "full cycles", "{:.1f}"),
     ("soc_min", "SoC min", "{:.3f}"),
     ("soc_max", "SoC max", "{:.3f}"),
@@ -40,15 +43,26 @@ def site_table_html(summary: dict[str, Any]) -> str:
             f"<td>{html.escape(_fmt(site.get(key), pat))}</td>" for key, _, pat in _SITE_TABLE
         )
         rows.append(f"<tr>{cells}</tr>")
-    fleet = summary["fleet"]
-    rows.append(
-        "<tr class='fleet'><td>fleet</td>"
-        f"<td>{fleet['revenue_eur']:,.2f}</td><td>{fleet['perfect_foresight_revenue_eur']:,.2f}</td>"
-        f"<td>{_fmt(fleet['capture_ratio'], '{:.3f}')}</td>"
-        f"<td>{fleet['energy_charged_kwh']:,.0f}</td><td>{fleet['energy_discharged_kwh']:,.0f}</td>"
-        "<td></td><td></td><td></td></tr>"
+    fleet = {**summary["fleet"], "site_id": "fleet"}
+    cells = "".join(
+        f"<td>{html.escape(_fmt(fleet.get(key), pat))}</td>"
+        if key not in ("full_cycles", "soc_min", "soc_max")
+        else "<td></td>"
+        for key, _, pat in _SITE_TABLE
     )
+    rows.append(f"<tr class='fleet'>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _intraday_text(facts: dict[str, Any]) -> str:
+    if not facts.get("enabled"):
+        return "off: day-ahead only"
+    text = f"{facts.get('market', '')}, {facts.get('days_traded', 0)} of {facts.get('days', 0)} days"
+    if "label" in facts:
+        text += f"; {facts['label'].upper()}"
+    if "note" in facts:
+        text += f"; {facts['note']}"
+    return text
 
 
 def write_report(
@@ -89,6 +103,7 @@ def write_report(
             f"{market.get('zone', '')}, {market.get('resolution_min', '')} min, {market.get('source', '')}",
         ),
         ("forecaster", summary.get("forecaster", "")),
+        ("intraday", _intraday_text(summary.get("intraday", {}))),
         ("runtime", f"{summary.get('runtime', '')}, {summary.get('wall_time_s', 0):.1f} s"),
     ]
     facts_html = "".join(
@@ -111,8 +126,11 @@ dt {{ font-weight: bold; }}
 <dl>{facts_html}</dl>
 <h2>Sites</h2>
 {site_table_html(summary)}
-<p>Capture ratio = (revenue - degradation cost) / (perfect-foresight revenue - its degradation cost).
-Perfect foresight: one LP over the whole period on realised prices, from the initial SoC.</p>
+<p>Revenue = day-ahead + intraday (trade cash minus fees) + imbalance settlement.
+Capture ratio = (revenue - degradation cost) / (perfect-foresight revenue - its degradation cost).
+Perfect foresight: one LP over the whole period on realised prices, from the initial SoC; with
+intraday trading on real prices it knows and trades both markets (same fees and spread).
+Capture ratio day-ahead = day-ahead revenue / the day-ahead-only perfect-foresight revenue.</p>
 <h2>Cumulative revenue</h2>
 {cumulative}
 <h2>One week</h2>

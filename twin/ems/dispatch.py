@@ -295,7 +295,16 @@ class DispatchProblem:
             _remove_overlap_at_nonnegative_prices(spec, price, p_ch, p_dis)
             used_milp = True
             self.milp_solves += 1
+        if self.block_steps > 1:  # exactly one power per block (the solver's is within tolerance)
+            p_ch, p_dis = _block_mean(p_ch, self.block_steps), _block_mean(p_dis, self.block_steps)
         return _result(spec, self.dt_h, price, e_init, p_ch, p_dis, v_term, used_milp)
+
+
+def _block_mean(values: FloatArray, block_steps: int) -> FloatArray:
+    """Each block of ``block_steps`` values (from the first) replaced by its mean."""
+    starts = np.arange(0, len(values), block_steps)
+    means = np.add.reduceat(values, starts) / np.diff(np.r_[starts, len(values)])
+    return np.repeat(means, np.diff(np.r_[starts, len(values)]))
 
 
 def _clean(values: FloatArray | None) -> FloatArray:

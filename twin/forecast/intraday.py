@@ -65,7 +65,8 @@ class IntradayForecaster(Protocol):
 
 
 def _ns(index: pd.DatetimeIndex | pd.Timestamp) -> np.ndarray:
-    return np.asarray(pd.DatetimeIndex(np.atleast_1d(index)).tz_convert("UTC").asi8)
+    times = pd.DatetimeIndex([index]) if isinstance(index, pd.Timestamp) else pd.DatetimeIndex(index)
+    return np.asarray(times.tz_convert("UTC").asi8)
 
 
 @dataclass
@@ -77,7 +78,7 @@ class DayAheadPlusShape:
         f_t = DA_t + mean_{s in S(t, τ)} (ID_s - DA_s)
 
     where S(t, τ) are the last ``lookback_days`` grid steps with the same local
-    time of day as t whose intraday price is published at τ and not missing
+    time of day as t whose intraday price was published before τ and is not missing
     (fewer when the history is short; the spread is 0 without any).
 
     Parameters
@@ -121,12 +122,12 @@ class DayAheadPlusShape:
 
     def shape(self, positions: np.ndarray, at_utc: pd.Timestamp) -> FloatArray:
         """The mean spread ``ID - DA`` used for each of ``positions`` at ``at_utc``. [EUR/MWh]"""
-        cutoff = int(np.searchsorted(self._published_ns, _ns(at_utc)[0], side="right"))
+        cutoff = int(np.searchsorted(self._published_ns, _ns(at_utc)[0], side="left"))
         out = np.zeros(len(positions))
         slots = np.asarray(self.slot)[positions]
         for k in np.unique(slots):
             observed = self._by_slot.get(int(k), np.empty(0, dtype=int))
-            end = int(np.searchsorted(observed, cutoff))  # published: position < cutoff
+            end = int(np.searchsorted(observed, cutoff))  # published before at_utc: position < cutoff
             recent = observed[max(0, end - self.lookback_days) : end]
             if len(recent):
                 out[slots == k] = float(np.mean(self._spread[recent]))
@@ -135,8 +136,9 @@ class DayAheadPlusShape:
     def forecast(self, positions: np.ndarray, at_utc: pd.Timestamp) -> FloatArray:
         """See :class:`IntradayForecaster`."""
         positions = np.asarray(positions, dtype=int)
-        da = np.asarray(self.day_ahead_eur_per_mwh, dtype=float)[positions]
-        return da + self.shape(positions, at_utc)
+        da = np.asarray(self.day_ahead_eur_per_mwh, dtype=np.float64)[positions]
+        forecast: FloatArray = da + self.shape(positions, at_utc)
+        return forecast
 
 
 @dataclass
@@ -152,7 +154,8 @@ class PerfectIntraday:
         positions = np.asarray(positions, dtype=int)
         realised = np.asarray(self.intraday_eur_per_mwh, dtype=float)[positions]
         da = np.asarray(self.day_ahead_eur_per_mwh, dtype=float)[positions]
-        return np.where(np.isfinite(realised), realised, da)
+        forecast: FloatArray = np.where(np.isfinite(realised), realised, da)
+        return forecast
 
 
 def local_slots(index: pd.DatetimeIndex, tz: str) -> np.ndarray:

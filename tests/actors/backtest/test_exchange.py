@@ -50,7 +50,7 @@ def test_exchange_service_events_and_metrics(runtime_name, request) -> None:
     else:
         runtime = LocalRuntime()
     exchange = ExchangeClient.spawn(runtime, "DE-LU", PublicationCalendar("Europe/Berlin"),
-                                    IntradayConfig(enabled=True), 1.0)
+                                    IntradayConfig(enabled=True, mark="day_ahead"), 1.0)
     try:
         events, text = _drive(exchange)
     finally:

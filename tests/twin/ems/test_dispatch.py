@@ -143,3 +143,21 @@ def test_infeasible_error_type_is_pickleable():
 
     err = pickle.loads(pickle.dumps(InfeasibleDispatchError("dispatch problem is infeasible")))
     assert "infeasible" in str(err)
+
+
+def test_an_hourly_auction_planned_at_15_min_bids_one_power_per_hour():
+    """Hand-solved: quarter-hour prices inside two hours; the bid may not follow them within an hour."""
+    spec = BatterySpec(energy_kwh=100, p_charge_max_kw=100, p_discharge_max_kw=100, eta_charge=1.0,
+                       eta_discharge=1.0, soc_min=0.0, soc_max=1.0, soc_initial=0.0)
+    # hour 1 quarter hours 10, 10, 10, 10; hour 2: 30 each (an hourly price repeated)
+    price = np.array([10.0] * 4 + [30.0] * 4)
+    free = TerminalSocConfig(policy="free")
+    blocked = DispatchProblem(spec, 8, 0.25, free, block_steps=4).solve(price, 0.0)
+    np.testing.assert_allclose(blocked.power_kw, [-100] * 4 + [100] * 4, atol=1e-6)
+    assert blocked.objective_eur == pytest.approx(100 * 1.0 * (30 - 10) / 1000)
+    # with a cheaper second quarter the free 15-min plan would shift; the blocked one cannot
+    price2 = np.array([10.0, 5.0, 10.0, 10.0] + [30.0] * 4)
+    free_plan = DispatchProblem(spec, 8, 0.25, free).solve(price2, 0.0)
+    hourly = DispatchProblem(spec, 8, 0.25, free, block_steps=4).solve(price2, 0.0)
+    assert np.ptp(hourly.power_kw[:4]) == 0.0 and np.ptp(hourly.power_kw[4:]) == 0.0
+    assert free_plan.objective_eur >= hourly.objective_eur - 1e-9
