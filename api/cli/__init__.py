@@ -89,7 +89,7 @@ def _intraday_facts(plan: Any) -> dict[str, Any]:
         return {
             "enabled": False,
             "basis": "off",
-            "note": "day-ahead only: the scenario trades no intraday market",
+            "note": "day-ahead only: no intraday trading in this run",
         }
     market = (
         "intraday auction (D-1 15:00, price-taker)"
@@ -118,7 +118,7 @@ def _intraday_facts(plan: Any) -> dict[str, Any]:
 def _intraday_line(plan: Any) -> str:
     facts = _intraday_facts(plan)
     if not facts["enabled"]:
-        return "day-ahead only (no intraday market in the scenario)"
+        return "day-ahead only: no intraday trading in this run"
     line = f"intraday: {facts['market']} on {facts['days_traded']} of {facts['days']} days"
     if "label" in facts:
         line += " [optimistic bound]"
@@ -146,8 +146,14 @@ def backtest(
     report_week: Annotated[
         str | None, typer.Option(help="Week shown in report.html, YYYY-MM-DD; default: the richest")
     ] = None,
+    day_ahead_only: Annotated[
+        bool,
+        typer.Option(
+            "--day-ahead-only", help="Switch the scenario's intraday trading off (the baseline)"
+        ),
+    ] = False,
 ) -> None:
-    """Run a day-ahead arbitrage backtest and write its run folder."""
+    """Run an arbitrage backtest (day-ahead, and intraday where the scenario trades it)."""
     from actors.backtest.driver import period_index, period_prices, run_backtest
     from actors.runtime import make_runtime
     from twin.backtest.report import write_report
@@ -158,7 +164,7 @@ def backtest(
         raise _fail(f"--runtime {runtime!r} is not known; choose ray or local", EXIT_BAD_INPUT)
     try:
         ready = prepare(scenario, forecaster=forecaster, start=start, end=end,
-                        report_week=report_week)
+                        report_week=report_week, day_ahead_only=day_ahead_only)
         out_dir = out or Path("runs") / f"{ready.scenario.name}-{dt.datetime.now():%Y%m%dT%H%M%S}"
         check_writable(out_dir)
     except ScenarioError as err:
@@ -307,7 +313,7 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
         )
     else:
         console.print(
-            "day-ahead only: this scenario trades no intraday market. DA: day-ahead, imb.: "
+            "day-ahead only: no intraday trading in this run. DA: day-ahead, imb.: "
             "imbalance; bound: perfect foresight; capt.: total / bound",
             highlight=False,
         )

@@ -35,11 +35,15 @@ def prepare(
     start: str | None = None,
     end: str | None = None,
     report_week: str | None = None,
+    day_ahead_only: bool = False,
 ) -> Prepared:
     """Load the scenario and every file a backtest reads; check the period and the report week.
 
     The one path ``validate`` and ``backtest`` share, so ``validate`` checks
     exactly what a backtest will read.
+
+    ``day_ahead_only`` switches the scenario's intraday trading off (the baseline
+    that shows what intraday adds).
 
     Raises
     ------
@@ -56,6 +60,11 @@ def prepare(
             f"--forecaster {forecaster!r} is not known; choose {', '.join(FORECASTERS)}"
         )
     sc = load_scenario(scenario_path)
+    if day_ahead_only:
+        market = sc.market.model_copy(
+            update={"intraday": sc.market.intraday.model_copy(update={"enabled": False})}
+        )
+        sc = sc.model_copy(update={"market": market})
     first, last = _date(start, "--start"), _date(end, "--end")
     if first or last:
         period = {"start": first or sc.backtest.start, "end": last or sc.backtest.end}

@@ -112,6 +112,10 @@ class SiteTopics:
         return {self.soc: "soc", self.power: "power", self.temperature: "temperature"}
 
 
+MAX_JSON_CONTAINERS = 16
+"""Most objects and arrays a message may hold: a telemetry message is one flat object."""
+
+
 def parse_payload(
     quantity: str, payload: bytes, received: dt.datetime
 ) -> tuple[float, dt.datetime]:
@@ -138,9 +142,12 @@ def parse_payload(
         With the reason: not JSON, no numeric ``value``, NaN, unknown or missing
         unit, out of the physical range, bad timestamp.
     """
+    if payload.count(b"[") + payload.count(b"{") > MAX_JSON_CONTAINERS:
+        # refused before parsing: a deeply nested document would hit the recursion limit
+        raise ValueError("payload is not a flat JSON object")
     try:
         raw = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (UnicodeDecodeError, json.JSONDecodeError):
         raise ValueError("payload is not JSON") from None
     if not isinstance(raw, dict):
         raise ValueError("payload is not a JSON object")

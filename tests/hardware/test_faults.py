@@ -73,17 +73,18 @@ def test_server_stopped_mid_run_goes_stale_safe_and_recovers(kind):
     async def scenario():
         async with rig(kind, stale_after_s=0.5) as r:
             guard = _guard(r.device)
-            await until(lambda t: t.is_good, guard, 5)
+            # wall-time bounds only catch a hang; generous, since a loaded machine is slow
+            await until(lambda t: t.is_good, guard, 20)
             await guard.apply(-50.0)
             assert not guard.safe and guard.setpoint_kw == -50.0
             await _stop(r)
-            await until(lambda t: t.quality is Quality.STALE, guard, 3)
+            await until(lambda t: t.quality is Quality.STALE, guard, 20)
             took = await until(lambda _t: guard.safe, guard, 30)
             assert took <= WATCHDOG_S + POLL_S + 1e-9  # safe within the watchdog time (plus one poll)
             state = await guard.apply(-50.0)  # the EMS still asks; the guard writes 0
             assert state.safe and "no good telemetry" in state.reason
             await _start(r)
-            await until(lambda t: t.is_good and not guard.safe, guard, 10)
+            await until(lambda t: t.is_good and not guard.safe, guard, 60)
             state = await guard.apply(-50.0)
             assert not state.safe and state.setpoint_kw == -50.0
     asyncio.run(scenario())

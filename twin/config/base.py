@@ -141,8 +141,35 @@ def read_secret(env_var: str, key: str) -> SecretStr:
     return secret
 
 
+MAX_YAML_DEPTH = 64
+"""Deepest nesting of mappings and sequences a configuration file may have. [levels]"""
+
+
+class _TooDeep(yaml.YAMLError):
+    """A document nested deeper than :data:`MAX_YAML_DEPTH`."""
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses a mapping with the same key twice (YAML 1.2 §3.2.1.1)."""
+    """``yaml.SafeLoader`` that refuses repeated keys and too deep nesting.
+
+    A mapping may not hold the same key twice (YAML 1.2 §3.2.1.1), and a document
+    may not nest deeper than :data:`MAX_YAML_DEPTH`.
+
+    The depth is checked while composing, before Python's recursion limit is near:
+    a caught ``RecursionError`` leaves CPython 3.11 unable to compile code in that
+    thread afterwards (``SystemError: AST constructor recursion depth mismatch``).
+    """
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise _TooDeep(f"nested deeper than {MAX_YAML_DEPTH} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}
@@ -201,7 +228,7 @@ def read_yaml(path: Path, what: str) -> Any:
         ) from None
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except _TooDeep as err:
+        raise ConfigError(f"{path}: nested too deeply to be a {what} ({err})") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {err}") from None
-    except RecursionError:
-        raise ConfigError(f"{path}: nested too deeply to be a {what}") from None
