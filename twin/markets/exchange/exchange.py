@@ -216,8 +216,13 @@ class Exchange:
     # --- queries ---------------------------------------------------------------------
     def events_since(self, seq: int = 0, limit: int = 10_000) -> list[Event]:
         """Events with a sequence number above ``seq`` (oldest first, at most ``limit``)."""
-        out = [e for e in self._events if e.seq > seq]
-        return out[:limit]
+        newer: list[Event] = []
+        for event in reversed(self._events):  # the buffer is in sequence order: read from its end
+            if event.seq <= seq:
+                break
+            newer.append(event)
+        newer.reverse()
+        return newer[:limit]
 
     def position(self, participant: str, product: str) -> Position:
         """Open and filled quantities of ``participant`` in ``product``. [MWh]"""
