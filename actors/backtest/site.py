@@ -312,7 +312,7 @@ class SiteService:
             kw = mine.sell_mwh * KWH_PER_MWH / self.dt_h
             intraday_kw = intraday_kw + kw
             intraday_eur, fees_eur = intraday_eur + mine.cash_eur, fees_eur + mine.fees_eur
-            if next_gate_ns is None or session.opened_ns <= next_gate_ns:
+            if next_gate_ns is None or session.opened_ns < next_gate_ns:
                 known_at_next_gate = known_at_next_gate + kw
         award = da_award + intraday_kw
         plant, t0 = self._plant_at(day)
