@@ -118,7 +118,7 @@ async def run_live(
     ticks = 0
     reason = "stopped"
     clock = VirtualClock(live_start_utc(scenario, prices), live.speed_up)
-    end_utc = clock.start_utc + dt.timedelta(hours=live.duration_h) if live.duration_h else None
+    end_utc: dt.datetime | None = None  # duration counts from the first tick: start-up takes wall time
     try:
         if children is not None:
             await asyncio.to_thread(children.start, clock, live.history_path.parent)
@@ -138,6 +138,8 @@ async def run_live(
         while not stop.is_set():
             tick_started = time.monotonic()
             now = clock.now()
+            if end_utc is None and live.duration_h:
+                end_utc = now + dt.timedelta(hours=live.duration_h)
             if end_utc is not None and now >= end_utc:
                 reason = f"duration {live.duration_h} h reached"
                 break

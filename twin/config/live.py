@@ -22,7 +22,8 @@ class LiveConfig(FrozenModel):
     speed_up : float
         Market seconds per wall-clock second (60: one hour of market in a minute).
     duration_h : float or None
-        Market hours to run; ``None``: until Ctrl-C or the end of the data. [h]
+        Market hours to run, counted from the first control tick (start-up takes wall
+        time); ``None``: until Ctrl-C or the end of the data. [h]
     control_interval_s : float
         Wall-clock period of the site control loop (read, guard, write). [s]
     history_path : Path
