@@ -202,3 +202,12 @@ def test_ray_and_local_runtimes_trade_identically(tmp_path, data_dir, ray_sessio
     for name in ("sites.parquet", "trades.parquet", "daily.parquet"):
         pd.testing.assert_frame_equal(pd.read_parquet(local / name), pd.read_parquet(tmp_path / "ray" / name))
     assert len(pd.read_parquet(local / "trades.parquet")) > 0
+
+
+def test_intraday_gaps_are_never_filled(tmp_path, data_dir):
+    scenario = _with_intraday(tmp_path, {"enabled": True, "prices": {
+        "path": "${BESS_TWIN_DATA}/intraday_prices_de_2019_2022_energy_charts/intraday_prices_de_2019_2022_15min.csv.gz",
+        "fill": "ffill"}})
+    result = runner.invoke(app, ["validate", str(scenario)])
+    assert result.exit_code == 2
+    assert "market.intraday.prices" in result.output and "intraday gaps are never filled" in result.output

@@ -199,6 +199,18 @@ class IntradayConfig(FrozenModel):
             return load_policy(path)
         return value
 
+    @field_validator("prices")
+    @classmethod
+    def _no_invented_prices(cls, value: PriceDataConfig | None) -> PriceDataConfig | None:
+        if value is not None and value.source != "csv":
+            raise ValueError(f"source {value.source!r}: intraday prices are read from a csv file")
+        if value is not None and value.fill != "error":
+            raise ValueError(
+                f"fill {value.fill!r}: intraday gaps are never filled (a day with a gap is not "
+                "traded intraday); remove fill"
+            )
+        return value
+
     @model_validator(mode="after")
     def _data_or_bound(self) -> IntradayConfig:
         if self.enabled and self.mark == "data" and self.prices is None:

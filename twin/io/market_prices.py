@@ -50,8 +50,7 @@ def load_intraday_prices(market: MarketConfig, *, strict: bool = False) -> Price
         return None
     key = "market.intraday.prices"
     cfg = intraday.prices.model_copy(update={"column": intraday.column})
-    if cfg.source != "csv" or cfg.path is None:
-        raise DataError(f"{key}.source: intraday prices are read from a csv file; set source: csv")
+    assert cfg.path is not None  # a csv source (checked by IntradayConfig)
     if not cfg.path.is_file():
         raise DataError(
             f"{key}.path: file not found: {cfg.path}; set BESS_TWIN_DATA to the data folder"
