@@ -24,7 +24,7 @@ from twin.backtest.site_day import SiteDay
 from twin.config import BatterySpec, SiteConfig, StrategyConfig
 from twin.config.intraday import IntradayConfig
 from twin.ems.dispatch import DispatchProblem, DispatchResult, solve_dispatch
-from twin.ems.intraday import IntradayProblem, award_path
+from twin.ems.intraday import IntradayProblem, award_path, round_to_lots
 from twin.ems.multimarket import MultiMarketBound, solve_multimarket_bound
 from twin.markets.calendar import PublicationCalendar
 from twin.markets.day_ahead import Bid, Clearing
@@ -225,10 +225,7 @@ class SiteService:
             forecast, base, start, self._id_end_kwh, session.cost_eur_per_mwh, session.tradable,
             path,
         )
-        # round the cumulative position to lots, so rounding never adds up over the day
-        cumulative = np.round(np.cumsum(delta_kw * dt_h / KWH_PER_MWH) / lot)
-        sell_mwh = np.diff(np.r_[0.0, cumulative]) * lot
-        sell_mwh[~session.tradable] = 0.0
+        sell_mwh = round_to_lots(delta_kw, base, spec, dt_h, lot, session.tradable)
         socs = np.r_[start.soc, path.soc[:-1]]
         products = day_products(self.market, day.start_utc, n, dt_h)
         periods = {

@@ -7,7 +7,7 @@ intraday prices: every kW it sells on top earns ``f_t - c``, every kW it buys
 costs ``f_t + c``, where ``c`` is what a trade costs per MWh (the fee, plus the
 liquidity provider's half spread in continuous trading). Only products still
 open may change. The stored energy at the end of the day stays what the base
-schedule leaves (within the lot margin): the next day's day-ahead plan was made
+schedule leaves: the next day's day-ahead plan was made
 from it, so intraday trades neither borrow from nor lend to that plan.
 
 Formulation (T steps of dt hours, kW at the PCC, E in kWh)::
@@ -15,7 +15,7 @@ Formulation (T steps of dt hours, kW at the PCC, E in kWh)::
     maximise  sum_t [(f_t - c) s_t - (f_t + c) b_t] dt / 1000 - c_deg (p_ch,t + p_dis,t) dt / 1000
     s.t.      p_dis,t - p_ch,t = a_t + s_t - b_t
               E_{t+1} = (1-l)^dt E_t + eta_c p_ch,t dt - p_dis,t dt / eta_d,  E_0 = E_init
-              E_low,t - u_t <= E_{t+1} <= E_high,t + v_t,  |E_T - E_T(base)| <= margin
+              E_low,t - u_t <= E_{t+1} <= E_high,t + v_t,  E_T = E_T(award)
               0 <= p_ch,t <= P_ch,t,  0 <= p_dis,t <= P_dis,t
               0 <= s_t, b_t <= open_t * (P_ch + P_dis),  u, v >= 0
 
@@ -24,12 +24,14 @@ fills left the base schedule outside the SoC window (an order of a hedging pair
 filled, its partner did not), the LP repairs it as far as the open products
 allow instead of giving up; a feasible base never uses them.
 
-The margin that keeps lot-rounded trades inside the exchange's pre-trade checks
-(``margin_kwh`` off the SoC bounds and the power limits) applies to the trades
-only: each bound is relaxed to the base schedule where the base itself uses the
-full range, so a full-power award is never forced into a loss-making trade back.
-The base schedule (s = b = 0) is therefore feasible whenever it is physically
-feasible, and the optimum earns at least 0 against the forecast.
+The LP's trades are then put on the exchange's lot grid by :func:`round_to_lots`,
+which keeps every step inside the power limits and the running position within
+one lot of the LP's. The SoC bounds keep that one lot (``margin_kwh``) free for
+the trades only: each bound is relaxed to the base schedule where the base
+itself uses the full range, so a full-power award is never forced into a
+loss-making trade back, and the power limits are not tightened at all. The base
+schedule (s = b = 0) is therefore feasible whenever it is physically feasible,
+and the optimum earns at least 0 against the forecast.
 """
 
 from __future__ import annotations
@@ -62,6 +64,9 @@ def award_path(
     return start, simulate(spec, start, np.asarray(award_kw, dtype=float), dt_h)
 
 
+_END_TOLERANCE_KWH = 1e-6
+"""Slack of the end-of-day energy, for the solver's tolerance only. [kWh]"""
+
 REPAIR_PENALTY_EUR_PER_MWH = 100_000.0
 """Cost of each MWh the re-optimised schedule lies outside the SoC window: above any
 price, so the LP leaves the window only where no trade can keep it. [EUR/MWh]"""
@@ -78,9 +83,9 @@ class IntradayProblem:
     dt_h : float
         [h]
     margin_kwh : float
-        Kept free at the SoC bounds, and per step at the power limits, by the
-        trades, so that quantities rounded to the exchange's lot still pass its
-        pre-trade checks. [kWh]
+        Kept free at the SoC bounds by the trades, so that quantities rounded to
+        the exchange's lot (:func:`round_to_lots`) still pass its pre-trade
+        checks. [kWh]
     """
 
     def __init__(
@@ -94,8 +99,6 @@ class IntradayProblem:
         self.e_end = cp.Parameter(nonneg=True, name="e_end_kwh")
         self.e_low = cp.Parameter(n_steps, name="e_low_kwh")
         self.e_high = cp.Parameter(n_steps, name="e_high_kwh")
-        self.p_ch_max = cp.Parameter(n_steps, nonneg=True, name="p_charge_max_kw")
-        self.p_dis_max = cp.Parameter(n_steps, nonneg=True, name="p_discharge_max_kw")
         self.trade_max = cp.Parameter(n_steps, nonneg=True, name="trade_max_kw")
         self.sell = cp.Variable(n_steps, nonneg=True, name="sell_kw")
         self.buy = cp.Variable(n_steps, nonneg=True, name="buy_kw")
@@ -113,10 +116,10 @@ class IntradayProblem:
             - (dt_h / spec.eta_discharge) * p_dis,
             energy[1:] >= self.e_low - under,
             energy[1:] <= self.e_high + over,
-            energy[n_steps] >= self.e_end - max(margin_kwh, 1e-6),
-            energy[n_steps] <= self.e_end + max(margin_kwh, 1e-6),
-            p_ch <= self.p_ch_max,
-            p_dis <= self.p_dis_max,
+            energy[n_steps] >= self.e_end - _END_TOLERANCE_KWH,
+            energy[n_steps] <= self.e_end + _END_TOLERANCE_KWH,
+            p_ch <= spec.p_charge_max_kw,
+            p_dis <= spec.p_discharge_max_kw,
             self.sell <= self.trade_max,
             self.buy <= self.trade_max,
         ]
@@ -150,16 +153,16 @@ class IntradayProblem:
         start : BatteryState
             Projected state at the start of the day (see :func:`award_path`).
         end_kwh : float
-            Stored energy the day must end with (within the lot margin): what
-            the day-ahead award leaves, which the next day was planned from. [kWh]
+            Stored energy the day must end with: what the day-ahead award
+            leaves, which the next day was planned from. [kWh]
         cost_eur_per_mwh : float
             Cost of trading one MWh either way (fee plus half spread). [EUR/MWh]
         tradable : np.ndarray of bool, shape (n_steps,), optional
             Products still open; default all.
         base_path : Trajectory, optional
             The base schedule simulated from ``start`` (default: simulated
-            here); where the base uses the full SoC or power range, the trades'
-            margin is waived. [kWh]
+            here); where the base uses the full SoC range, the trades' margin is
+            waived. [kWh]
 
         Returns
         -------
@@ -186,13 +189,6 @@ class IntradayProblem:
         self.e_end.value = max(0.0, float(end_kwh))
         self.e_low.value = np.minimum(spec.e_min_kwh + m, np.maximum(e_base, spec.e_min_kwh))
         self.e_high.value = np.maximum(e_high_trade, np.minimum(e_base, spec.e_max_kwh))
-        self.p_ch_max.value = np.maximum(
-            max(0.0, spec.p_charge_max_kw - m / dt_h), np.clip(-base, 0.0, spec.p_charge_max_kw)
-        )
-        self.p_dis_max.value = np.maximum(
-            max(0.0, spec.p_discharge_max_kw - m / dt_h),
-            np.clip(base, 0.0, spec.p_discharge_max_kw),
-        )
         self.trade_max.value = np.where(
             is_open, spec.p_charge_max_kw + spec.p_discharge_max_kw, 0.0
         )
@@ -206,3 +202,57 @@ class IntradayProblem:
         net = sell - np.asarray(self.buy.value, dtype=np.float64)
         net[~is_open] = 0.0
         return net
+
+
+def round_to_lots(
+    trade_kw: FloatArray,
+    base_kw: FloatArray,
+    spec: BatterySpec,
+    dt_h: float,
+    lot_mwh: float,
+    tradable: npt.NDArray[np.bool_] | None = None,
+) -> FloatArray:
+    """Put a trade schedule on the lot grid, inside the power limits, without drift.
+
+    Step by step, the quantity is the running target (the LP's cumulative
+    position) minus what is already traded, rounded to whole lots and clipped to
+    what the power limits leave beside the base schedule (and to 0 where the
+    product is closed). The running position so stays within about one lot of
+    the LP's, and no step needs a power margin.
+
+    Parameters
+    ----------
+    trade_kw : np.ndarray, shape (n,)
+        Net sell per step from the LP (negative: buy). [kW]
+    base_kw : np.ndarray, shape (n,)
+        The schedule already held. [kW]
+    spec : BatterySpec
+    dt_h : float
+        [h]
+    lot_mwh : float
+        [MWh]
+    tradable : np.ndarray of bool, shape (n,), optional
+        Open products; default all.
+
+    Returns
+    -------
+    np.ndarray, shape (n,)
+        Net sell per product, a whole number of lots. [MWh]
+    """
+    trade = np.asarray(trade_kw, dtype=float)
+    base = np.asarray(base_kw, dtype=float)
+    is_open = np.ones(len(trade), bool) if tradable is None else np.asarray(tradable, bool)
+    per_lot_kw = lot_mwh * KWH_PER_MWH / dt_h
+    eps = 1e-9
+    low = np.minimum(np.ceil((-spec.p_charge_max_kw - base) / per_lot_kw - eps), 0.0)
+    high = np.maximum(np.floor((spec.p_discharge_max_kw - base) / per_lot_kw + eps), 0.0)
+    low[~is_open] = 0.0
+    high[~is_open] = 0.0
+    target = np.cumsum(trade / per_lot_kw)
+    lots = np.zeros(len(trade))
+    held = 0.0
+    for k in range(len(trade)):
+        lots[k] = min(max(float(np.round(target[k] - held)), low[k]), high[k])
+        held += lots[k]
+    out: FloatArray = lots * lot_mwh
+    return out

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from twin.config import BatterySpec
-from twin.ems.intraday import IntradayProblem, award_path
+from twin.ems.intraday import IntradayProblem, award_path, round_to_lots
 
 # lossless, 100 kW / 400 kWh, half full: the power limits bind, never the SoC window
 SPEC = BatterySpec(energy_kwh=400, p_charge_max_kw=100, p_discharge_max_kw=100, eta_charge=1.0,
@@ -62,3 +64,21 @@ def test_an_undeliverable_base_is_repaired_where_products_are_open():
     start, path = award_path(spec, 0.1, base + sell_kw, DT)
     assert np.allclose(path.power_kw, base + sell_kw, atol=1e-4)  # deliverable now
     assert sell_kw.sum() < 0  # by buying back
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.floats(-100, 100), st.floats(-100, 100), st.booleans()), min_size=1, max_size=96))
+def test_lot_rounding_stays_in_the_power_limits_and_does_not_drift(steps):
+    trade = np.array([t for t, _, _ in steps])
+    base = np.array([b for _, b, _ in steps])
+    is_open = np.array([o for _, _, o in steps])
+    trade = np.clip(trade, -SPEC.p_charge_max_kw - base, SPEC.p_discharge_max_kw - base) * is_open
+    lots = round_to_lots(trade, base, SPEC, DT, 0.001, is_open)
+    assert np.allclose(lots / 0.001, np.round(lots / 0.001))  # whole lots
+    power = base + lots * 1000 / DT
+    assert (power <= SPEC.p_discharge_max_kw + 1e-9).all() and (power >= -SPEC.p_charge_max_kw - 1e-9).all()
+    assert (lots[~is_open] == 0).all()
+    drift = np.cumsum(lots) - np.cumsum(trade * DT / 1000)
+    # within half a lot of the LP's position, except where a power limit held the step back
+    at_limit = (power > SPEC.p_discharge_max_kw - 4.0 - 1e-9) | (power < -SPEC.p_charge_max_kw + 4.0 + 1e-9)
+    assert (np.abs(drift) <= 0.0005 + 1e-9)[~at_limit & is_open].all()
