@@ -43,6 +43,9 @@ _RERATE_THRESHOLD = 0.005
 _REPAIR_TOLERANCE_KW = 0.5
 """A base schedule the battery misses by more than this needs repair. [kW]"""
 
+_REPAIR_END_FRACTION = 0.01
+"""A base ending the day further than this fraction of the capacity off its end energy needs repair."""
+
 _DEVIATION_FLOOR_KWH = 1e-9
 """Deviations smaller than this are float round-off, not imbalance. [kWh]"""
 
@@ -108,6 +111,7 @@ class SiteService:
         self._id_base_kw: FloatArray = np.zeros(0)
         self._id_start_soc = self.state.soc
         self._id_end_kwh = 0.0
+        self._id_base_at_gate_kw: FloatArray = np.zeros(0)
 
     def projected_soc(self, day: DeliveryDay) -> float:
         """SoC expected at the start of ``day``, as known at its gate closure.
@@ -187,11 +191,14 @@ class SiteService:
 
         The base schedule is the day-ahead award plus the fills of the day's
         earlier sessions (``previous``, passed in time order, each only once).
+        The day ends with the energy the award leaves, or, once the next day's
+        gate has passed, with the energy the next day's plan started from.
         The forecast is made at ``session.at_utc`` from what is public then; the
         limits make an order trade only where the market is at least as good as
         the forecast (continuous: ``forecast -+ half spread``; auction: ``forecast
         -+ auction_limit_margin``, or any price without a margin). When the base
-        schedule is not deliverable, the orders repair it at any price.
+        schedule is not deliverable or ends the day more than 1 % of the
+        capacity off its end energy, the orders repair it at any price.
 
         Returns
         -------
@@ -209,12 +216,21 @@ class SiteService:
                 self._trading_spec(), self._id_start_soc, self._id_base_kw, dt_h
             )
             self._id_end_kwh = float(award.final.energy_kwh)
+            self._id_base_at_gate_kw = self._id_base_kw.copy()
+        next_gate = self._next_gate_ns(day)
         for result in previous:
             mine = result.participants.get(self.site_id)
             if mine is not None:
                 self._id_base_kw = self._id_base_kw + mine.sell_mwh * KWH_PER_MWH / dt_h
+            if next_gate is not None and result.opened_ns < next_gate:
+                self._id_base_at_gate_kw = self._id_base_kw.copy()
         base = self._id_base_kw
         spec = self._trading_spec()
+        end_kwh = self._id_end_kwh
+        if next_gate is not None and session.at_ns >= next_gate:
+            # the next day is planned: keep the end energy its plan started from
+            _, at_gate = award_path(spec, self._id_start_soc, self._id_base_at_gate_kw, dt_h)
+            end_kwh = float(at_gate.final.energy_kwh)
         lot = self.intraday.lot_mwh
         key = (n, spec.energy_kwh)
         if key not in self._intraday_problems:
@@ -222,14 +238,17 @@ class SiteService:
         forecast = np.asarray(forecast_eur_per_mwh, dtype=float)
         start, path = award_path(spec, self._id_start_soc, base, dt_h)
         delta_kw = self._intraday_problems[key].solve(
-            forecast, base, start, self._id_end_kwh, session.cost_eur_per_mwh, session.tradable,
-            path,
+            forecast, base, start, end_kwh, session.cost_eur_per_mwh, session.tradable, path
         )
         sell_mwh = round_to_lots(delta_kw, base, spec, dt_h, lot, session.tradable)
-        socs = np.r_[start.soc, path.soc[:-1]]
+        # The exchange adds the site's fills on it to the schedule it is told, so it
+        # is told the day-ahead award and the award's SoC path, not the base.
+        award_kw = np.asarray(clearing.awards_kw[self.site_id], dtype=float)
+        award_start, award_path_ = award_path(spec, self._id_start_soc, award_kw, dt_h)
+        socs = np.r_[award_start.soc, award_path_.soc[:-1]]
         products = day_products(self.market, day.start_utc, n, dt_h)
         periods = {
-            p.product_id: PeriodState(float(socs[k]), float(base[k]))
+            p.product_id: PeriodState(float(socs[k]), float(award_kw[k]))
             for k, p in enumerate(products)
         }
         state = SiteTradingState(
@@ -244,11 +263,21 @@ class SiteService:
             temperature_c=self.plant.temperature_c if self.plant is not None else 25.0,
             periods=periods,
         )
-        # A base the battery cannot follow (one order of a hedging pair filled, its
-        # partner did not) is repaired at any price: an imbalance costs more.
-        repair = bool(np.any(np.abs(path.power_kw - base) > _REPAIR_TOLERANCE_KW))
+        # A base the battery cannot follow, or that ends the day off the energy the
+        # next day needs (one order of a pair filled, its partner did not), is
+        # repaired at any price: an imbalance, or a next day that cannot deliver
+        # its award, costs more.
+        undeliverable = bool(np.any(np.abs(path.power_kw - base) > _REPAIR_TOLERANCE_KW))
+        off_end = abs(float(path.final.energy_kwh) - end_kwh) > _REPAIR_END_FRACTION * spec.energy_kwh
+        repair = undeliverable or off_end
         limits = self._limits(session, forecast, sell_mwh, repair)
         return IntradayIntent(state, sell_mwh, limits)
+
+    def _next_gate_ns(self, day: DeliveryDay) -> int | None:
+        """The day-ahead gate of the day after ``day`` (None without a calendar). [ns, UTC]"""
+        if self.calendar is None:
+            return None
+        return int(self.calendar.gate_closure_utc(day.date + dt.timedelta(days=1)).value)
 
     def _limits(
         self, session: IntradayRound, forecast: FloatArray, sell_mwh: FloatArray, repair: bool
@@ -297,11 +326,7 @@ class SiteService:
         n = day.n_steps
         intraday_kw, intraday_eur, fees_eur = np.zeros(n), np.zeros(n), np.zeros(n)
         known_at_next_gate = da_award.copy()
-        next_gate_ns = (
-            int(self.calendar.gate_closure_utc(day.date + dt.timedelta(days=1)).value)
-            if self.calendar is not None
-            else None
-        )
+        next_gate_ns = self._next_gate_ns(day)
         for session in sessions:
             mine = session.participants.get(self.site_id)
             if mine is None:

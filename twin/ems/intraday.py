@@ -15,12 +15,13 @@ Formulation (T steps of dt hours, kW at the PCC, E in kWh)::
     maximise  sum_t [(f_t - c) s_t - (f_t + c) b_t] dt / 1000 - c_deg (p_ch,t + p_dis,t) dt / 1000
     s.t.      p_dis,t - p_ch,t = a_t + s_t - b_t
               E_{t+1} = (1-l)^dt E_t + eta_c p_ch,t dt - p_dis,t dt / eta_d,  E_0 = E_init
-              E_low,t - u_t <= E_{t+1} <= E_high,t + v_t,  E_T = E_T(award)
+              E_low,t - u_t <= E_{t+1} <= E_high,t + v_t,  E_T = E_end
               0 <= p_ch,t <= P_ch,t,  0 <= p_dis,t <= P_dis,t
               0 <= s_t, b_t <= open_t * (P_ch + P_dis),  u, v >= 0
 
-``u`` and ``v`` are penalised at ``REPAIR_PENALTY_EUR_PER_MWH``: when earlier
-fills left the base schedule outside the SoC window (an order of a hedging pair
+``u`` and ``v``, and a miss of the end energy, are penalised at
+``REPAIR_PENALTY_EUR_PER_MWH``: when earlier fills left the base schedule
+outside the SoC window or off its end energy (an order of a hedging pair
 filled, its partner did not), the LP repairs it as far as the open products
 allow instead of giving up; a feasible base never uses them.
 
@@ -105,6 +106,7 @@ class IntradayProblem:
         p_ch = cp.Variable(n_steps, nonneg=True)
         p_dis = cp.Variable(n_steps, nonneg=True)
         energy = cp.Variable(n_steps + 1)
+        end_miss = cp.Variable(nonneg=True, name="end_miss_kwh")
         under = cp.Variable(n_steps, nonneg=True, name="below_window_kwh")
         over = cp.Variable(n_steps, nonneg=True, name="above_window_kwh")
         decay = (1.0 - spec.standing_loss_per_h) ** dt_h
@@ -116,8 +118,8 @@ class IntradayProblem:
             - (dt_h / spec.eta_discharge) * p_dis,
             energy[1:] >= self.e_low - under,
             energy[1:] <= self.e_high + over,
-            energy[n_steps] >= self.e_end - _END_TOLERANCE_KWH,
-            energy[n_steps] <= self.e_end + _END_TOLERANCE_KWH,
+            energy[n_steps] >= self.e_end - _END_TOLERANCE_KWH - end_miss,
+            energy[n_steps] <= self.e_end + _END_TOLERANCE_KWH + end_miss,
             p_ch <= spec.p_charge_max_kw,
             p_dis <= spec.p_discharge_max_kw,
             self.sell <= self.trade_max,
@@ -128,7 +130,7 @@ class IntradayProblem:
             - self.cost * cp.sum(self.sell + self.buy)
         )
         wear = spec.degradation_cost_eur_per_mwh * scale * cp.sum(p_ch + p_dis)
-        repair = REPAIR_PENALTY_EUR_PER_MWH / KWH_PER_MWH * cp.sum(under + over)
+        repair = REPAIR_PENALTY_EUR_PER_MWH / KWH_PER_MWH * (cp.sum(under + over) + end_miss)
         self.problem = cp.Problem(cp.Maximize(revenue - wear - repair), cons)
 
     def solve(
