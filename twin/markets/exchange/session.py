@@ -1,16 +1,20 @@
-"""One intraday trading session of a backtest day on the internal exchange.
+"""One intraday trading session (a continuous round) of a backtest day on the internal exchange.
 
 Sequence (all on the exchange's clock, one command every ``step_s`` seconds so
 each participant stays inside its rate limit):
 
-1. the day's products open; the liquidity provider (LP) quotes ``levels`` bids
-   and asks around each product's mark price;
+1. the round's open products open; the liquidity provider (LP) quotes
+   ``levels`` bids and asks around each product's mark price (the real
+   intraday index, or the day-ahead price under ``mark: day_ahead``);
 2. each site posts its wanted net trade per product as a GTC limit order **at
-   the mark**, products in delivery order. Sites on opposite sides trade with
-   each other at the mark (the resting order's price);
-3. what is left is re-priced to the LP's top quote (``mark ± spread/2``) and
-   fills against the LP (a price change renews time priority and matches);
-4. the session ends: the products close and unfilled quantity is cancelled.
+   the mark**, products in delivery order, where its limit allows that price.
+   Sites on opposite sides trade with each other at the mark (the resting
+   order's price);
+3. what is left is re-priced to the LP's top quote (``mark ± spread/2``) where
+   the site's limit allows, and fills against the LP (a price change renews
+   time priority and matches);
+4. the round ends: the products close and unfilled quantity is cancelled, so
+   an order that did not fill leaves the site's position as it was.
 
 Cash flows: a seller receives ``quantity * price``, a buyer pays it; each side
 pays ``fee_eur_per_mwh`` per MWh. Sites' and the LP's trade cash sums to zero
