@@ -112,6 +112,7 @@ class SiteService:
         self._id_start_soc = self.state.soc
         self._id_end_kwh = 0.0
         self._id_base_at_gate_kw: FloatArray = np.zeros(0)
+        self._id_award_socs: FloatArray = np.zeros(0)
 
     def projected_soc(self, day: DeliveryDay) -> float:
         """SoC expected at the start of ``day``, as known at its gate closure.
@@ -212,10 +213,11 @@ class SiteService:
             self._id_day = day.date
             self._id_base_kw = np.array(clearing.awards_kw[self.site_id], dtype=float)
             self._id_start_soc = self.projected_soc(day)
-            _, award = award_path(
+            award_start, award = award_path(
                 self._trading_spec(), self._id_start_soc, self._id_base_kw, dt_h
             )
             self._id_end_kwh = float(award.final.energy_kwh)
+            self._id_award_socs = np.r_[award_start.soc, award.soc[:-1]]
             self._id_base_at_gate_kw = self._id_base_kw.copy()
         next_gate = self._next_gate_ns(day)
         for result in previous:
@@ -243,12 +245,10 @@ class SiteService:
         sell_mwh = round_to_lots(delta_kw, base, spec, dt_h, lot, session.tradable)
         # The exchange adds the site's fills on it to the schedule it is told, so it
         # is told the day-ahead award and the award's SoC path, not the base.
-        award_kw = np.asarray(clearing.awards_kw[self.site_id], dtype=float)
-        award_start, award_path_ = award_path(spec, self._id_start_soc, award_kw, dt_h)
-        socs = np.r_[award_start.soc, award_path_.soc[:-1]]
+        award_kw = clearing.awards_kw[self.site_id]
         products = day_products(self.market, day.start_utc, n, dt_h)
         periods = {
-            p.product_id: PeriodState(float(socs[k]), float(award_kw[k]))
+            p.product_id: PeriodState(float(self._id_award_socs[k]), float(award_kw[k]))
             for k, p in enumerate(products)
         }
         state = SiteTradingState(
