@@ -227,7 +227,7 @@ def run_backtest(
             intraday,
             prices.dt_h,
             None,
-            None if intraday.mark == "day_ahead" else marks,
+            marks,
         )
         if marks is not None and not auction
         else None
@@ -242,10 +242,8 @@ def run_backtest(
             if on:
                 steps = slice(day.first_step, day.first_step + day.n_steps)
                 traded[steps] = marks[steps]
-        cost = intraday.policy.fee_eur_per_mwh + (
-            0.0 if auction else intraday.liquidity_provider.spread_eur_per_mwh / 2.0
-        )
         id_period = runtime.put(traded[span])
+        cost = intraday.trade_cost_eur_per_mwh
         bound_refs = [site.multimarket_bound(period, id_period, cost) for site in sites]
 
     site_days: list[list[SiteDay]] = []

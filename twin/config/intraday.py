@@ -227,6 +227,16 @@ class IntradayConfig(FrozenModel):
         return self.reference == "ida" and self.mark == "data"
 
     @property
+    def half_spread_eur_per_mwh(self) -> float:
+        """The LP's half spread a continuous trade crosses; 0 in the auction. [EUR/MWh]"""
+        return 0.0 if self.is_auction else self.liquidity_provider.spread_eur_per_mwh / 2.0
+
+    @property
+    def trade_cost_eur_per_mwh(self) -> float:
+        """What one traded MWh costs on top of the price: fee plus half spread. [EUR/MWh]"""
+        return self.policy.fee_eur_per_mwh + self.half_spread_eur_per_mwh
+
+    @property
     def column(self) -> str:
         """The price column read from ``prices``."""
         if self.prices is not None and self.prices.column is not None:

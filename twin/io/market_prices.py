@@ -18,10 +18,7 @@ from twin.io.prices import (
     INTRADAY_BOUNDS_EUR_PER_MWH,
     PriceSeries,
     load_prices,
-    plausible_bounds,
-    regularise,
 )
-from twin.io.readers import read_tidy_csv
 
 
 def load_intraday_prices(market: MarketConfig, *, strict: bool = False) -> PriceSeries | None:
@@ -48,23 +45,12 @@ def load_intraday_prices(market: MarketConfig, *, strict: bool = False) -> Price
     intraday = market.intraday
     if not intraday.enabled or intraday.mark != "data" or intraday.prices is None:
         return None
-    key = "market.intraday.prices"
-    cfg = intraday.prices.model_copy(update={"column": intraday.column})
-    assert cfg.path is not None  # a csv source (checked by IntradayConfig)
-    if not cfg.path.is_file():
-        raise DataError(
-            f"{key}.path: file not found: {cfg.path}; set BESS_TWIN_DATA to the data folder"
-        )
-    raw = read_tidy_csv(cfg.path, zone=market.zone, column=cfg.column, key=key)
-    return regularise(
-        raw,
-        tz=market.timezone,
-        duplicates=cfg.duplicates,
-        zone=market.zone,
-        source=str(cfg.path),
+    return load_prices(
+        market,
         strict=strict,
-        key=key,
-        bounds_eur_per_mwh=plausible_bounds(cfg, INTRADAY_BOUNDS_EUR_PER_MWH),
+        cfg=intraday.prices.model_copy(update={"column": intraday.column}),
+        key="market.intraday.prices",
+        bounds_eur_per_mwh=INTRADAY_BOUNDS_EUR_PER_MWH,
         keep_missing=True,
     )
 

@@ -342,6 +342,7 @@ def load_prices(
     cfg: PriceDataConfig | None = None,
     key: str = "market.prices",
     bounds_eur_per_mwh: tuple[float, float] = DAY_AHEAD_BOUNDS_EUR_PER_MWH,
+    keep_missing: bool = False,
 ) -> PriceSeries:
     """Load the day-ahead prices a scenario names.
 
@@ -357,6 +358,9 @@ def load_prices(
         The scenario key of ``cfg``, named in every message.
     bounds_eur_per_mwh : tuple of float
         Default plausible range when ``cfg`` sets none. [EUR/MWh]
+    keep_missing : bool
+        Leave missing steps NaN instead of applying the fill policy (see
+        :func:`regularise`).
 
     Returns
     -------
@@ -402,4 +406,5 @@ def load_prices(
         strict=strict,
         key=key,
         bounds_eur_per_mwh=plausible_bounds(cfg, bounds_eur_per_mwh),
+        keep_missing=keep_missing,
     )

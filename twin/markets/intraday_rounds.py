@@ -13,6 +13,7 @@ public at ``at_utc`` (:mod:`twin.forecast.intraday`).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,7 +58,7 @@ def intraday_rounds(
     start_utc: pd.Timestamp,
     n_steps: int,
     step: pd.Timedelta,
-    delivery_date: object,
+    delivery_date: dt.date,
     calendar: PublicationCalendar,
     config: IntradayConfig,
 ) -> list[IntradayRound]:
@@ -81,12 +82,11 @@ def intraday_rounds(
     list of IntradayRound
         One for the auction; one per round for continuous trading.
     """
-    fee = config.policy.fee_eur_per_mwh
-    opening = calendar.intraday_opening_utc(delivery_date)  # type: ignore[arg-type]
+    cost, half = config.trade_cost_eur_per_mwh, config.half_spread_eur_per_mwh
+    opening = calendar.intraday_opening_utc(delivery_date)
     starts = pd.date_range(start_utc, periods=n_steps, freq=step)
     if config.is_auction:
-        return [IntradayRound("auction", opening, np.ones(n_steps, dtype=bool), fee, 0.0)]
-    half = config.liquidity_provider.spread_eur_per_mwh / 2.0
+        return [IntradayRound("auction", opening, np.ones(n_steps, dtype=bool), cost, half)]
     gates = starts - pd.Timedelta(minutes=config.gate_closure_min)
     last_gate = gates[-1]
     rounds = []
@@ -94,6 +94,6 @@ def intraday_rounds(
     interval = pd.Timedelta(minutes=config.round_interval_min)
     while at < last_gate:
         tradable = np.asarray(gates > at)
-        rounds.append(IntradayRound("continuous", at, tradable, fee + half, half))
+        rounds.append(IntradayRound("continuous", at, tradable, cost, half))
         at = at + interval
     return rounds
