@@ -236,9 +236,10 @@ def run_backtest(
     period = runtime.put(series.to_numpy()[span])
     pf_refs = [site.perfect_foresight(period) for site in sites]
     bound_refs = []
+    traded_days = plan.intraday_days()
     if marks is not None:
         traded = np.full(len(series), np.nan)
-        for day, on in zip(plan.days, plan.intraday_days(), strict=True):
+        for day, on in zip(plan.days, traded_days, strict=True):
             if on:
                 steps = slice(day.first_step, day.first_step + day.n_steps)
                 traded[steps] = marks[steps]
@@ -258,7 +259,7 @@ def run_backtest(
         if on_day is not None:
             on_day(day)
 
-    for day, with_intraday in zip(plan.days, plan.intraday_days(), strict=True):
+    for day, with_intraday in zip(plan.days, traded_days, strict=True):
         forecast_ref = forecast.forecast(day)
         forecast.publish(day, market.auction_result(day))
         bids = [site.plan_day(day, forecast_ref) for site in sites]

@@ -219,17 +219,16 @@ class SiteService:
             self._id_end_kwh = float(award.final.energy_kwh)
             self._id_award_socs = np.r_[award_start.soc, award.soc[:-1]]
             self._id_base_at_gate_kw = self._id_base_kw.copy()
-        next_gate = self._next_gate_ns(day)
         for result in previous:
             mine = result.participants.get(self.site_id)
             if mine is not None:
                 self._id_base_kw = self._id_base_kw + mine.sell_mwh * KWH_PER_MWH / dt_h
-            if next_gate is not None and result.opened_ns < next_gate:
+            if self._before_next_gate(day, result.opened_ns):
                 self._id_base_at_gate_kw = self._id_base_kw.copy()
         base = self._id_base_kw
         spec = self._trading_spec()
         end_kwh = self._id_end_kwh
-        if next_gate is not None and session.at_ns >= next_gate:
+        if not self._before_next_gate(day, session.at_ns):
             # the next day is planned: keep the end energy its plan started from
             _, at_gate = award_path(spec, self._id_start_soc, self._id_base_at_gate_kw, dt_h)
             end_kwh = float(at_gate.final.energy_kwh)
@@ -273,11 +272,16 @@ class SiteService:
         limits = self._limits(session, forecast, sell_mwh, repair)
         return IntradayIntent(state, sell_mwh, limits)
 
-    def _next_gate_ns(self, day: DeliveryDay) -> int | None:
-        """The day-ahead gate of the day after ``day`` (None without a calendar). [ns, UTC]"""
+    def _before_next_gate(self, day: DeliveryDay, ts_ns: int) -> bool:
+        """Whether ``ts_ns`` is before the day-ahead gate of the day after ``day``.
+
+        A trade then is known when that day is planned. Without a calendar every
+        trade counts as known.
+        """
         if self.calendar is None:
-            return None
-        return int(self.calendar.gate_closure_utc(day.date + dt.timedelta(days=1)).value)
+            return True
+        gate = self.calendar.gate_closure_utc(day.date + dt.timedelta(days=1))
+        return ts_ns < int(gate.value)
 
     def _limits(
         self, session: IntradayRound, forecast: FloatArray, sell_mwh: FloatArray, repair: bool
@@ -326,7 +330,6 @@ class SiteService:
         n = day.n_steps
         intraday_kw, intraday_eur, fees_eur = np.zeros(n), np.zeros(n), np.zeros(n)
         known_at_next_gate = da_award.copy()
-        next_gate_ns = self._next_gate_ns(day)
         for session in sessions:
             mine = session.participants.get(self.site_id)
             if mine is None:
@@ -334,7 +337,7 @@ class SiteService:
             kw = mine.sell_mwh * KWH_PER_MWH / self.dt_h
             intraday_kw = intraday_kw + kw
             intraday_eur, fees_eur = intraday_eur + mine.cash_eur, fees_eur + mine.fees_eur
-            if next_gate_ns is None or session.opened_ns < next_gate_ns:
+            if self._before_next_gate(day, session.opened_ns):
                 known_at_next_gate = known_at_next_gate + kw
         award = da_award + intraday_kw
         plant, t0 = self._plant_at(day)
