@@ -34,7 +34,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -50,6 +50,8 @@ from twin.backtest.site_day import SiteDay
 from twin.config import Scenario
 from twin.ems.dispatch import DispatchResult
 from twin.ems.multimarket import MultiMarketBound
+from twin.ems.planner import SiteSeries
+from twin.ems.site_problem import SitePlan
 from twin.forecast.intraday import (
     DayAheadPlusShape,
     IntradayForecaster,
@@ -78,6 +80,17 @@ class BacktestPlan:
     """The intraday reference prices per step of ``prices`` (NaN: none), or None."""
     block_steps: int = 1
     """Steps per day-ahead MTU (4: an hourly auction on a 15-min grid)."""
+    site_series: dict[str, SiteSeries] = field(default_factory=dict)
+    """Per EMS site (load, PV, tariff, FCR or a strategy other than arbitrage): its series."""
+    forecaster_override: bool = False
+    """The forecaster was set for the run (``--forecaster``): every site uses it."""
+
+    def forecaster_of(self, site_id: str) -> str:
+        """The day-ahead forecaster site ``site_id`` plans with."""
+        if self.forecaster_override:
+            return self.forecaster
+        site = next(s for s in self.scenario.sites if s.site_id == site_id)
+        return self.scenario.strategy_of(site).forecaster
 
     @property
     def intraday_marks(self) -> np.ndarray | None:
@@ -113,7 +126,7 @@ class BacktestRun:
     """Per delivery day, one ``SiteDay`` per site (scenario order)."""
     sessions: list[SessionResult | None]
     """Per delivery day, its intraday sessions merged (None without intraday trading)."""
-    perfect_foresight: dict[str, DispatchResult]
+    perfect_foresight: dict[str, DispatchResult | SitePlan]
     multimarket_bound: dict[str, MultiMarketBound] | None
     runtime: str
     wall_time_s: float
@@ -136,7 +149,8 @@ def plan_backtest(
         If the backtest period does not fit the data and the forecaster's history.
     """
     name = forecaster or scenario.strategy.forecaster
-    history_days = make_forecaster(name, prices.price_eur_per_mwh).history_days
+    names = {name} if forecaster else {scenario.strategy_of(s).forecaster for s in scenario.sites} | {name}
+    history_days = max(make_forecaster(n, prices.price_eur_per_mwh).history_days for n in names)
     days = delivery_days(
         prices.index,
         prices.step,
@@ -147,7 +161,10 @@ def plan_backtest(
         end=scenario.backtest.end,
     )
     n_horizon = horizon_steps(scenario.strategy.horizon_h, prices.step)
-    return BacktestPlan(scenario, prices, days, n_horizon, name, imbalance_eur_per_mwh)
+    return BacktestPlan(
+        scenario, prices, days, n_horizon, name, imbalance_eur_per_mwh,
+        forecaster_override=forecaster is not None,
+    )  # fmt: skip
 
 
 def run_backtest(
@@ -175,7 +192,6 @@ def run_backtest(
     scenario, prices = plan.scenario, plan.prices
     series = prices.price_eur_per_mwh
     first = plan.days[0]
-    realised = series if plan.forecaster == "perfect" else None
     calendar = PublicationCalendar.of_market(scenario.market)
     published = calendar.published_day_ahead(series, first.gate_closure_utc)
     intraday = scenario.market.intraday
@@ -194,27 +210,37 @@ def run_backtest(
     intraday_forecaster = (
         make_intraday_forecaster(plan.forecaster, plan, calendar) if marks is not None else None
     )
-    forecast = ForecastClient.spawn(
-        runtime,
-        plan.forecaster,
-        published,
-        calendar,
-        prices.step,
-        plan.n_horizon,
-        realised,
-        intraday_forecaster,
-    )
+    forecasts = {
+        name: ForecastClient.spawn(
+            runtime,
+            name,
+            published,
+            calendar,
+            prices.step,
+            plan.n_horizon,
+            series if name == "perfect" else None,
+            intraday_forecaster if name == plan.forecaster else None,
+        )
+        for name in dict.fromkeys(
+            [plan.forecaster, *(plan.forecaster_of(s.site_id) for s in scenario.sites)]
+        )
+    }
+    forecast = forecasts[plan.forecaster]
+    fcr = scenario.market.fcr
     sites = [
         SiteClient.spawn(
             runtime,
             site,
-            scenario.strategy,
+            scenario.strategy_of(site),
             prices.dt_h,
             plan.n_horizon,
             intraday,
             scenario.market.zone,
             calendar,
             plan.block_steps,
+            plan.site_series.get(site.site_id),
+            fcr.prequalified_duration_min / 60.0 if fcr is not None else 0.25,
+            fcr.forecast if fcr is not None else "persistence",
             options=site.actor_options,
         )
         for site in scenario.sites
@@ -234,7 +260,7 @@ def run_backtest(
     )
     span = period_slice(plan)
     period = runtime.put(series.to_numpy()[span])
-    pf_refs = [site.perfect_foresight(period) for site in sites]
+    pf_refs = [site.perfect_foresight(period, span.start) for site in sites]
     bound_refs = []
     traded_days = plan.intraday_days()
     if marks is not None:
@@ -260,9 +286,14 @@ def run_backtest(
             on_day(day)
 
     for day, with_intraday in zip(plan.days, traded_days, strict=True):
-        forecast_ref = forecast.forecast(day)
-        forecast.publish(day, market.auction_result(day))
-        bids = [site.plan_day(day, forecast_ref) for site in sites]
+        forecast_refs = {name: f.forecast(day) for name, f in forecasts.items()}
+        result = market.auction_result(day)
+        for f in forecasts.values():
+            f.publish(day, result)
+        bids = [
+            site.plan_day(day, forecast_refs[plan.forecaster_of(cfg.site_id)])
+            for site, cfg in zip(sites, scenario.sites, strict=True)
+        ]
         clearing = market.clear(day, *bids)
         session_refs: list[Ref[Any]] = []
         if with_intraday:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import ray
 
+from actors.backtest.ems_site import EmsSite
 from actors.client import ServiceClient, remote
 from hardware.simulated import SimulatedBattery
 from twin.backtest.clock import DeliveryDay
@@ -26,6 +27,8 @@ from twin.config.intraday import IntradayConfig
 from twin.ems.dispatch import DispatchProblem, DispatchResult, solve_dispatch
 from twin.ems.intraday import IntradayProblem, award_path, round_to_lots
 from twin.ems.multimarket import MultiMarketBound, solve_multimarket_bound
+from twin.ems.planner import SitePlanner, SiteSeries
+from twin.ems.site_problem import SitePlan
 from twin.markets.calendar import PublicationCalendar
 from twin.markets.day_ahead import Bid, Clearing
 from twin.markets.exchange.pretrade import PeriodState, SiteTradingState
@@ -70,6 +73,13 @@ class SiteService:
         known when the next day is planned. Without it every trade counts.
     block_steps : int
         Steps per day-ahead MTU (4 when an hourly auction is planned at 15 min).
+    series : SiteSeries, optional
+        The site's load, PV, FCR prices and billing periods over the price
+        series: given, the site runs the EMS (:mod:`actors.backtest.ems_site`)
+        instead of plain day-ahead arbitrage.
+    fcr_duration_h : float
+        FCR full-activation duration kept free each way. [h]
+    fcr_forecast : {'persistence', 'perfect'}
     """
 
     def __init__(
@@ -82,6 +92,9 @@ class SiteService:
         market: str = "DE-LU",
         calendar: PublicationCalendar | None = None,
         block_steps: int = 1,
+        series: SiteSeries | None = None,
+        fcr_duration_h: float = 0.25,
+        fcr_forecast: str = "persistence",
     ) -> None:
         self.site_id = site.site_id
         self.spec = site.battery
@@ -113,6 +126,13 @@ class SiteService:
         self._id_end_kwh = 0.0
         self._id_base_at_gate_kw: FloatArray = np.zeros(0)
         self._id_award_socs: FloatArray = np.zeros(0)
+        self.ems: EmsSite | None = None
+        if series is not None:
+            planner = SitePlanner(
+                site, strategy, series, dt_h, n_horizon, fcr_duration_h,
+                "perfect" if fcr_forecast == "perfect" else "persistence", block_steps,
+            )  # fmt: skip
+            self.ems = EmsSite(planner)
 
     def projected_soc(self, day: DeliveryDay) -> float:
         """SoC expected at the start of ``day``, as known at its gate closure.
@@ -143,6 +163,8 @@ class SiteService:
         if abs(usable_kwh - self.plan_spec.energy_kwh) < _RERATE_THRESHOLD * self.spec.energy_kwh:
             return
         self.plan_spec = self.spec.model_copy(update={"energy_kwh": usable_kwh})
+        if self.ems is not None:
+            self.ems.planner.rerate(self.plan_spec)
         self.problem = DispatchProblem(
             self.plan_spec,
             self._n_horizon,
@@ -166,6 +188,9 @@ class SiteService:
             Volume bids for the ``day.n_steps`` MTUs of the day. [kW]
         """
         self._rerate()
+        if self.ems is not None:
+            bid = self.ems.plan_day(day, forecast_eur_per_mwh, self.projected_soc(day))
+            return Bid(self.site_id, day.date, bid)
         self._plan = self.problem.solve(forecast_eur_per_mwh, self.projected_soc(day))
         self._forecast = np.asarray(forecast_eur_per_mwh[: day.n_steps], dtype=float)
         return Bid(self.site_id, day.date, self._plan.power_kw[: day.n_steps].copy())
@@ -326,6 +351,13 @@ class SiteService:
         -------
         SiteDay
         """
+        if self.ems is not None:
+            plant, t0 = self._plant_at(day)
+            start_soc = plant.soc
+            result, schedule = self.ems.deliver_day(day, clearing, plant, t0, self.dt_h)
+            self._prev_start_soc, self._prev_soc = start_soc, result.soc
+            self._prev_schedule_kw = schedule
+            return result
         da_award = clearing.awards_kw[self.site_id]
         n = day.n_steps
         intraday_kw, intraday_eur, fees_eur = np.zeros(n), np.zeros(n), np.zeros(n)
@@ -387,7 +419,9 @@ class SiteService:
             used_milp=bool(self._plan.used_milp) if self._plan is not None else False,
         )
 
-    def perfect_foresight(self, price_eur_per_mwh: FloatArray) -> DispatchResult:
+    def perfect_foresight(
+        self, price_eur_per_mwh: FloatArray, first_step: int = 0
+    ) -> DispatchResult | SitePlan:
         """Solve the perfect-foresight benchmark over the backtest period.
 
         Parameters
@@ -395,12 +429,19 @@ class SiteService:
         price_eur_per_mwh : np.ndarray, shape (T,)
             Realised prices of every step of the period. [EUR/MWh]
 
+        first_step : int
+            Position of the period's first step in the price series (EMS sites
+            read their load, PV and FCR prices from there).
+
         Returns
         -------
-        DispatchResult
+        DispatchResult or SitePlan
             One LP over the period from ``soc_initial`` with a free terminal SoC:
-            an upper bound on what any schedule can earn.
+            an upper bound on what any schedule can earn (an EMS site: the
+            stacked LP on realised data, :meth:`EmsSite.bound`).
         """
+        if self.ems is not None:
+            return self.ems.bound(first_step, len(price_eur_per_mwh), self.dt_h, self.block_steps)
         return solve_dispatch(
             self.spec, price_eur_per_mwh, self.dt_h, block_steps=self.block_steps
         )

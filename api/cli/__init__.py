@@ -12,8 +12,9 @@ import os
 import platform
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
@@ -25,6 +26,9 @@ from api.cli.hardware import register as register_hardware_commands
 from api.cli.prepare import check_writable, prepare
 from twin.errors import ScenarioError, SimulationError
 from twin.forecast.naive import FORECASTERS
+
+if TYPE_CHECKING:
+    from actors.backtest.driver import BacktestPlan
 
 app = typer.Typer(
     name="bess-twin",
@@ -230,10 +234,21 @@ def backtest(
         meta,
         run.sessions,
         run.multimarket_bound,
+        _fcr_prices(plan),
     )
     write_results(result, out_dir)
     write_report(result, out_dir / "report.html", pd.Timestamp(week) if week else None)
     _print_summary(result.summary, out_dir)
+
+
+def _fcr_prices(plan: BacktestPlan) -> np.ndarray | None:
+    """Realised FCR prices of the backtest period, when the scenario has FCR."""
+    from actors.backtest.driver import period_slice
+
+    for series in plan.site_series.values():
+        if series.has_fcr:
+            return series.fcr_eur_per_mw_h[period_slice(plan)]
+    return None
 
 
 @app.command("scenario-reference")

@@ -78,7 +78,17 @@ def prepare(
     intraday = load_intraday_prices(sc.market, strict=sc.backtest.strict)
     # One grid for the backtest: the finer of the two markets' products (15-min
     # intraday products against an hourly auction: each hour is a block of four).
-    step = day_ahead.step if intraday is None else min(day_ahead.step, intraday.step)
+    from twin.io.site_data import native_step, needs_ems, scenario_fcr, site_series
+
+    ems_sites = [site for site in sc.sites if needs_ems(sc, site)]
+    steps = [day_ahead.step] + ([intraday.step] if intraday is not None else [])
+    steps += [s for s in (native_step(site) for site in ems_sites) if s is not None]
+    step = min(steps)
+    if (day_ahead.step / step) % 1:
+        raise ScenarioError(
+            f"a site's load or PV step ({step}) does not divide the day-ahead MTU of "
+            f"{day_ahead.step}; use series on a grid that does"
+        )
     if intraday is not None and (day_ahead.step / step) % 1:
         raise ScenarioError(
             f"market.intraday.prices: intraday products of {intraday.step} do not divide the "
@@ -95,8 +105,12 @@ def prepare(
         if intraday.step > step:
             values = on_grid(intraday, step).price_eur_per_mwh
         intraday_on_grid = values.reindex(prices.index).to_numpy(dtype=float)
+    fcr = scenario_fcr(sc, prices.index)
+    da = prices.price_eur_per_mwh.to_numpy(dtype=float)
+    series = {site.site_id: site_series(sc, site, prices.index, da, fcr) for site in ems_sites}
     plan = dataclasses.replace(
         plan,
+        site_series=series,
         imbalance_eur_per_mwh=imbalance,
         intraday_eur_per_mwh=intraday_on_grid,
         block_steps=int(day_ahead.step / step),

@@ -46,11 +46,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from twin.backtest.ems_kpis import daily_ems_columns, ems_site_summary
 from twin.backtest.site_day import SiteDay
 from twin.backtest.trades import trades_table, trading_summary
 from twin.config import Scenario
 from twin.ems.dispatch import DispatchResult
 from twin.ems.multimarket import MultiMarketBound
+from twin.ems.site_problem import SitePlan
 from twin.markets.exchange.session import SessionResult
 from twin.markets.products import product_id
 from twin.physics.battery import full_cycles
@@ -82,9 +84,28 @@ SITES_COLUMNS = [
     "energy_kwh",
     "revenue_eur",
     *_PLANT_COLUMNS,
+    "load_kw",
+    "pv_kw",
+    "pv_curtailed_kw",
+    "grid_kw",
+    "fcr_band_kw",
+    "fcr_revenue_eur",
+    "energy_bill_eur",
+    "energy_bill_without_battery_eur",
     "perfect_foresight_power_kw",
     "perfect_foresight_revenue_eur",
 ]
+
+_EMS_COLUMNS = (
+    "load_kw",
+    "pv_kw",
+    "pv_curtailed_kw",
+    "fcr_band_kw",
+    "fcr_revenue_eur",
+    "energy_bill_eur",
+    "energy_bill_without_battery_eur",
+)
+"""Per-step EMS fields of :class:`SiteDay`: zeros for a plain arbitrage site."""
 
 
 @dataclass(frozen=True)
@@ -118,10 +139,11 @@ def assemble(
     price_eur_per_mwh: np.ndarray,
     dt_h: float,
     site_days: list[list[SiteDay]],
-    perfect_foresight: dict[str, DispatchResult],
+    perfect_foresight: dict[str, DispatchResult | SitePlan],
     meta: dict[str, Any],
     sessions: list[SessionResult | None] | None = None,
     bounds: dict[str, MultiMarketBound] | None = None,
+    fcr_eur_per_mw_h: np.ndarray | None = None,
 ) -> BacktestResult:
     """Assemble per-step, per-day and summary results.
 
@@ -147,6 +169,8 @@ def assemble(
         The multi-market perfect-foresight bound per site; replaces the
         day-ahead bound as the ``perfect_foresight_*`` columns and the
         ``capture_ratio`` denominator.
+    fcr_eur_per_mw_h : np.ndarray, shape (T,), optional
+        Realised FCR capacity prices, for valuing the bound's FCR band. [EUR/MW/h]
 
     Returns
     -------
@@ -161,13 +185,23 @@ def assemble(
         power = np.concatenate([d.power_kw for d in days])
         revenue = np.concatenate([d.revenue_eur for d in days])
         pf = perfect_foresight[site.site_id]
+        ems_pf = pf if isinstance(pf, SitePlan) else None
         pf_da_revenue = price_eur_per_mwh * pf.power_kw * dt_h / KWH_PER_MWH
+        if ems_pf is not None and site.behind_the_meter:
+            pf_da_revenue = np.zeros(len(price_eur_per_mwh))
         bound = bounds.get(site.site_id) if bounds else None
         pf_power = pf.power_kw if bound is None else bound.power_kw
         pf_revenue = (
             pf_da_revenue
             if bound is None
             else bound.day_ahead_revenue_eur + bound.intraday_revenue_eur
+        )
+        if ems_pf is not None and fcr_eur_per_mw_h is not None:
+            fcr_price = np.nan_to_num(fcr_eur_per_mw_h, nan=0.0)
+            pf_revenue = pf_revenue + fcr_price * ems_pf.fcr_band_kw * dt_h / KWH_PER_MWH
+        ems = {name: _ems_array(days, name) for name in _EMS_COLUMNS}
+        grid = np.concatenate(
+            [d.grid_kw if d.grid_kw is not None else -d.power_kw for d in days]
         )
         frames.append(
             pd.DataFrame(
@@ -185,6 +219,9 @@ def assemble(
                         name: np.concatenate([getattr(d, name) for d in days])
                         for name in _PLANT_COLUMNS
                     },
+                    **{name: ems[name] for name in ("load_kw", "pv_kw", "pv_curtailed_kw")},
+                    "grid_kw": grid,
+                    **{name: ems[name] for name in _EMS_COLUMNS[3:]},
                     "perfect_foresight_power_kw": pf_power,
                     "perfect_foresight_revenue_eur": pf_revenue,
                 }
@@ -215,17 +252,54 @@ def assemble(
                     "soh_end": float(d.soh[-1]),
                     "price_mean_eur_per_mwh": float(price_eur_per_mwh[pos : pos + n].mean()),
                     "used_milp": d.used_milp,
+                    "strategy": d.strategy,
+                    **daily_ems_columns(
+                        site,
+                        *(ems[c][pos : pos + n] for c in ("load_kw", "pv_kw", "pv_curtailed_kw")),
+                        grid[pos : pos + n],
+                        *(
+                            ems[c][pos : pos + n]
+                            for c in ("energy_bill_eur", "energy_bill_without_battery_eur", "fcr_revenue_eur")
+                        ),
+                        dt_h,
+                    ),
                 }
             )
             pos += n
-        site_summaries.append(
-            _site_summary(
-                site.site_id, spec, power, revenue, pf, pf_da_revenue, dt_h, days, bound
-            )
+        summary_site = _site_summary(
+            site.site_id, spec, power, revenue, pf, pf_da_revenue, dt_h, days, bound
         )
+        if ems_pf is not None:
+            summary_site["perfect_foresight_revenue_eur"] = float(pf_revenue.sum())
+        if ems_pf is not None or site.behind_the_meter:
+            summary_site.update(
+                ems_site_summary(
+                    site,
+                    scenario.strategy_of(site),
+                    frames[-1],
+                    ems_pf,
+                    fcr_eur_per_mw_h,
+                    dt_h,
+                    tz,
+                    summary_site["revenue_eur"],
+                    summary_site["degradation_cost_eur"],
+                    summary_site["perfect_foresight_degradation_cost_eur"],
+                    len(days),
+                    [d.strategy for d in days],
+                )
+            )
+        site_summaries.append(summary_site)
     sites = pd.concat(frames, ignore_index=True)
     daily = pd.DataFrame(daily_rows)
     fleet_revenue = sum(s["revenue_eur"] for s in site_summaries)
+    fleet_profit = sum(s["profit_eur"] for s in site_summaries)
+    fleet_pf_profit = sum(
+        s.get(
+            "perfect_foresight_profit_eur",
+            s["perfect_foresight_revenue_eur"] - s["perfect_foresight_degradation_cost_eur"],
+        )
+        for s in site_summaries
+    )
     fleet_pf = sum(s["perfect_foresight_revenue_eur"] for s in site_summaries)
     fleet_wear = sum(s["degradation_cost_eur"] for s in site_summaries)
     fleet_pf_wear = sum(s["perfect_foresight_degradation_cost_eur"] for s in site_summaries)
@@ -256,10 +330,13 @@ def assemble(
             "imbalance_energy_kwh": sum(s["imbalance_energy_kwh"] for s in site_summaries),
             "perfect_foresight_revenue_eur": fleet_pf,
             "perfect_foresight_day_ahead_revenue_eur": fleet_pf_da,
-            "capture_ratio": _ratio(fleet_revenue - fleet_wear, fleet_pf - fleet_pf_wear),
+            "capture_ratio": _ratio(fleet_profit, fleet_pf_profit),
             "capture_ratio_day_ahead": _ratio(fleet_da, fleet_pf_da),
             "degradation_cost_eur": fleet_wear,
-            "profit_eur": fleet_revenue - fleet_wear,
+            "profit_eur": fleet_profit,
+            "perfect_foresight_profit_eur": fleet_pf_profit,
+            "savings_eur": sum(s.get("savings_eur", 0.0) for s in site_summaries),
+            "fcr_revenue_eur": sum(s.get("fcr_revenue_eur", 0.0) for s in site_summaries),
             "energy_charged_kwh": sum(s["energy_charged_kwh"] for s in site_summaries),
             "energy_discharged_kwh": sum(s["energy_discharged_kwh"] for s in site_summaries),
             "sites": len(site_summaries),
@@ -339,6 +416,16 @@ def _site_summary(
         "p_charge_max_kw": spec.p_charge_max_kw,
         "p_discharge_max_kw": spec.p_discharge_max_kw,
     }
+
+
+def _ems_array(days: list[SiteDay], name: str) -> np.ndarray:
+    """A per-step EMS field over the days; zeros where a day does not have it."""
+    return np.concatenate(
+        [
+            getattr(d, name) if getattr(d, name) is not None else np.zeros(len(d.power_kw))
+            for d in days
+        ]
+    )
 
 
 def _json_default(value: Any) -> Any:

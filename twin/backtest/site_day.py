@@ -52,6 +52,21 @@ class SiteDay:
         Intraday trade cash: sells minus buys. [EUR]
     fees_eur : np.ndarray, shape (n,)
         Exchange fees paid. [EUR]
+    load_kw, pv_kw : np.ndarray, shape (n,), optional
+        Measured load and PV fed in (after curtailment); None: the site has none. [kW]
+    pv_curtailed_kw : np.ndarray, shape (n,), optional
+        PV curtailed to hold the feed-in limit. [kW]
+    grid_kw : np.ndarray, shape (n,), optional
+        PCC flow ``load_kw - pv_kw - power_kw``, positive importing; None: ``-power_kw``. [kW]
+    fcr_band_kw : np.ndarray, shape (n,), optional
+        FCR band held. [kW]
+    fcr_revenue_eur : np.ndarray, shape (n,), optional
+        FCR capacity revenue (also in ``revenue_eur``). [EUR]
+    energy_bill_eur, energy_bill_without_battery_eur : np.ndarray, shape (n,), optional
+        Tariff energy bill of the PCC flow with the battery and without it (same
+        tariff, same curtailment rule). [EUR]
+    strategy : str
+        The strategy that planned the day.
     """
 
     site_id: str
@@ -73,3 +88,12 @@ class SiteDay:
     intraday_kw: FloatArray
     intraday_revenue_eur: FloatArray
     fees_eur: FloatArray
+    load_kw: FloatArray | None = None
+    pv_kw: FloatArray | None = None
+    pv_curtailed_kw: FloatArray | None = None
+    grid_kw: FloatArray | None = None
+    fcr_band_kw: FloatArray | None = None
+    fcr_revenue_eur: FloatArray | None = None
+    energy_bill_eur: FloatArray | None = None
+    energy_bill_without_battery_eur: FloatArray | None = None
+    strategy: str = "arbitrage"

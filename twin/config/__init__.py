@@ -97,7 +97,26 @@ class Scenario(FrozenModel):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"site_id values must be unique; repeated: {', '.join(dupes)}")
+        for site in self.sites:
+            own = site.strategy
+            if own is not None and own.horizon_h != self.strategy.horizon_h:
+                raise ValueError(
+                    f"sites.{site.site_id}.strategy.horizon_h ({own.horizon_h}) must equal "
+                    f"strategy.horizon_h ({self.strategy.horizon_h}): every site plans the same horizon"
+                )
+            if self.market.intraday.enabled and (
+                site.behind_the_meter or self.strategy_of(site).kind != "arbitrage"
+            ):
+                raise ValueError(
+                    f"site {site.site_id}: intraday trading is for day-ahead arbitrage sites; a "
+                    "site with a tariff or another strategy cannot trade intraday yet. Set "
+                    "market.intraday.enabled: false or run the site with kind: arbitrage"
+                )
         return self
+
+    def strategy_of(self, site: SiteConfig) -> StrategyConfig:
+        """The strategy ``site`` runs: its own, or the scenario's."""
+        return site.strategy if site.strategy is not None else self.strategy
 
 
 def _format_validation_error(err: ValidationError, source: str) -> str:
@@ -167,11 +186,21 @@ def check_data_files(scenario: Scenario) -> None:
     named = [("market.prices", scenario.market.prices)]
     if scenario.market.imbalance.prices is not None:
         named.append(("market.imbalance.prices", scenario.market.imbalance.prices))
-    for key, prices in named:
-        path = prices.path
-        if prices.source == "csv" and path is not None and not path.is_file():
+    files = [(f"{key}.path", p.path) for key, p in named if p.source == "csv"]
+    if scenario.market.fcr is not None:
+        files.append(("market.fcr.prices", scenario.market.fcr.prices))
+    for site in scenario.sites:
+        key = f"sites.{site.site_id}"
+        if site.load is not None:
+            files.append((f"{key}.load.path", site.load.path))
+        if site.pv is not None and site.pv.path is not None:
+            files.append((f"{key}.pv.path", site.pv.path))
+        if site.pv is not None and site.pv.system is not None:
+            files.append((f"{key}.pv.system.weather", site.pv.system.weather))
+    for key, path in files:
+        if path is not None and not Path(path).is_file():
             raise DataError(
-                f"{key}.path: data file not found: {path}\n"
+                f"{key}: data file not found: {path}\n"
                 f"  {DATA_ENV_VAR} is {os.environ.get(DATA_ENV_VAR, '(not set)')!r}; point it at "
                 "the folder that holds the data sets, e.g. export BESS_TWIN_DATA=../shared/data"
             )

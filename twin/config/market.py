@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from twin.config.base import FrozenModel
 from twin.config.intraday import IntradayConfig
 from twin.config.prices import DuplicatePolicy, FillPolicy, PriceDataConfig
+from twin.config.reserve import FcrConfig
 
 __all__ = ["DuplicatePolicy", "FillPolicy", "ImbalanceConfig", "MarketConfig", "PriceDataConfig"]
 
@@ -51,6 +52,7 @@ class MarketConfig(FrozenModel):
     intraday: IntradayConfig = Field(
         default_factory=IntradayConfig, description="Intraday trading on the internal exchange"
     )
+    fcr: FcrConfig | None = Field(None, description="FCR capacity market; none: no FCR")
 
     @field_validator("timezone")
     @classmethod

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from twin.config.base import FrozenModel
 from twin.config.battery import BatteryDynamics, BatterySpec
 from twin.config.devices import DeviceConfig, SafetyConfig, SimulatedDeviceConfig
+from twin.config.ems import GridConnectionConfig, LoadConfig, PvConfig, TariffConfig
+from twin.config.strategy import StrategyConfig
 
 PLACEMENT_OPTIONS = frozenset(
     {
@@ -67,6 +69,17 @@ class SiteConfig(FrozenModel):
     safety: SafetyConfig = Field(
         default_factory=SafetyConfig, description="Protection at the device edge"
     )
+    load: LoadConfig | None = Field(None, description="Consumption behind the meter; none: no load")
+    pv: PvConfig | None = Field(None, description="PV behind the meter; none: no PV")
+    grid: GridConnectionConfig = Field(
+        default_factory=GridConnectionConfig, description="Import, export and feed-in limits at the PCC"
+    )
+    tariff: TariffConfig | None = Field(
+        None, description="How the PCC flow is billed; required with a load or PV (a behind-the-meter site); none: the battery trades the day-ahead market"
+    )
+    strategy: StrategyConfig | None = Field(
+        None, description="This site's strategy and forecaster; none: the scenario's (horizon_h must equal the scenario's)"
+    )
     actor_options: dict[str, Any] = Field(
         default_factory=dict,
         description=(
@@ -75,6 +88,36 @@ class SiteConfig(FrozenModel):
             + " (options that restart or reorder a stateful site are refused)"
         ),
     )
+
+    @model_validator(mode="after")
+    def _check_meter(self) -> SiteConfig:
+        if (self.load is not None or self.pv is not None) and self.tariff is None:
+            raise ValueError(
+                f"site {self.site_id}: a site with a load or PV needs a tariff (how its grid "
+                "flow is billed), e.g. tariff: {import_fixed_eur_per_kwh: 0.30, feed_in_tariff_eur_per_kwh: 0.08}"
+            )
+        frac = self.grid.feed_in_limit_fraction_of_kwp
+        if frac is not None and (self.pv is None or self.pv.kwp is None):
+            raise ValueError(
+                f"site {self.site_id}: grid.feed_in_limit_fraction_of_kwp needs a pvlib PV system "
+                "with kwp; for measured PV give grid.feed_in_limit_kw"
+            )
+        return self
+
+    @property
+    def behind_the_meter(self) -> bool:
+        """Whether the PCC flow is billed by a tariff (True) or traded day-ahead (False)."""
+        return self.tariff is not None
+
+    @property
+    def feed_in_limit_kw(self) -> float | None:
+        """The tightest export limit: export_max_kw, feed_in_limit_kw, or the fraction of kWp. [kW]"""
+        limits = [self.grid.export_max_kw, self.grid.feed_in_limit_kw]
+        frac = self.grid.feed_in_limit_fraction_of_kwp
+        if frac is not None and self.pv is not None and self.pv.kwp is not None:
+            limits.append(frac * self.pv.kwp)
+        finite = [x for x in limits if x is not None]
+        return min(finite) if finite else None
 
     @field_validator("actor_options")
     @classmethod

@@ -32,11 +32,51 @@ class TerminalSocConfig(FrozenModel):
 
 ForecasterName = Literal["perfect", "persistence", "seasonal_naive"]
 
+StrategyName = Literal[
+    "arbitrage", "peak_shaving", "self_consumption", "load_balancing", "fcr", "stacked"
+]
+"""A named set of objective terms (:mod:`twin.ems.strategies`)."""
+
+STRATEGY_NAMES: tuple[str, ...] = (
+    "arbitrage",
+    "peak_shaving",
+    "self_consumption",
+    "load_balancing",
+    "fcr",
+    "stacked",
+)
+
 
 class StrategyConfig(FrozenModel):
-    """The EMS strategy every site runs."""
+    """The EMS strategy a site runs (the scenario's, or a site's own).
 
-    kind: Literal["arbitrage"] = Field("arbitrage", description="EMS strategy")
+    ``kind`` names the objective terms of the site's optimisation
+    (:mod:`twin.ems.strategies`); ``auto`` evaluates each of ``candidates`` on
+    the day's forecast and switches to the best only when it beats the current
+    one by more than ``switch_threshold`` (the original EMS's
+    ``selection_mode: auto``, ``switch_threshold: 0.15``).
+    """
+
+    kind: Literal[
+        "arbitrage", "peak_shaving", "self_consumption", "load_balancing", "fcr", "stacked", "auto"
+    ] = Field("arbitrage", description="EMS strategy: one of the objective-term sets, stacked (all that apply) or auto (daily choice)")
+    candidates: list[StrategyName] = Field(
+        default_factory=lambda: ["arbitrage", "peak_shaving", "self_consumption", "load_balancing", "fcr"],
+        min_length=1,
+        description="Strategies auto chooses from (those that do not apply to the site are skipped)",
+    )
+    switch_threshold: float = Field(
+        0.15, ge=0, le=10, description="auto switches when the best candidate's forecast value beats the current one's by more than this fraction"
+    )
+    cycles_per_year: float | None = Field(
+        None, gt=0, le=10_000, description="Equivalent-full-cycle budget per year, paced by a daily shadow price; none: no budget"
+    )
+    cycle_pacing_gain_eur_per_mwh: float = Field(
+        10.0, ge=0, le=10_000, description="Shadow-price step per equivalent full cycle above (below) the pro-rata budget [EUR/MWh per cycle]"
+    )
+    load_balancing_eur_per_kw: float = Field(
+        0.0, ge=0, le=1_000, description="Penalty on each step-to-step change of grid power; load_balancing needs it > 0, stacked uses it when > 0 [EUR/kW]"
+    )
     forecaster: ForecasterName = Field(
         "persistence", description="Price forecaster: perfect (the benchmark), persistence (same hour on D-1), seasonal_naive (same hour one week earlier)"
     )
@@ -44,6 +84,18 @@ class StrategyConfig(FrozenModel):
     terminal_soc: TerminalSocConfig = Field(
         default_factory=TerminalSocConfig, description="How the optimisation values the energy left at the end of its horizon"
     )
+
+    @model_validator(mode="after")
+    def _check_terms(self) -> StrategyConfig:
+        uses_lb = self.kind == "load_balancing" or (
+            self.kind == "auto" and "load_balancing" in self.candidates and len(self.candidates) == 1
+        )
+        if uses_lb and self.load_balancing_eur_per_kw <= 0:
+            raise ValueError(
+                "load_balancing needs load_balancing_eur_per_kw > 0 (the penalty per kW of "
+                "step-to-step change of grid power), e.g. 0.01"
+            )
+        return self
 
 
 class BacktestConfig(FrozenModel):

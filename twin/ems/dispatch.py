@@ -224,22 +224,7 @@ class DispatchProblem:
         self.milp_solves = 0
 
     def _terminal_bounds(self, price: FloatArray, e_init: float) -> tuple[float, float]:
-        spec, policy = self.spec, self.terminal
-        if policy.policy == "target":
-            target = (spec.soc_initial if policy.soc is None else policy.soc) * spec.energy_kwh
-            # Never ask for more than the battery can reach from e_init (keeps the LP feasible).
-            decay = (1.0 - spec.standing_loss_per_h) ** (self.dt_h * self.n_steps)
-            reachable = decay * (
-                e_init + spec.eta_charge * spec.p_charge_max_kw * self.dt_h * self.n_steps
-            )
-            e_min = min(max(target, spec.e_min_kwh), spec.e_max_kwh, reachable)
-            return max(e_min, 0.0), 0.0
-        if policy.policy == "value":
-            value = policy.value_eur_per_mwh
-            if value is None:
-                value = float(np.mean(price)) * spec.eta_discharge
-            return 0.0, value
-        return 0.0, 0.0
+        return terminal_bounds(self.spec, self.terminal, price, e_init, self.dt_h, self.n_steps)
 
     def _milp_for(self, price: FloatArray) -> _Model:
         if self.binaries == "negative":
@@ -298,6 +283,51 @@ class DispatchProblem:
         if self.block_steps > 1:  # exactly one power per block (the solver's is within tolerance)
             p_ch, p_dis = _block_mean(p_ch, self.block_steps), _block_mean(p_dis, self.block_steps)
         return _result(spec, self.dt_h, price, e_init, p_ch, p_dis, v_term, used_milp)
+
+
+def terminal_bounds(
+    spec: BatterySpec,
+    policy: TerminalSocConfig,
+    price_eur_per_mwh: FloatArray,
+    e_init_kwh: float,
+    dt_h: float,
+    n_steps: int,
+) -> tuple[float, float]:
+    """Terminal energy floor and value of the stored energy for ``policy``.
+
+    Parameters
+    ----------
+    spec : BatterySpec
+    policy : TerminalSocConfig
+    price_eur_per_mwh : np.ndarray, shape (T,)
+        What energy is worth in the horizon (``value`` policy default: its mean
+        times ``eta_discharge``). [EUR/MWh]
+    e_init_kwh : float
+        Stored energy at the start. [kWh]
+    dt_h : float
+        Step length. [h]
+    n_steps : int
+        Horizon length T.
+
+    Returns
+    -------
+    (float, float)
+        The floor on the final energy [kWh] (never above what the battery can
+        reach from ``e_init_kwh``, so the problem stays feasible) and the value
+        credited per MWh left at the end [EUR/MWh].
+    """
+    if policy.policy == "target":
+        target = (spec.soc_initial if policy.soc is None else policy.soc) * spec.energy_kwh
+        decay = (1.0 - spec.standing_loss_per_h) ** (dt_h * n_steps)
+        reachable = decay * (e_init_kwh + spec.eta_charge * spec.p_charge_max_kw * dt_h * n_steps)
+        e_min = min(max(target, spec.e_min_kwh), spec.e_max_kwh, reachable)
+        return max(e_min, 0.0), 0.0
+    if policy.policy == "value":
+        value = policy.value_eur_per_mwh
+        if value is None:
+            value = float(np.mean(price_eur_per_mwh)) * spec.eta_discharge
+        return 0.0, value
+    return 0.0, 0.0
 
 
 def _block_mean(values: FloatArray, block_steps: int) -> FloatArray:

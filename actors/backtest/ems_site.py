@@ -1,0 +1,236 @@
+"""The EMS half of a site actor: plan with :class:`SitePlanner`, deliver behind the meter or to the market.
+
+Used by :class:`actors.backtest.site.SiteService` for every site that is not a
+plain day-ahead arbitrage battery (a load, PV, a tariff, FCR, another strategy
+or a cycle budget).
+
+What is known when: the plan of day D is made at D-1's gate; the peaks and
+cycles it sees are those measured until that gate (the part of D-1 after the
+gate is booked at the next gate).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hardware.simulated import SimulatedBattery
+from twin.backtest.clock import DeliveryDay
+from twin.backtest.site_day import SiteDay
+from twin.config import TerminalSocConfig
+from twin.ems.planner import SitePlanner
+from twin.ems.realtime import corrected_setpoint_kw
+from twin.ems.site_problem import SiteInputs, SitePlan, SiteProblem
+from twin.ems.strategies import restrict, terms_of
+from twin.ems.tariff import energy_bill_eur, export_price_eur_per_mwh, import_price_eur_per_mwh
+from twin.markets.day_ahead import Clearing
+from twin.markets.imbalance import imbalance_prices, settle_imbalance
+from twin.physics.battery import full_cycles
+from twin.types import FloatArray
+from twin.units import KWH_PER_MWH
+
+_DEVIATION_FLOOR_KWH = 1e-9
+
+
+@dataclass
+class EmsSite:
+    """Plan and delivery state of one EMS site (see the module docstring)."""
+
+    planner: SitePlanner
+    plan: SitePlan | None = None
+    strategy: str = ""
+    values: dict[str, float] = field(default_factory=dict)
+    forecast: FloatArray | None = None
+    _tail: tuple[np.ndarray, FloatArray] | None = None  # (period, grid) of the last day, unbooked
+    _cycles: list[float] = field(default_factory=list)  # cycles of delivered days, unbooked
+
+    def plan_day(self, day: DeliveryDay, forecast_eur_per_mwh: FloatArray, soc: float) -> FloatArray:
+        """Plan ``day`` at its gate; return the day-ahead bid (zeros behind the meter). [kW]"""
+        planner = self.planner
+        if self._tail is not None:
+            period, grid = self._tail
+            gate = min(max(day.gate_step_prev_day, 0), len(grid))
+            planner.record(period[:gate], grid[:gate], 0.0) if gate else None
+            self._tail = (period[gate:], grid[gate:]) if gate < len(grid) else None
+        # cycles of the days fully delivered before the gate (all but the last one)
+        while len(self._cycles) > 1:
+            planner.pacer.update(self._cycles.pop(0))
+        decision_ns = int(day.gate_closure_utc.value)
+        self.forecast = np.asarray(forecast_eur_per_mwh[: day.n_steps], dtype=float).copy()
+        self.plan, self.strategy, self.values = planner.plan(
+            day.first_step, decision_ns, forecast_eur_per_mwh, soc
+        )
+        if planner.site.behind_the_meter:
+            return np.zeros(day.n_steps)
+        return self.plan.power_kw[: day.n_steps].copy()
+
+    def deliver_day(
+        self, day: DeliveryDay, clearing: Clearing, plant: SimulatedBattery, t0_s: float, dt_h: float
+    ) -> tuple[SiteDay, FloatArray]:
+        """Run ``day`` through the plant and settle it.
+
+        Returns
+        -------
+        (SiteDay, np.ndarray)
+            The day's results and the schedule the plant was given. [kW]
+        """
+        planner, plan = self.planner, self.plan
+        assert plan is not None, "plan_day runs before deliver_day"
+        site, series, spec = planner.site, planner.series, planner.spec
+        n = day.n_steps
+        pos = day.first_step + np.arange(n)
+        load, pv = series.load_kw[pos], series.pv_kw[pos]
+        period = series.period[pos]
+        band = plan.fcr_band_kw[:n]
+        btm = site.behind_the_meter
+        site_id = site.site_id
+        schedule = plan.power_kw[:n].copy() if btm else np.asarray(clearing.awards_kw[site_id], dtype=float)
+        export_limit = site.feed_in_limit_kw
+        tariff = site.tariff
+        guard_peak = btm and tariff is not None and tariff.demand_charge_eur_per_kw_per_year > 0
+        planned_imports = np.clip(plan.grid_kw[:n], 0.0, None)
+        targets = {}
+        for p in np.unique(period):
+            planned_peak = float(planned_imports[period == p].max())
+            targets[int(p)] = max(planned_peak, planner.peaks_kw.get(int(p), 0.0))
+        mtu_s = dt_h * 3600.0
+        delivered, energy, soc, temperature, soh, setpoints = (np.empty(n) for _ in range(6))
+        net_kwh = plant.energy_discharged_kwh - plant.energy_charged_kwh
+        for k in range(n):
+            setpoint = schedule[k]
+            if btm:
+                target = targets[int(period[k])] if guard_peak else None
+                setpoint = corrected_setpoint_kw(
+                    schedule[k], load[k], pv[k], band[k], plant.energy_kwh, spec, dt_h,
+                    planner.fcr_duration_h, target, export_limit,
+                )  # fmt: skip
+            setpoints[k] = setpoint
+            plant.set_setpoint(float(setpoint))
+            plant.advance(t0_s + (k + 1) * mtu_s)
+            now_kwh = plant.energy_discharged_kwh - plant.energy_charged_kwh
+            delivered[k] = (now_kwh - net_kwh) / dt_h
+            net_kwh = now_kwh
+            energy[k], soc[k] = plant.energy_kwh, plant.soc
+            temperature[k], soh[k] = plant.temperature_c, plant.soh
+            if guard_peak:
+                imp = max(load[k] - pv[k] - delivered[k], 0.0)
+                targets[int(period[k])] = max(targets[int(period[k])], imp)
+        grid, curtailed = _pcc(load, pv, delivered, export_limit)
+        grid0, _ = _pcc(load, pv, np.zeros(n), export_limit)
+        price = clearing.price_eur_per_mwh
+        fcr_price = np.nan_to_num(series.fcr_eur_per_mw_h[pos], nan=0.0)
+        fcr_eur = fcr_price * band * dt_h / KWH_PER_MWH
+        zeros = np.zeros(n)
+        if btm:
+            assert tariff is not None
+            imp_price, exp_price = import_price_eur_per_mwh(tariff, price), export_price_eur_per_mwh(tariff, price)
+            bill = energy_bill_eur(grid, imp_price, exp_price, dt_h)
+            bill0 = energy_bill_eur(grid0, imp_price, exp_price, dt_h)
+            day_ahead, deviation, imb_price, imb_eur, award = zeros, zeros, zeros, zeros, zeros
+        else:
+            award = schedule
+            bill, bill0 = zeros, zeros
+            day_ahead = price * award * dt_h / KWH_PER_MWH
+            deviation = (delivered - award) * dt_h
+            deviation[np.abs(deviation) < _DEVIATION_FLOOR_KWH] = 0.0
+            prices = clearing.imbalance or imbalance_prices(price, 0.0)
+            imb_price, imb_eur = settle_imbalance(deviation, prices)
+        self._tail = (period, grid) if self._tail is None else (
+            np.r_[self._tail[0], period], np.r_[self._tail[1], grid]
+        )
+        charged = float(np.clip(-delivered, 0, None).sum() * dt_h)
+        discharged = float(np.clip(delivered, 0, None).sum() * dt_h)
+        self._cycles.append(full_cycles(planner.site.battery, charged, discharged))
+        result = SiteDay(
+            site_id=site_id,
+            delivery_date=day.date,
+            schedule_kw=setpoints if btm else award,
+            power_kw=delivered,
+            energy_kwh=energy,
+            soc=soc,
+            revenue_eur=day_ahead + imb_eur + fcr_eur,
+            day_ahead_revenue_eur=day_ahead,
+            imbalance_kwh=deviation,
+            imbalance_price_eur_per_mwh=imb_price,
+            imbalance_eur=imb_eur,
+            temperature_c=temperature,
+            soh=soh,
+            forecast_eur_per_mwh=self.forecast if self.forecast is not None else np.full(n, np.nan),
+            used_milp=False,
+            day_ahead_kw=award.copy(),
+            intraday_kw=zeros,
+            intraday_revenue_eur=zeros,
+            fees_eur=zeros,
+            load_kw=load.copy(),
+            pv_kw=pv - curtailed,
+            pv_curtailed_kw=curtailed,
+            grid_kw=grid,
+            fcr_band_kw=band.copy(),
+            fcr_revenue_eur=fcr_eur,
+            energy_bill_eur=bill,
+            energy_bill_without_battery_eur=bill0,
+            strategy=self.strategy,
+        )
+        return result, (setpoints if btm else award)
+
+    def bound(self, first_step: int, n_steps: int, dt_h: float, block_steps: int) -> SitePlan:
+        """Perfect-foresight bound: the stacked LP over the whole period on realised data.
+
+        One LP over ``n_steps`` from ``first_step``: realised prices, load, PV and
+        FCR prices, one demand-charge period per month (floor 0), free terminal
+        SoC, no cycle pacing. An LP relaxation: an upper bound on any schedule.
+        """
+        planner = self.planner
+        site, series = planner.site, planner.series
+        spec = site.battery  # the bound plans on the nameplate battery
+        pos = first_step + np.arange(n_steps)
+        period = series.period[pos]
+        rel = np.unique(period, return_inverse=True)[1]
+        problem = SiteProblem(
+            spec,
+            n_steps,
+            dt_h,
+            TerminalSocConfig(policy="free"),
+            import_max_kw=site.grid.import_max_kw,
+            export_max_kw=site.feed_in_limit_kw,
+            fcr_duration_h=planner.fcr_duration_h,
+            block_steps=1 if site.behind_the_meter else block_steps,
+            period_of_step=rel,
+        )
+        price = series.day_ahead_eur_per_mwh[pos]
+        tariff = site.tariff
+        zeros = np.zeros(n_steps)
+        fcr = series.fcr_eur_per_mw_h[pos] if series.has_fcr else np.full(n_steps, np.nan)
+        offered = np.isfinite(fcr)
+        k = int(rel.max()) + 1
+        charge = tariff.demand_charge_eur_per_kw_per_month if tariff is not None else 0.0
+        tie = series.fcr_tie[pos].astype(bool) & (np.arange(n_steps) > 0)
+        full = SiteInputs(
+            arbitrage_eur_per_mwh=price,
+            import_eur_per_mwh=import_price_eur_per_mwh(tariff, price) if tariff else zeros,
+            export_eur_per_mwh=export_price_eur_per_mwh(tariff, price) if tariff else zeros,
+            load_kw=series.load_kw[pos],
+            pv_kw=series.pv_kw[pos],
+            fcr_eur_per_mw_h=np.where(offered, fcr, 0.0),
+            fcr_max_kw=np.where(offered, min(spec.p_charge_max_kw, spec.p_discharge_max_kw), 0.0),
+            fcr_tie=tie,
+            period_mask=np.ones(n_steps),
+            demand_charge_eur_per_kw=tuple([charge] * k),
+            peak_floor_kw=tuple([0.0] * k),
+            load_balancing_eur_per_kw=planner.strategy.load_balancing_eur_per_kw,
+            wear_eur_per_mwh=spec.degradation_cost_eur_per_mwh,
+        )
+        inputs = restrict(full, terms_of("stacked", planner.terms))
+        return problem.solve(inputs, spec.soc_initial)
+
+
+def _pcc(
+    load: FloatArray, pv: FloatArray, power: FloatArray, export_limit: float | None
+) -> tuple[FloatArray, FloatArray]:
+    """PCC flow and curtailed PV: export above the limit is PV curtailed (never more than the PV)."""
+    grid = load - pv - power
+    if export_limit is None:
+        return grid, np.zeros(len(grid))
+    curtailed = np.minimum(np.clip(-grid - export_limit, 0.0, None), pv)
+    return grid + curtailed, curtailed
