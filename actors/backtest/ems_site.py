@@ -102,7 +102,7 @@ class EmsSite:
             if btm:
                 target = targets[int(period[k])] if guard_peak else None
                 setpoint = corrected_setpoint_kw(
-                    schedule[k], load[k], pv[k], band[k], plant.energy_kwh, spec, dt_h,
+                    schedule[k], plan.grid_kw[k], load[k], pv[k], band[k], plant.energy_kwh, spec, dt_h,
                     planner.fcr_duration_h, target, export_limit,
                 )  # fmt: skip
             setpoints[k] = setpoint

@@ -156,8 +156,15 @@ def backtest(
             "--day-ahead-only", help="Switch the scenario's intraday trading off (the baseline)"
         ),
     ] = False,
+    strategy: Annotated[
+        str | None,
+        typer.Option(
+            help="Override every site's strategy: arbitrage, peak_shaving, self_consumption, "
+            "load_balancing, fcr, stacked or auto"
+        ),
+    ] = None,
 ) -> None:
-    """Run an arbitrage backtest (day-ahead, and intraday where the scenario trades it)."""
+    """Run a backtest: day-ahead arbitrage (and intraday where traded), or the EMS of sites with load, PV, tariffs and FCR."""
     from actors.backtest.driver import period_index, period_prices, run_backtest
     from actors.runtime import make_runtime
     from twin.backtest.report import write_report
@@ -168,7 +175,8 @@ def backtest(
         raise _fail(f"--runtime {runtime!r} is not known; choose ray or local", EXIT_BAD_INPUT)
     try:
         ready = prepare(scenario, forecaster=forecaster, start=start, end=end,
-                        report_week=report_week, day_ahead_only=day_ahead_only)
+                        report_week=report_week, day_ahead_only=day_ahead_only,
+                        strategy=strategy)
         out_dir = out or Path("runs") / f"{ready.scenario.name}-{dt.datetime.now():%Y%m%dT%H%M%S}"
         check_writable(out_dir)
     except ScenarioError as err:
@@ -286,7 +294,8 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
         "EFC",
     ):
         table.add_column(column, justify="right")
-    for site in summary["sites"]:
+    market_sites = [s for s in summary["sites"] if s.get("kind") != "behind_the_meter"]
+    for site in market_sites:
         table.add_row(
             site["site_id"],
             f"{site['revenue_eur']:,.0f}",
@@ -310,7 +319,9 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
         "[bold]" + _ratio_text(fleet["capture_ratio_day_ahead"]),
         "",
     )
-    console.print(table)
+    if market_sites:
+        console.print(table)
+    _print_ems_table(summary)
     intraday = summary.get("intraday", {})
     if intraday.get("enabled"):
         bound = " [bold yellow]optimistic bound, not a revenue[/]" if "label" in intraday else ""
@@ -340,6 +351,70 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
         f"results in [bold]{out_dir}[/]: summary.json, sites.parquet, daily.parquet, "
         f"trades.parquet, report.html"
     )
+
+
+def _money(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f}"
+
+
+def _print_ems_table(summary: dict) -> None:
+    """The EMS table: what the battery earns each site (bill savings, FCR), against the bound."""
+    sites = [s for s in summary["sites"] if "kind" in s]
+    if not sites:
+        return
+    btm = any(s["kind"] == "behind_the_meter" for s in sites)
+    fcr = any(s["fcr_revenue_eur"] for s in sites)
+    peaks = any(s["demand_charge_eur"] for s in sites)
+    pv = any(s["pv_kwh"] for s in sites)
+    columns: list[tuple[str, Any]] = [
+        ("site", lambda s: s["site_id"]),
+        ("strategy", _strategy_text),
+        ("profit\nEUR", lambda s: _money(s["profit_eur"])),
+    ]
+    if btm:
+        columns += [
+            ("savings\nEUR", lambda s: _money(s["savings_eur"])),
+            ("bill\nEUR", lambda s: _money(s["bill_eur"])),
+            ("w/o bat.\nEUR", lambda s: _money(s["bill_without_battery_eur"])),
+        ]
+    if fcr:
+        columns.append(("FCR\nEUR", lambda s: _money(s["fcr_revenue_eur"])))
+    if peaks:
+        columns.append(("peak\n-%", _peak_cut_text))
+    if pv:
+        columns += [
+            ("SCR", lambda s: _ratio_text(s["self_consumption_ratio"])),
+            ("SS", lambda s: _ratio_text(s["self_sufficiency"])),
+        ]
+    columns += [
+        ("bound\nEUR", lambda s: _money(s.get("perfect_foresight_profit_eur"))),
+        ("capt.", lambda s: _ratio_text(s["capture_ratio"])),
+        ("EFC", lambda s: f"{s['full_cycles']:.0f}" + (f"/{s['cycles_budget']:.0f}" if s.get("cycles_budget") else "")),
+    ]
+    table = Table(title="EMS: what the battery earns each site")
+    for name, _ in columns:
+        table.add_column(name, justify="right")
+    for site in sites:
+        table.add_row(*(fmt(site) for _, fmt in columns))
+    console.print(table)
+    console.print(
+        "profit: savings + market and FCR revenue - wear; savings: bill without the battery - "
+        "bill (energy + demand charges); peak -%: mean monthly peak cut; SCR: self-consumption "
+        "ratio; SS: self-sufficiency; bound: the stacked LP on realised data; EFC (/ budget)",
+        highlight=False,
+    )
+
+
+def _strategy_text(site: dict) -> str:
+    days = site.get("strategy_days", {})
+    if site["strategy"] != "auto":
+        return str(site["strategy"])
+    return "auto: " + ", ".join(f"{k} {v}" for k, v in days.items())
+
+
+def _peak_cut_text(site: dict) -> str:
+    cuts = [p["reduction_pct"] for p in site["peaks"] if p["reduction_pct"] is not None]
+    return f"{sum(cuts) / len(cuts):.1f}" if cuts and site["demand_charge_eur"] else ""
 
 
 register_hardware_commands(app)

@@ -36,6 +36,7 @@ def prepare(
     end: str | None = None,
     report_week: str | None = None,
     day_ahead_only: bool = False,
+    strategy: str | None = None,
 ) -> Prepared:
     """Load the scenario and every file a backtest reads; check the period and the report week.
 
@@ -43,7 +44,8 @@ def prepare(
     exactly what a backtest will read.
 
     ``day_ahead_only`` switches the scenario's intraday trading off (the baseline
-    that shows what intraday adds).
+    that shows what intraday adds). ``strategy`` sets every site's strategy kind
+    (to compare strategies on one scenario).
 
     Raises
     ------
@@ -60,6 +62,8 @@ def prepare(
             f"--forecaster {forecaster!r} is not known; choose {', '.join(FORECASTERS)}"
         )
     sc = load_scenario(scenario_path)
+    if strategy is not None:
+        sc = _with_strategy(sc, strategy)
     if day_ahead_only:
         market = sc.market.model_copy(
             update={"intraday": sc.market.intraday.model_copy(update={"enabled": False})}
@@ -122,6 +126,33 @@ def prepare(
             f"{plan.days[-1].date}; pick a day inside it"
         )
     return Prepared(sc, prices, plan, week)
+
+
+def _with_strategy(sc: Scenario, kind: str) -> Scenario:
+    """``sc`` with every site's strategy kind set to ``kind``."""
+    from twin.config.strategy import STRATEGY_NAMES
+
+    if kind not in (*STRATEGY_NAMES, "auto"):
+        raise ScenarioError(
+            f"--strategy {kind!r} is not known; choose {', '.join((*STRATEGY_NAMES, 'auto'))}"
+        )
+    from pydantic import ValidationError
+
+    from twin.config import StrategyConfig
+
+    def retyped(strategy: StrategyConfig) -> StrategyConfig:
+        data = {**strategy.model_dump(), "kind": kind}
+        try:
+            return StrategyConfig.model_validate(data)
+        except ValidationError as err:
+            msg = "; ".join(e["msg"].removeprefix("Value error, ") for e in err.errors())
+            raise ScenarioError(f"--strategy {kind}: {msg}") from None
+
+    sites = [
+        site.model_copy(update={"strategy": retyped(site.strategy)}) if site.strategy else site
+        for site in sc.sites
+    ]
+    return sc.model_copy(update={"strategy": retyped(sc.strategy), "sites": sites})
 
 
 def check_writable(out_dir: Path) -> None:

@@ -14,10 +14,11 @@ from pydantic import Field, model_validator
 
 from twin.config.base import MAX_POWER_KW, ExpandedPath, FrozenModel
 
-ProfileForecast = Literal["persistence", "perfect"]
-"""How the planner forecasts a load or PV series: ``persistence`` (the same local
-time on the most recent day measured before the decision) or ``perfect`` (the
-realised values: an upper bound, labelled so)."""
+ProfileForecast = Literal["persistence", "weekly", "perfect"]
+"""How the planner forecasts a load or PV series: ``persistence`` (the value 24 h,
+48 h, ... earlier, the first measured before the decision), ``weekly`` (the value
+7, 14, ... days earlier: same weekday, for working-day loads) or ``perfect``
+(the realised values: an upper bound, labelled so)."""
 
 
 class LoadConfig(FrozenModel):
@@ -40,7 +41,7 @@ class LoadConfig(FrozenModel):
     scale: float = Field(1.0, gt=0, le=1e6, description="Factor on a measured series [-]")
     holidays_country: str = Field("DE", description="Country of the public holidays (holidays package) that count as Sundays")
     holidays_subdiv: str | None = Field(None, description="Subdivision of the holidays, e.g. BW")
-    forecast: ProfileForecast = Field("persistence", description="persistence: same local time on the last measured day; perfect: the realised load (an upper bound)")
+    forecast: ProfileForecast = Field("persistence", description="persistence: same time on the last measured day; weekly: same time one week earlier; perfect: the realised load (an upper bound)")
 
     @model_validator(mode="after")
     def _check_kind(self) -> LoadConfig:
@@ -71,7 +72,7 @@ class PvConfig(FrozenModel):
     path: ExpandedPath | None = Field(None, description="CSV of the measured series; required for measured")
     column: str | None = Field(None, description="Column of the measured series [kW]")
     system: PvSystemConfig | None = Field(None, description="The PV system; required for pvlib")
-    forecast: ProfileForecast = Field("persistence", description="persistence: same local time on the last measured day; perfect: the realised PV (an upper bound)")
+    forecast: ProfileForecast = Field("persistence", description="persistence: same time on the last measured day; weekly: one week earlier; perfect: the realised PV (an upper bound)")
 
     @model_validator(mode="after")
     def _check_kind(self) -> PvConfig:

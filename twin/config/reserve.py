@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from twin.config.base import ExpandedPath, FrozenModel
-from twin.config.ems import ProfileForecast
+from typing import Literal
 
 
 class FcrConfig(FrozenModel):
@@ -25,4 +25,4 @@ class FcrConfig(FrozenModel):
     enabled: bool = Field(True, description="Offer FCR where the strategy has the FCR term")
     prices: ExpandedPath = Field(description="CSV of FCR capacity prices per block: timestamp_utc, block_hours, fcr_capacity_price_eur_per_mw")
     prequalified_duration_min: float = Field(15.0, gt=0, le=240, description="Full activation each way the SoC must allow for [min]")
-    forecast: ProfileForecast = Field("persistence", description="persistence: the same block of the last day whose results were public at the FCR gate (D-1 08:00); perfect: the realised price (an upper bound)")
+    forecast: Literal["persistence", "perfect"] = Field("persistence", description="persistence: the same block of the last day whose results were public at the FCR gate (D-1 08:00); perfect: the realised price (an upper bound)")

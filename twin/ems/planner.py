@@ -10,7 +10,8 @@ What the plan of day D may use (decided at D-1's gate, e.g. 12:00 local):
 * day-ahead prices: the forecast service's forecast (made at the gate);
 * load and PV (``forecast: persistence``): for each step, the value 24 h, 48 h, ...
   earlier, the first that was measured before the gate (UTC days: on the two DST
-  days the shape is one hour off); ``perfect``: the realised series (an upper bound);
+  days the shape is one hour off); ``weekly``: 7, 14, ... days earlier (same
+  weekday); ``perfect``: the realised series (an upper bound);
 * FCR prices (``persistence``): the same step 24 h earlier: D-1's blocks, public
   since D-2's auction, before D's FCR gate (D-1 08:00); blocks without a
   published price are not offered;
@@ -70,8 +71,10 @@ class SiteSeries:
         return bool(np.isfinite(self.fcr_eur_per_mw_h).any())
 
 
-def persistence(values: FloatArray, index_ns: np.ndarray, positions: np.ndarray, decision_ns: int) -> FloatArray:
-    """For each position, the value whole days earlier that was measured before ``decision_ns``.
+def persistence(
+    values: FloatArray, index_ns: np.ndarray, positions: np.ndarray, decision_ns: int, period_days: int = 1
+) -> FloatArray:
+    """For each position, the value whole periods earlier that was measured before ``decision_ns``.
 
     Parameters
     ----------
@@ -82,18 +85,21 @@ def persistence(values: FloatArray, index_ns: np.ndarray, positions: np.ndarray,
         Target steps (may run past T: their time is extrapolated on the grid).
     decision_ns : int
         When the forecast is made; a step counts as measured once it has ended. [ns]
+    period_days : int
+        Shift unit: 1 (the last measured day) or 7 (the same weekday).
 
     Returns
     -------
     np.ndarray, shape (n,)
     """
     step_ns = int(index_ns[1] - index_ns[0]) if len(index_ns) > 1 else NS_PER_DAY
-    steps_per_day = NS_PER_DAY // step_ns
+    period_ns = NS_PER_DAY * period_days
+    steps_per_period = period_ns // step_ns
     out = np.empty(len(positions))
     for j, p in enumerate(positions):
         t = int(index_ns[0]) + int(p) * step_ns
-        k = max(1, -(-(t + step_ns - decision_ns) // NS_PER_DAY))  # ceil: whole days back
-        src = int(p) - k * steps_per_day
+        k = max(1, -(-(t + step_ns - decision_ns) // period_ns))  # ceil: whole periods back
+        src = int(p) - k * steps_per_period
         out[j] = values[src] if 0 <= src < len(values) else values[max(min(src, len(values) - 1), 0)]
     return out
 
@@ -231,7 +237,8 @@ class SitePlanner:
     def _profile(self, values: FloatArray, pos: np.ndarray, decision_ns: int, how: str) -> FloatArray:
         if how == "perfect":
             return _window(values, pos)
-        return persistence(values, self.series.index_ns, pos, decision_ns)
+        days = 7 if how == "weekly" else 1
+        return persistence(values, self.series.index_ns, pos, decision_ns, days)
 
     def candidates(self) -> list[str]:
         """Strategies this site may run today."""

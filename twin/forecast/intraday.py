@@ -66,7 +66,7 @@ class IntradayForecaster(Protocol):
 
 def _ns(index: pd.DatetimeIndex | pd.Timestamp) -> np.ndarray:
     times = pd.DatetimeIndex([index]) if isinstance(index, pd.Timestamp) else pd.DatetimeIndex(index)
-    return np.asarray(times.tz_convert("UTC").asi8)
+    return np.asarray(times.tz_convert("UTC").as_unit("ns").asi8)
 
 
 @dataclass

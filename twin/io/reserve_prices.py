@@ -55,10 +55,12 @@ def load_fcr_prices(path: Path, index_utc: pd.DatetimeIndex) -> FcrPrices:
     starts = pd.DatetimeIndex(pd.to_datetime(frame["timestamp_utc"], utc=True))
     ends = starts + pd.to_timedelta(frame["block_hours"].to_numpy(dtype=float), unit="h")
     per_h = frame["fcr_capacity_price_eur_per_mw"].to_numpy(dtype=float) / frame["block_hours"].to_numpy(dtype=float)
+    starts, ends = starts.as_unit("ns"), ends.as_unit("ns")
+    at = index_utc.as_unit("ns").asi8
     order = np.argsort(starts.asi8)
     starts, ends, per_h = starts[order], ends[order], per_h[order]
-    pos = np.searchsorted(starts.asi8, index_utc.asi8, side="right") - 1
-    inside = (pos >= 0) & (index_utc.asi8 < ends.asi8[np.clip(pos, 0, None)])
+    pos = np.searchsorted(starts.asi8, at, side="right") - 1
+    inside = (pos >= 0) & (at < ends.asi8[np.clip(pos, 0, None)])
     price = np.where(inside, per_h[np.clip(pos, 0, None)], np.nan)
     if not inside.any():
         raise DataError(

@@ -95,7 +95,7 @@ def site_series(
     fcr_price = fcr.eur_per_mw_h if fcr is not None else np.full(n, np.nan)
     fcr_tie = fcr.tie if fcr is not None else np.zeros(n, dtype=bool)
     return SiteSeries(
-        index_ns=np.asarray(index.asi8),
+        index_ns=np.asarray(index.as_unit("ns").asi8),
         load_kw=np.nan_to_num(load, nan=0.0),
         pv_kw=np.nan_to_num(pv, nan=0.0),
         day_ahead_eur_per_mwh=np.asarray(day_ahead_eur_per_mwh, dtype=float),
