@@ -4,9 +4,10 @@ Used by :class:`actors.backtest.site.SiteService` for every site that is not a
 plain day-ahead arbitrage battery (a load, PV, a tariff, FCR, another strategy
 or a cycle budget).
 
-What is known when: the plan of day D is made at D-1's gate; the peaks and
-cycles it sees are those measured until that gate (the part of D-1 after the
-gate is booked at the next gate).
+What is known when: the plan of day D is made at D-1's gate (a
+behind-the-meter site, which does not bid, once the auction result of D is
+published); the peaks and cycles it sees are those measured until the gate
+(the part of D-1 after the gate is booked at the next gate).
 """
 
 from __future__ import annotations
@@ -58,8 +59,9 @@ class EmsSite:
             planner.pacer.update(self._cycles.pop(0))
         decision_ns = int(day.gate_closure_utc.value)
         self.forecast = np.asarray(forecast_eur_per_mwh[: day.n_steps], dtype=float).copy()
+        published = day.n_steps if planner.site.behind_the_meter else 0
         self.plan, self.strategy, self.values = planner.plan(
-            day.first_step, decision_ns, forecast_eur_per_mwh, soc
+            day.first_step, decision_ns, forecast_eur_per_mwh, soc, published
         )
         if planner.site.behind_the_meter:
             return np.zeros(day.n_steps)

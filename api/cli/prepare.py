@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from twin.config.strategy import STRATEGY_NAMES
 from twin.errors import ScenarioError
 from twin.forecast.naive import FORECASTERS
 
@@ -60,6 +61,10 @@ def prepare(
     if forecaster is not None and forecaster not in FORECASTERS:
         raise ScenarioError(
             f"--forecaster {forecaster!r} is not known; choose {', '.join(FORECASTERS)}"
+        )
+    if strategy is not None and strategy not in (*STRATEGY_NAMES, "auto"):
+        raise ScenarioError(
+            f"--strategy {strategy!r} is not known; choose {', '.join((*STRATEGY_NAMES, 'auto'))}"
         )
     sc = load_scenario(scenario_path)
     if strategy is not None:
@@ -130,12 +135,6 @@ def prepare(
 
 def _with_strategy(sc: Scenario, kind: str) -> Scenario:
     """``sc`` with every site's strategy kind set to ``kind``."""
-    from twin.config.strategy import STRATEGY_NAMES
-
-    if kind not in (*STRATEGY_NAMES, "auto"):
-        raise ScenarioError(
-            f"--strategy {kind!r} is not known; choose {', '.join((*STRATEGY_NAMES, 'auto'))}"
-        )
     from pydantic import ValidationError
 
     from twin.config import StrategyConfig

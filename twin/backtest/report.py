@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 from plotly.offline import get_plotlyjs
 
+from twin.backtest.ems_figures import ems_section_html
 from twin.backtest.figures import cumulative_revenue_figure, pick_week, week_figure
 from twin.backtest.results import BacktestResult
 
@@ -28,6 +29,16 @@ _SITE_TABLE = [
 ]
 
 
+_MARKET_NOTE = (
+    'Revenue = day-ahead + intraday (trade cash minus fees) + imbalance settlement. '
+    'Capture ratio = (revenue - degradation cost) / (perfect-foresight revenue - its '
+    'degradation cost). Perfect foresight: one LP over the whole period on realised '
+    'prices, from the initial SoC; with intraday trading on real prices it knows and '
+    'trades both markets (same fees and spread). Capture ratio day-ahead = day-ahead '
+    'revenue / the day-ahead-only perfect-foresight revenue. '
+)
+
+
 def _fmt(value: object, pattern: str) -> str:
     if value is None:
         return "n/a"
@@ -39,6 +50,8 @@ def site_table_html(summary: dict[str, Any]) -> str:
     head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in _SITE_TABLE)
     rows = []
     for site in summary["sites"]:
+        if site.get("kind") == "behind_the_meter":
+            continue  # billed by a tariff: see the EMS section
         cells = "".join(
             f"<td>{html.escape(_fmt(site.get(key), pat))}</td>" for key, _, pat in _SITE_TABLE
         )
@@ -93,6 +106,9 @@ def write_report(
         full_html=False, include_plotlyjs=False
     )
     plotly_js = get_plotlyjs()
+    market_html = ""
+    if any(site.get("kind") != "behind_the_meter" for site in summary["sites"]):
+        market_html = f"<h2>Sites</h2>\n{site_table_html(summary)}\n<p>{_MARKET_NOTE}</p>"
     period = summary["period"]
     market = summary.get("market", {})
     facts = [
@@ -124,13 +140,8 @@ dt {{ font-weight: bold; }}
 </head><body>
 <h1>Backtest: {html.escape(summary["scenario"])}</h1>
 <dl>{facts_html}</dl>
-<h2>Sites</h2>
-{site_table_html(summary)}
-<p>Revenue = day-ahead + intraday (trade cash minus fees) + imbalance settlement.
-Capture ratio = (revenue - degradation cost) / (perfect-foresight revenue - its degradation cost).
-Perfect foresight: one LP over the whole period on realised prices, from the initial SoC; with
-intraday trading on real prices it knows and trades both markets (same fees and spread).
-Capture ratio day-ahead = day-ahead revenue / the day-ahead-only perfect-foresight revenue.</p>
+{market_html}
+{ems_section_html(result)}
 <h2>Cumulative revenue</h2>
 {cumulative}
 <h2>One week</h2>

@@ -7,7 +7,10 @@ what is public then, picks the strategy and solves.
 
 What the plan of day D may use (decided at D-1's gate, e.g. 12:00 local):
 
-* day-ahead prices: the forecast service's forecast (made at the gate);
+* day-ahead prices: the forecast service's forecast (made at the gate); a
+  behind-the-meter site does not bid, so it plans once the auction result is
+  published (D-1, about 12:45) and uses the published prices of D, the forecast
+  only beyond D;
 * load and PV (``forecast: persistence``): for each step, the value 24 h, 48 h, ...
   earlier, the first that was measured before the gate (UTC days: on the two DST
   days the shape is one hour off); ``weekly``: 7, 14, ... days earlier (same
@@ -173,7 +176,11 @@ class SitePlanner:
         )
 
     def inputs(
-        self, first_step: int, decision_ns: int, forecast_eur_per_mwh: FloatArray
+        self,
+        first_step: int,
+        decision_ns: int,
+        forecast_eur_per_mwh: FloatArray,
+        published_steps: int = 0,
     ) -> tuple[SiteInputs, SiteInputs]:
         """The LP inputs with every term on, and the same inputs as money (for valuation).
 
@@ -185,10 +192,16 @@ class SitePlanner:
             The gate: nothing measured after it is used. [ns]
         forecast_eur_per_mwh : np.ndarray, shape (n_horizon,)
             Day-ahead price forecast. [EUR/MWh]
+        published_steps : int
+            Leading steps whose day-ahead price is published at the decision
+            (a behind-the-meter site plans after the auction): those use the
+            published price instead of the forecast.
         """
         s, site = self.series, self.site
         pos = first_step + np.arange(self.n_horizon)
-        price = np.asarray(forecast_eur_per_mwh, dtype=float)
+        price = np.asarray(forecast_eur_per_mwh, dtype=float).copy()
+        if published_steps:
+            price[:published_steps] = _window(s.day_ahead_eur_per_mwh, pos[:published_steps])
         load = self._profile(s.load_kw, pos, decision_ns, site.load.forecast if site.load else "perfect")
         pv = self._profile(s.pv_kw, pos, decision_ns, site.pv.forecast if site.pv else "perfect")
         zeros = np.zeros(self.n_horizon)
@@ -247,9 +260,14 @@ class SitePlanner:
         return [n for n in names if applies(n, self.terms)] or ["arbitrage"]
 
     def plan(
-        self, first_step: int, decision_ns: int, forecast_eur_per_mwh: FloatArray, soc_initial: float
+        self,
+        first_step: int,
+        decision_ns: int,
+        forecast_eur_per_mwh: FloatArray,
+        soc_initial: float,
+        published_steps: int = 0,
     ) -> tuple[SitePlan, str, dict[str, float]]:
-        """Plan the horizon starting at ``first_step``.
+        """Plan the horizon starting at ``first_step`` (``published_steps``: see :meth:`inputs`).
 
         Returns
         -------
@@ -257,7 +275,7 @@ class SitePlanner:
             The plan, the strategy that made it, and each candidate's forecast
             value (money, EUR; ``idle``: the battery left idle).
         """
-        full, money = self.inputs(first_step, decision_ns, forecast_eur_per_mwh)
+        full, money = self.inputs(first_step, decision_ns, forecast_eur_per_mwh, published_steps)
         plans: dict[str, SitePlan] = {}
         values: dict[str, float] = {}
         degradation = self.spec.degradation_cost_eur_per_mwh

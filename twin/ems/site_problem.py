@@ -373,7 +373,7 @@ class SiteProblem:
     def _plan(self, inputs: SiteInputs, e_init: float) -> SitePlan:
         spec, dt_h = self.spec, self.dt_h
         p_ch, p_dis = _value(self.p_ch), _value(self.p_dis)
-        band = _value(self.band)
+        band = np.clip(_value(self.band), 0.0, min(spec.p_charge_max_kw, spec.p_discharge_max_kw))
         both = (p_ch > _TOL_KW) & (p_dis > _TOL_KW)
         if both.any():  # keep the stored energy, lower both powers
             rt = spec.eta_charge * spec.eta_discharge

@@ -5,13 +5,15 @@ strategy           objective terms (wear and cycle pacing are always on)
 =================  ===================================================================
 arbitrage          the battery's power valued at the day-ahead price
 peak_shaving       the demand charge on the period's peak import
-self_consumption   the energy bill: import cost minus export remuneration
+self_consumption   the energy bill at the horizon's mean import and export prices:
+                   stores PV surplus and covers deficits, blind to when energy is
+                   cheap (the original EMS's rule, as an objective)
 load_balancing     the L1 penalty on step-to-step changes of grid power
 fcr                FCR capacity revenue
 stacked            every term that applies: a grid-scale site arbitrage + FCR; a
-                   behind-the-meter site energy bill + demand charge + FCR (the bill
-                   already values energy at the site's prices); + load balancing when
-                   its weight is > 0
+                   behind-the-meter site the energy bill at each step's tariff prices
+                   (a day-ahead-indexed tariff: self-consumption and arbitrage at once)
+                   + demand charge + FCR; + load balancing when its weight is > 0
 =================  ===================================================================
 
 A strategy applies to a site when its term exists there (the energy bill and
@@ -42,7 +44,7 @@ TIE_BREAK_WEAR_EUR_PER_MWH = 1e-3
 TERMS: dict[str, frozenset[str]] = {
     "arbitrage": frozenset({"arbitrage"}),
     "peak_shaving": frozenset({"demand"}),
-    "self_consumption": frozenset({"bill"}),
+    "self_consumption": frozenset({"bill_flat"}),
     "load_balancing": frozenset({"balancing"}),
     "fcr": frozenset({"fcr"}),
 }
@@ -93,7 +95,10 @@ def restrict(full: SiteInputs, terms: frozenset[str]) -> SiteInputs:
     }
     if "arbitrage" not in terms:
         changes["arbitrage_eur_per_mwh"] = zeros
-    if "bill" not in terms:
+    if "bill_flat" in terms:
+        changes["import_eur_per_mwh"] = np.full_like(zeros, float(np.mean(full.import_eur_per_mwh)))
+        changes["export_eur_per_mwh"] = np.full_like(zeros, float(np.mean(full.export_eur_per_mwh)))
+    elif "bill" not in terms:
         changes["import_eur_per_mwh"] = zeros
         changes["export_eur_per_mwh"] = zeros
     if "demand" not in terms:

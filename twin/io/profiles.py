@@ -234,7 +234,7 @@ def bdew_profile(
     )
     local = quarter
     dates = local.date
-    weekday = local.weekday
+    weekday = local.day_of_week
     special = np.array([(d.month, d.day) in ((12, 24), (12, 31)) for d in dates])
     is_holiday = np.array([d in hol for d in dates])
     slot = local.strftime("%H:%M")
@@ -253,7 +253,7 @@ def bdew_profile(
         keys = pd.MultiIndex.from_arrays([period, code, slot])
         power = lookup.reindex(keys).to_numpy(dtype=float)
         if profile.lower() == "h0":
-            d = np.asarray(local.dayofyear, dtype=float)
+            d = np.asarray(local.day_of_year, dtype=float)
             power = power * (-3.92e-10 * d**4 + 3.2e-7 * d**3 - 7.02e-5 * d**2 + 2.1e-3 * d + 1.24)
     if np.isnan(power).any():
         raise DataError(f"{path}: profile {profile!r} misses some day types or times of day")
