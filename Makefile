@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.hardware
 	$(BIN)/python -m bench.exchange
+	$(BIN)/python -m bench.ems
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -189,6 +189,8 @@ class EmsSite:
         pos = first_step + np.arange(n_steps)
         period = series.period[pos]
         rel = np.unique(period, return_inverse=True)[1]
+        tie = series.fcr_tie[pos].astype(bool) & (np.arange(n_steps) > 0)
+        blocks = tuple(int(i) for i in np.flatnonzero(~tie)) if series.has_fcr else (0,)
         problem = SiteProblem(
             spec,
             n_steps,
@@ -199,6 +201,8 @@ class EmsSite:
             fcr_duration_h=planner.fcr_duration_h,
             block_steps=1 if site.behind_the_meter else block_steps,
             period_of_step=rel,
+            fcr_blocks=blocks,
+            balancing=planner.strategy.load_balancing_eur_per_kw > 0,
         )
         price = series.day_ahead_eur_per_mwh[pos]
         tariff = site.tariff
@@ -207,7 +211,6 @@ class EmsSite:
         offered = np.isfinite(fcr)
         k = int(rel.max()) + 1
         charge = tariff.demand_charge_eur_per_kw_per_month if tariff is not None else 0.0
-        tie = series.fcr_tie[pos].astype(bool) & (np.arange(n_steps) > 0)
         full = SiteInputs(
             arbitrage_eur_per_mwh=price,
             import_eur_per_mwh=import_price_eur_per_mwh(tariff, price) if tariff else zeros,

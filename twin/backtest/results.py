@@ -255,12 +255,13 @@ def assemble(
                     "strategy": d.strategy,
                     **daily_ems_columns(
                         site,
-                        *(ems[c][pos : pos + n] for c in ("load_kw", "pv_kw", "pv_curtailed_kw")),
+                        ems["load_kw"][pos : pos + n],
+                        ems["pv_kw"][pos : pos + n],
+                        ems["pv_curtailed_kw"][pos : pos + n],
                         grid[pos : pos + n],
-                        *(
-                            ems[c][pos : pos + n]
-                            for c in ("energy_bill_eur", "energy_bill_without_battery_eur", "fcr_revenue_eur")
-                        ),
+                        ems["energy_bill_eur"][pos : pos + n],
+                        ems["energy_bill_without_battery_eur"][pos : pos + n],
+                        ems["fcr_revenue_eur"][pos : pos + n],
                         dt_h,
                     ),
                 }
@@ -302,7 +303,6 @@ def assemble(
     )
     fleet_pf = sum(s["perfect_foresight_revenue_eur"] for s in site_summaries)
     fleet_wear = sum(s["degradation_cost_eur"] for s in site_summaries)
-    fleet_pf_wear = sum(s["perfect_foresight_degradation_cost_eur"] for s in site_summaries)
     fleet_da = sum(s["day_ahead_revenue_eur"] for s in site_summaries)
     fleet_pf_da = sum(s["perfect_foresight_day_ahead_revenue_eur"] for s in site_summaries)
     local = index.tz_convert(tz)
@@ -362,7 +362,7 @@ def _site_summary(
     spec: Any,
     power: np.ndarray,
     revenue: np.ndarray,
-    pf: DispatchResult,
+    pf: DispatchResult | SitePlan,
     pf_da_revenue: np.ndarray,
     dt_h: float,
     days: list[SiteDay],

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from twin.config.base import ExpandedPath, FrozenModel
-from typing import Literal
 
 
 class FcrConfig(FrozenModel):

@@ -47,6 +47,11 @@ STRATEGY_NAMES: tuple[str, ...] = (
 )
 
 
+_AUTO_CANDIDATES: tuple[StrategyName, ...] = (
+    "arbitrage", "peak_shaving", "self_consumption", "load_balancing", "fcr"
+)
+
+
 class StrategyConfig(FrozenModel):
     """The EMS strategy a site runs (the scenario's, or a site's own).
 
@@ -61,7 +66,7 @@ class StrategyConfig(FrozenModel):
         "arbitrage", "peak_shaving", "self_consumption", "load_balancing", "fcr", "stacked", "auto"
     ] = Field("arbitrage", description="EMS strategy: one of the objective-term sets, stacked (all that apply) or auto (daily choice)")
     candidates: list[StrategyName] = Field(
-        default_factory=lambda: ["arbitrage", "peak_shaving", "self_consumption", "load_balancing", "fcr"],
+        default_factory=lambda: list(_AUTO_CANDIDATES),
         min_length=1,
         description="Strategies auto chooses from (those that do not apply to the site are skipped)",
     )

@@ -33,7 +33,15 @@ from twin.config.ems import ProfileForecast
 from twin.config.site import SiteConfig
 from twin.ems.pacing import CyclePacer
 from twin.ems.site_problem import SiteInputs, SitePlan, SiteProblem
-from twin.ems.strategies import SiteTerms, applies, choose, idle_plan, plan_value, restrict, terms_of
+from twin.ems.strategies import (
+    SiteTerms,
+    applies,
+    choose,
+    idle_plan,
+    plan_value,
+    restrict,
+    terms_of,
+)
 from twin.ems.tariff import export_price_eur_per_mwh, import_price_eur_per_mwh
 from twin.types import FloatArray
 
@@ -109,7 +117,8 @@ def persistence(
 
 def _window(values: FloatArray, positions: np.ndarray) -> FloatArray:
     """Realised values at ``positions``; past the end the last value repeats."""
-    return np.asarray(values, dtype=float)[np.clip(positions, 0, len(values) - 1)]
+    out: FloatArray = np.asarray(values, dtype=float)[np.clip(positions, 0, len(values) - 1)]
+    return out
 
 
 @dataclass
@@ -141,7 +150,7 @@ class SitePlanner:
     fcr_forecast: ProfileForecast = "persistence"
     block_steps: int = 1
     spec: BatterySpec = field(init=False)
-    problem: SiteProblem = field(init=False)
+    problems: dict[tuple[int, ...], SiteProblem] = field(init=False)
     pacer: CyclePacer = field(init=False)
     current: str | None = None
     peaks_kw: dict[int, float] = field(default_factory=dict)
@@ -162,18 +171,29 @@ class SitePlanner:
         )
 
     def rerate(self, spec: BatterySpec) -> None:
-        """(Re)build the LP for ``spec`` (the planner's battery, re-rated as the plant ages)."""
+        """Plan with ``spec`` from now on (the planner's battery, re-rated as the plant ages)."""
         self.spec = spec
-        self.problem = SiteProblem(
-            spec,
-            self.n_horizon,
-            self.dt_h,
-            self.strategy.terminal_soc,
-            import_max_kw=self.site.grid.import_max_kw,
-            export_max_kw=self.site.feed_in_limit_kw,
-            fcr_duration_h=self.fcr_duration_h,
-            block_steps=1 if self.site.behind_the_meter else self.block_steps,
-        )
+        self.problems = {}
+
+    def problem(self, fcr_tie: np.ndarray) -> SiteProblem:
+        """The LP for the horizon's FCR block layout (one per layout: DST days differ), built once."""
+        blocks = tuple(int(i) for i in np.flatnonzero(~np.asarray(fcr_tie, dtype=bool))) or (0,)
+        if not self.series.has_fcr:
+            blocks = (0,)
+        if blocks not in self.problems:
+            self.problems[blocks] = SiteProblem(
+                self.spec,
+                self.n_horizon,
+                self.dt_h,
+                self.strategy.terminal_soc,
+                import_max_kw=self.site.grid.import_max_kw,
+                export_max_kw=self.site.feed_in_limit_kw,
+                fcr_duration_h=self.fcr_duration_h,
+                block_steps=1 if self.site.behind_the_meter else self.block_steps,
+                fcr_blocks=blocks,
+                balancing=self.strategy.load_balancing_eur_per_kw > 0,
+            )
+        return self.problems[blocks]
 
     def inputs(
         self,
@@ -280,7 +300,7 @@ class SitePlanner:
         values: dict[str, float] = {}
         degradation = self.spec.degradation_cost_eur_per_mwh
         for name in self.candidates():
-            plan = self.problem.solve(restrict(full, terms_of(name, self.terms)), soc_initial)
+            plan = self.problem(full.fcr_tie).solve(restrict(full, terms_of(name, self.terms)), soc_initial)
             plans[name] = plan
             values[name] = plan_value(plan, money, self.dt_h, degradation)
         idle = plan_value(idle_plan(money, soc_initial * self.spec.energy_kwh), money, self.dt_h, 0.0)

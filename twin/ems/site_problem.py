@@ -49,7 +49,7 @@ import cvxpy as cp
 import numpy as np
 
 from twin.config import BatterySpec, TerminalSocConfig
-from twin.ems.dispatch import SOLVER, SOLVER_OPTIONS, terminal_bounds
+from twin.ems.dispatch import SOLVER, terminal_bounds
 from twin.errors import InfeasibleDispatchError
 from twin.types import FloatArray
 from twin.units import KWH_PER_MWH
@@ -58,6 +58,10 @@ UNSERVED_PENALTY_EUR_PER_MWH = 10_000.0
 """Cost of load the import limit cannot serve (keeps the LP feasible and reports it). [EUR/MWh]"""
 
 _TOL_KW = 1e-6
+
+SOLVER_OPTIONS: dict[str, object] = {"threads": 1, "simplex_dual_edge_weight_strategy": 1}
+"""HiGHS options: one thread (a fleet solves sites in parallel processes) and Devex
+pricing, about 25 % faster than the default on this problem (``bench/ems.py``)."""
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,13 @@ class SiteProblem:
         problem over many billing periods, e.g. a year's perfect foresight).
         Without it the problem has two periods, the current and the next, and
         ``SiteInputs.period_mask`` says which step is in which (a daily re-solve).
+    fcr_blocks : tuple of int, optional
+        First step of each FCR block, fixed at build time: the band is one value
+        per block and its headroom at a block's start is checked there only (a
+        smaller LP). Without it, ``SiteInputs.fcr_tie`` ties the steps (any
+        block layout, one problem). ``(0,)``: one block, for a site without FCR.
+    balancing : bool
+        Build the load-balancing rows (off: the term is left out of the LP).
 
     Raises
     ------
@@ -185,6 +196,8 @@ class SiteProblem:
         fcr_duration_h: float = 0.25,
         block_steps: int = 1,
         period_of_step: np.ndarray | None = None,
+        fcr_blocks: tuple[int, ...] | None = None,
+        balancing: bool = True,
     ) -> None:
         if n_steps < 1 or not dt_h > 0 or block_steps < 1:
             raise ValueError(
@@ -225,8 +238,11 @@ class SiteProblem:
         self.pv_used = var(n, nonneg=True, name="pv_used_kw")
         self.band = var(n, nonneg=True, name="fcr_band_kw")
         self.peak = var(k, nonneg=True, name="peak_import_kw")
-        self.ramp = var(n, nonneg=True, name="grid_change_kw")
-        self.unserved = var(n, nonneg=True, name="unserved_kw")
+        self.ramp = var(n, nonneg=True, name="grid_change_down_kw")
+        self.ramp_up = var(n, nonneg=True, name="grid_change_up_kw")
+        self.balancing = balancing
+        self.unserved = var(n, nonneg=True, name="unserved_kw") if import_max_kw is not None else None
+        unserved = self.unserved if self.unserved is not None else 0.0
 
         decay = (1.0 - spec.standing_loss_per_h) ** dt_h
         grid = self.imp - self.exp
@@ -241,22 +257,36 @@ class SiteProblem:
             self.energy[1:] >= e_lo,
             self.energy[1:] <= e_hi,
             self.energy[n] >= self.e_term,
-            grid == self.load - self.unserved - self.pv_used - self.p_dis + self.p_ch,
+            grid == self.load - unserved - self.pv_used - self.p_dis + self.p_ch,
             self.pv_used <= self.pv,
             self.p_ch + self.band <= spec.p_charge_max_kw,
             self.p_dis + self.band <= spec.p_discharge_max_kw,
             self.energy[1:] - down * self.band >= e_lo,
             self.energy[1:] + up * self.band <= e_hi,
-            self.energy[:-1] - down * self.band >= e_lo,
-            self.energy[:-1] + up * self.band <= e_hi,
             self.band <= self.fcr_max,
-            cp.multiply(self.fcr_tie[1:], self.band[1:] - self.band[:-1]) == 0,
             self.peak >= self.floor,
-            self.ramp[0] >= grid[0] - self.g_prev,
-            self.ramp[0] >= self.g_prev - grid[0],
-            self.ramp[1:] >= grid[1:] - grid[:-1],
-            self.ramp[1:] >= grid[:-1] - grid[1:],
         ]
+        if fcr_blocks is None:  # ties from the inputs; headroom at every step's start
+            cons += [
+                cp.multiply(self.fcr_tie[1:], self.band[1:] - self.band[:-1]) == 0,
+                self.energy[:-1] - down * self.band >= e_lo,
+                self.energy[:-1] + up * self.band <= e_hi,
+            ]
+        else:
+            starts = np.asarray(sorted(set(fcr_blocks) | {0}), dtype=int)
+            inner = np.setdiff1d(np.arange(1, n), starts)
+            if len(inner):
+                cons.append(self.band[inner] == self.band[inner - 1])
+            cons += [
+                self.energy[starts] - down * self.band[starts] >= e_lo,
+                self.energy[starts] + up * self.band[starts] <= e_hi,
+            ]
+        self.fcr_blocks = fcr_blocks
+        if balancing:  # |g_t - g_{t-1}| = up_t + down_t
+            cons += [
+                grid[0] - self.g_prev == self.ramp_up[0] - self.ramp[0],
+                grid[1:] - grid[:-1] == self.ramp_up[1:] - self.ramp[1:],
+            ]
         if period_of_step is None:
             cons += [
                 self.peak[0] >= cp.multiply(self.mask, self.imp),
@@ -270,8 +300,6 @@ class SiteProblem:
                     cons.append(self.peak[j] >= self.imp[steps])
         if import_max_kw is not None:
             cons.append(self.imp + self.band <= import_max_kw)
-        else:
-            cons.append(self.unserved == 0)
         if export_max_kw is not None:
             cons.append(self.exp + self.band <= export_max_kw)
         tied = np.flatnonzero(np.arange(n) % block_steps != 0)
@@ -283,12 +311,13 @@ class SiteProblem:
             - s * (self.imp_price @ self.imp)
             + s * (self.exp_price @ self.exp)
             - self.charge @ self.peak
-            - self.w_lb * cp.sum(self.ramp)
+            - (self.w_lb * cp.sum(self.ramp + self.ramp_up) if balancing else 0.0)
             + s * (self.fcr_price @ self.band)
             - s * self.wear * cp.sum(self.p_ch + self.p_dis)
             + self.v_term * self.energy[n] / KWH_PER_MWH
-            - s * UNSERVED_PENALTY_EUR_PER_MWH * cp.sum(self.unserved)
         )
+        if self.unserved is not None:
+            objective = objective - s * UNSERVED_PENALTY_EUR_PER_MWH * cp.sum(self.unserved)
         self.problem = cp.Problem(cp.Maximize(objective), cons)
         assert self.problem.is_dpp()
 
@@ -360,7 +389,7 @@ class SiteProblem:
         self.wear.value = float(inputs.wear_eur_per_mwh)
         self.e_init.value, self.e_term.value, self.v_term.value = e_init, e_term, v_term
         try:
-            self.problem.solve(solver=SOLVER, **SOLVER_OPTIONS)
+            self.problem.solve(solver=SOLVER, warm_start=True, **SOLVER_OPTIONS)
         except cp.SolverError as err:
             raise InfeasibleDispatchError(f"HiGHS failed on the site problem: {err}") from err
         if self.problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
@@ -393,7 +422,7 @@ class SiteProblem:
             energy[t + 1] = decay * energy[t] + delta[t]
         power = p_dis - p_ch
         pv_used = np.minimum(_value(self.pv_used), np.asarray(inputs.pv_kw, dtype=float))
-        unserved = _value(self.unserved)
+        unserved = _value(self.unserved) if self.unserved is not None else np.zeros(self.n_steps)
         grid = np.asarray(inputs.load_kw, dtype=float) - unserved - pv_used - power
         return SitePlan(
             power_kw=power,

@@ -58,7 +58,8 @@ def energy_bill_eur(
     """
     grid = np.asarray(grid_kw, dtype=float)
     imp, exp = np.clip(grid, 0.0, None), np.clip(-grid, 0.0, None)
-    return (import_eur_per_mwh * imp - export_eur_per_mwh * exp) * dt_h / KWH_PER_MWH
+    bill = (import_eur_per_mwh * imp - export_eur_per_mwh * exp) * dt_h / KWH_PER_MWH
+    return np.asarray(bill, dtype=float)
 
 
 def billing_period_of_step(index_utc: pd.DatetimeIndex, timezone: str) -> np.ndarray:

@@ -20,8 +20,10 @@ finer one is averaged onto a coarser one (mean power is kept).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from pathlib import Path
+from typing import cast
 
 import holidays
 import numpy as np
@@ -84,7 +86,7 @@ def _source_day(target: dt.date, source_days: pd.DatetimeIndex, align_weekday: b
     return start + dt.timedelta(days=shift)
 
 
-def _nearest_complete(day: dt.date, by_day: dict, align_weekday: bool) -> dt.date:
+def _nearest_complete(day: dt.date, by_day: dict[dt.date, pd.Series], align_weekday: bool) -> dt.date:
     """``day``, or the nearest complete source day (same weekday when aligned), within 8 weeks."""
     unit = 7 if align_weekday else 1
     for k in range(0, 8 * 7 // unit + 1):
@@ -125,13 +127,15 @@ def rebase_to_year(
     DataError
         If a target day maps to a source day that has no data.
     """
-    local_src = series.index.tz_convert(timezone)
+    local_src = pd.DatetimeIndex(series.index).tz_convert(timezone)
     table = pd.Series(
         series.to_numpy(),
         index=pd.MultiIndex.from_arrays([local_src.date, local_src.time]),
     )
     table = table[~table.index.duplicated(keep="first")]
-    by_day = {d: grp.droplevel(0) for d, grp in table.groupby(level=0)}
+    by_day = cast(
+        "dict[dt.date, pd.Series]", {d: grp.droplevel(0) for d, grp in table.groupby(level=0)}
+    )
     full = np.median([len(v) for v in by_day.values()])
     by_day = {d: v for d, v in by_day.items() if len(v) >= 0.9 * full}  # complete days only
     days = pd.DatetimeIndex(sorted(by_day))
@@ -139,6 +143,7 @@ def rebase_to_year(
     out = np.empty(len(index_utc))
     exact = series.reindex(index_utc)
     cache: dict[dt.date, dt.date] = {}
+    times: dict[dt.date, list[dt.time]] = {}
     for k, (ts, value) in enumerate(zip(local, exact.to_numpy(), strict=True)):
         if np.isfinite(value):
             out[k] = value
@@ -153,7 +158,9 @@ def rebase_to_year(
                 f"{days[0].date()} to {days[-1].date()}"
             )
         when = ts.time()
-        pos = src.index.searchsorted(when, side="right") - 1
+        if cache[day] not in times:
+            times[cache[day]] = list(src.index)
+        pos = bisect.bisect_right(times[cache[day]], when) - 1
         out[k] = float(src.iloc[max(pos, 0)])
     return out
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pvlib
+import pvlib  # type: ignore[import-untyped]
 
 from twin.config.ems import PvSystemConfig
 from twin.errors import DataError
@@ -66,7 +66,7 @@ def pv_power_kw(weather: pd.DataFrame, system: PvSystemConfig) -> pd.Series:
         Mean power per interval, >= 0, same index. [kW]
     """
     step = pd.Timedelta(weather.index[1] - weather.index[0]) if len(weather) > 1 else pd.Timedelta("1h")
-    mid = weather.index + step / 2
+    mid = pd.DatetimeIndex(weather.index) + step / 2
     loc = pvlib.location.Location(system.latitude_deg, system.longitude_deg)
     solpos = loc.get_solarposition(mid)
     ghi = weather["ghi_w_per_m2"].to_numpy(dtype=float)
