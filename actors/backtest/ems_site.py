@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from hardware.simulated import SimulatedBattery
 from twin.backtest.clock import DeliveryDay
@@ -43,6 +44,7 @@ class EmsSite:
     strategy: str = ""
     values: dict[str, float] = field(default_factory=dict)
     forecast: FloatArray | None = None
+    forecast_horizon: FloatArray | None = None
     _tail: tuple[np.ndarray, FloatArray] | None = None  # (period, grid) of the last day, unbooked
     _cycles: list[float] = field(default_factory=list)  # cycles of delivered days, unbooked
 
@@ -58,7 +60,8 @@ class EmsSite:
         while len(self._cycles) > 1:
             planner.pacer.update(self._cycles.pop(0))
         decision_ns = int(day.gate_closure_utc.value)
-        self.forecast = np.asarray(forecast_eur_per_mwh[: day.n_steps], dtype=float).copy()
+        self.forecast_horizon = np.asarray(forecast_eur_per_mwh, dtype=float).copy()
+        self.forecast = self.forecast_horizon[: day.n_steps].copy()
         published = day.n_steps if planner.site.behind_the_meter else 0
         self.plan, self.strategy, self.values = planner.plan(
             day.first_step, decision_ns, forecast_eur_per_mwh, soc, published
@@ -91,7 +94,8 @@ class EmsSite:
         export_limit = site.feed_in_limit_kw
         tariff = site.tariff
         guard_peak = btm and tariff is not None and tariff.demand_charge_eur_per_kw_per_year > 0
-        planned_imports = np.clip(plan.grid_kw[:n], 0.0, None)
+        planned_grid = plan.grid_kw[:n].copy()
+        planned_imports = np.clip(planned_grid, 0.0, None)
         targets = {}
         for p in np.unique(period):
             planned_peak = float(planned_imports[period == p].max())
@@ -99,12 +103,20 @@ class EmsSite:
         mtu_s = dt_h * 3600.0
         delivered, energy, soc, temperature, soh, setpoints = (np.empty(n) for _ in range(6))
         net_kwh = plant.energy_discharged_kwh - plant.energy_charged_kwh
+        interval = planner.strategy.replan_interval_h
+        every = max(round(interval / dt_h), 1) if interval is not None and btm and not band.any() else 0
         for k in range(n):
+            if every and k and k % every == 0:
+                new = self._replan(day, k, plant.soc, period[:k], load[:k] - pv[:k] - delivered[:k], dt_h)
+                schedule[k:], planned_grid[k:] = new.power_kw[: n - k], new.grid_kw[: n - k]
+                for p in np.unique(period[k:]):
+                    ahead = np.clip(planned_grid[k:][period[k:] == p], 0.0, None)
+                    targets[int(p)] = max(targets[int(p)], float(ahead.max()))
             setpoint = schedule[k]
             if btm:
                 target = targets[int(period[k])] if guard_peak else None
                 setpoint = corrected_setpoint_kw(
-                    schedule[k], plan.grid_kw[k], load[k], pv[k], band[k], plant.energy_kwh, spec, dt_h,
+                    schedule[k], planned_grid[k], load[k], pv[k], band[k], plant.energy_kwh, spec, dt_h,
                     planner.fcr_duration_h, target, export_limit,
                 )  # fmt: skip
             setpoints[k] = setpoint
@@ -175,6 +187,28 @@ class EmsSite:
             strategy=self.strategy,
         )
         return result, (setpoints if btm else award)
+
+    def _replan(
+        self, day: DeliveryDay, k: int, soc: float, period: np.ndarray, grid_kw: FloatArray, dt_h: float
+    ) -> SitePlan:
+        """Re-plan from step ``k`` of ``day``: measured SoC, load and PV until now, today's published prices.
+
+        The peaks measured so far today become floors; prices of the rest of the
+        day are published, beyond it the gate's forecast is used (repeated a day
+        where it ends).
+        """
+        planner = self.planner
+        imports = np.clip(grid_kw, 0.0, None)
+        for p in np.unique(period):
+            planner.peaks_kw[int(p)] = max(planner.peaks_kw.get(int(p), 0.0), float(imports[period == p].max()))
+        base = np.asarray(self.forecast_horizon, dtype=float)
+        steps_per_day = round(24 / dt_h)
+        idx = k + np.arange(planner.n_horizon)
+        while (idx >= len(base)).any():
+            idx = np.where(idx >= len(base), idx - steps_per_day, idx)
+        decision_ns = int((day.start_utc + pd.Timedelta(hours=k * dt_h)).value)
+        plan, _, _ = planner.plan(day.first_step + k, decision_ns, base[idx], soc, day.n_steps - k)
+        return plan
 
     def bound(self, first_step: int, n_steps: int, dt_h: float, block_steps: int) -> SitePlan:
         """Perfect-foresight bound: the stacked LP over the whole period on realised data.

@@ -79,6 +79,9 @@ class StrategyConfig(FrozenModel):
     cycle_pacing_gain_eur_per_mwh: float = Field(
         10.0, ge=0, le=10_000, description="Shadow-price step per equivalent full cycle above (below) the pro-rata budget [EUR/MWh per cycle]"
     )
+    replan_interval_h: float | None = Field(
+        None, ge=0.25, le=24, description="A behind-the-meter site re-plans the rest of the day this often from the measured SoC and the latest load and PV (model-predictive control); none: once a day at the gate [h]"
+    )
     load_balancing_eur_per_kw: float = Field(
         0.0, ge=0, le=1_000, description="Penalty on each step-to-step change of grid power; load_balancing needs it > 0, stacked uses it when > 0 [EUR/kW]"
     )
