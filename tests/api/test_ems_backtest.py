@@ -112,3 +112,26 @@ def test_fcr_band_and_soc_headroom_hold_in_every_delivered_step(fcr):
     assert site["fcr_revenue_eur"] == pytest.approx(float(sites.fcr_revenue_eur.sum()))
     assert site["fcr_revenue_eur"] > 0
     assert site["capture_ratio"] is not None and site["capture_ratio"] <= 1.0 + 1e-9
+
+
+@pytest.mark.ray
+def test_ray_and_local_runtimes_agree_on_ems_sites(tmp_path, data_dir, ray_session):
+    for runtime in ("local", "ray"):
+        result = runner.invoke(app, ["backtest", HOUSEHOLD, "--runtime", runtime, "--out", str(tmp_path / runtime),
+                                     "--start", "2023-05-01", "--end", "2023-05-03", "--strategy", "auto"])  # fmt: skip
+        assert result.exit_code == 0, result.output
+    for name in ("sites.parquet", "daily.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "local" / name), pd.read_parquet(tmp_path / "ray" / name))
+
+
+def test_each_site_plans_with_its_own_forecaster(tmp_path, data_dir):
+    import yaml
+
+    data = yaml.safe_load(Path("scenarios/quickstart.yaml").read_text())
+    data["sites"][1]["strategy"] = {"forecaster": "perfect", "horizon_h": 36}
+    path = tmp_path / "mixed.yaml"
+    path.write_text(yaml.safe_dump(data))
+    _, sites, _ = _run(tmp_path / "out", str(path), "2023-03-01", "2023-03-03")
+    vienna, linz = sites[sites.site_id == "vienna"], sites[sites.site_id == "linz"]
+    np.testing.assert_allclose(linz.forecast_eur_per_mwh, linz.price_eur_per_mwh)  # perfect
+    assert not np.allclose(vienna.forecast_eur_per_mwh, vienna.price_eur_per_mwh)  # persistence

@@ -37,17 +37,17 @@ KPIs
 
 from __future__ import annotations
 
-import json
-import math
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from twin.backtest.ems_kpis import daily_ems_columns, ems_site_summary
+from twin.backtest.run_folder import BacktestResult, read_results, write_results
 from twin.backtest.site_day import SiteDay
+from twin.backtest.site_summary import ems_array as _ems_array
+from twin.backtest.site_summary import ratio as _ratio
+from twin.backtest.site_summary import site_summary as _site_summary
 from twin.backtest.trades import trades_table, trading_summary
 from twin.config import Scenario
 from twin.ems.dispatch import DispatchResult
@@ -106,31 +106,6 @@ _EMS_COLUMNS = (
     "energy_bill_without_battery_eur",
 )
 """Per-step EMS fields of :class:`SiteDay`: zeros for a plain arbitrage site."""
-
-
-@dataclass(frozen=True)
-class BacktestResult:
-    """Assembled results of one run.
-
-    Attributes
-    ----------
-    sites : pd.DataFrame
-        One row per site and step, columns :data:`SITES_COLUMNS`; ``soc`` and
-        ``energy_kwh`` are at the end of the step.
-    daily : pd.DataFrame
-        One row per site and local delivery day.
-    summary : dict
-        The content of ``summary.json``.
-    """
-
-    sites: pd.DataFrame
-    daily: pd.DataFrame
-    summary: dict[str, Any]
-    trades: pd.DataFrame | None = None
-
-
-def _ratio(num: float, den: float) -> float | None:
-    return num / den if den > 1e-9 else None
 
 
 def assemble(
@@ -357,127 +332,5 @@ def assemble(
     return BacktestResult(sites=sites, daily=daily, summary=summary, trades=trades)
 
 
-def _site_summary(
-    site_id: str,
-    spec: Any,
-    power: np.ndarray,
-    revenue: np.ndarray,
-    pf: DispatchResult | SitePlan,
-    pf_da_revenue: np.ndarray,
-    dt_h: float,
-    days: list[SiteDay],
-    bound: MultiMarketBound | None = None,
-) -> dict[str, Any]:
-    charged = float(np.sum(np.clip(-power, 0, None)) * dt_h)
-    discharged = float(np.sum(np.clip(power, 0, None)) * dt_h)
-    pf_charged = float(np.sum(pf.p_charge_kw) * dt_h)
-    pf_discharged = float(np.sum(pf.p_discharge_kw) * dt_h)
-    wear = spec.degradation_cost_eur_per_mwh * (charged + discharged) / KWH_PER_MWH
-    pf_throughput = pf_charged + pf_discharged if bound is None else bound.throughput_kwh
-    pf_wear = spec.degradation_cost_eur_per_mwh * pf_throughput / KWH_PER_MWH
-    soc = np.concatenate([d.soc for d in days])
-    total = float(revenue.sum())
-    pf_da_total = float(pf_da_revenue.sum())
-    pf_total = pf_da_total if bound is None else bound.revenue_eur
-    day_ahead = float(sum(d.day_ahead_revenue_eur.sum() for d in days))
-    intraday = float(sum(d.intraday_revenue_eur.sum() for d in days))
-    fees = float(sum(d.fees_eur.sum() for d in days))
-    return {
-        "site_id": site_id,
-        "revenue_eur": total,
-        "day_ahead_revenue_eur": day_ahead,
-        "intraday_revenue_eur": intraday,
-        "fees_eur": fees,
-        "intraday_net_eur": intraday - fees,
-        "intraday_traded_mwh": float(
-            sum(np.abs(d.intraday_kw).sum() for d in days) * dt_h / KWH_PER_MWH
-        ),
-        "imbalance_eur": float(sum(d.imbalance_eur.sum() for d in days)),
-        "imbalance_energy_kwh": float(sum(np.abs(d.imbalance_kwh).sum() for d in days)),
-        "perfect_foresight_revenue_eur": pf_total,
-        "perfect_foresight_day_ahead_revenue_eur": pf_da_total,
-        "capture_ratio": _ratio(total - wear, pf_total - pf_wear),
-        "capture_ratio_day_ahead": _ratio(day_ahead, pf_da_total),
-        "degradation_cost_eur": wear,
-        "perfect_foresight_degradation_cost_eur": pf_wear,
-        "profit_eur": total - wear,
-        "energy_charged_kwh": charged,
-        "energy_discharged_kwh": discharged,
-        "full_cycles": full_cycles(spec, charged, discharged),
-        "perfect_foresight_full_cycles": full_cycles(spec, pf_charged, pf_discharged),
-        "soc_min": float(soc.min()),
-        "soc_max": float(soc.max()),
-        "soc_initial": spec.soc_initial,
-        "soc_final": float(soc[-1]),
-        "milp_days": int(sum(d.used_milp for d in days)),
-        "temperature_max_c": float(max(d.temperature_c.max() for d in days)),
-        "soh_final": float(days[-1].soh[-1]),
-        "energy_kwh": spec.energy_kwh,
-        "p_charge_max_kw": spec.p_charge_max_kw,
-        "p_discharge_max_kw": spec.p_discharge_max_kw,
-    }
 
-
-def _ems_array(days: list[SiteDay], name: str) -> np.ndarray:
-    """A per-step EMS field over the days; zeros where a day does not have it."""
-    return np.concatenate(
-        [
-            getattr(d, name) if getattr(d, name) is not None else np.zeros(len(d.power_kw))
-            for d in days
-        ]
-    )
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return str(value)
-
-
-def _finite(obj: Any) -> Any:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_finite(v) for v in obj]
-    return obj
-
-
-def write_results(result: BacktestResult, out_dir: Path) -> dict[str, Path]:
-    """Write ``summary.json``, ``sites.parquet``, ``daily.parquet``, ``trades.parquet``.
-
-    Returns
-    -------
-    dict of str to Path
-        The files written, by kind.
-    """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "summary": out_dir / "summary.json",
-        "sites": out_dir / "sites.parquet",
-        "daily": out_dir / "daily.parquet",
-        "trades": out_dir / "trades.parquet",
-    }
-    paths["summary"].write_text(
-        json.dumps(_finite(result.summary), indent=2, default=_json_default) + "\n",
-        encoding="utf-8",
-    )
-    result.sites.to_parquet(paths["sites"], index=False)
-    result.daily.to_parquet(paths["daily"], index=False)
-    trades = result.trades if result.trades is not None else trades_table([], 0.0)
-    trades.to_parquet(paths["trades"], index=False)
-    return paths
-
-
-def read_results(run_dir: Path) -> BacktestResult:
-    """Read a run folder written by :func:`write_results` (for dashboards and reports)."""
-    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-    return BacktestResult(
-        sites=pd.read_parquet(run_dir / "sites.parquet"),
-        daily=pd.read_parquet(run_dir / "daily.parquet"),
-        summary=summary,
-        trades=pd.read_parquet(trades) if (trades := run_dir / "trades.parquet").exists() else None,
-    )
+__all__ = ["SITES_COLUMNS", "BacktestResult", "assemble", "read_results", "write_results"]
