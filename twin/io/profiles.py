@@ -282,3 +282,25 @@ def _season(day: dt.date) -> str:
     if s0 <= md <= s1:
         return "summer"
     return "transition"
+
+
+WEATHER_COLUMNS = ("timestamp_utc", "ghi_w_per_m2", "dhi_w_per_m2", "temp_air_c", "wind_speed_m_per_s")
+
+
+def read_weather(path: Path) -> pd.DataFrame:
+    """Hourly weather from a CSV with :data:`WEATHER_COLUMNS`; UTC interval-start index.
+
+    Raises
+    ------
+    DataError
+        If the file or a column is missing.
+    """
+    if not path.is_file():
+        raise DataError(f"{path}: weather file not found; check the path and BESS_TWIN_DATA")
+    head = pd.read_csv(path, nrows=0).columns
+    missing = [c for c in WEATHER_COLUMNS if c not in head]
+    if missing:
+        raise DataError(f"{path}: weather needs columns {', '.join(missing)}; it has {', '.join(head)}")
+    frame = pd.read_csv(path, usecols=list(WEATHER_COLUMNS))
+    frame.index = pd.DatetimeIndex(pd.to_datetime(frame.pop("timestamp_utc"), utc=True))
+    return frame.sort_index()

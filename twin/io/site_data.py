@@ -10,9 +10,9 @@ import pandas as pd
 from twin.config import Scenario, SiteConfig
 from twin.ems.planner import SiteSeries
 from twin.ems.tariff import billing_period_of_step
-from twin.io.profiles import bdew_profile, read_measured, rebase_to_year, to_grid
+from twin.io.profiles import bdew_profile, read_measured, read_weather, rebase_to_year, to_grid
 from twin.io.reserve_prices import FcrPrices, load_fcr_prices
-from twin.physics.pv import pv_power_kw, read_weather
+from twin.physics.pv import pv_power_kw
 
 
 def needs_ems(scenario: Scenario, site: SiteConfig) -> bool:

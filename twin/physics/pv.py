@@ -19,35 +19,11 @@ References
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pvlib  # type: ignore[import-untyped]
 
 from twin.config.ems import PvSystemConfig
-from twin.errors import DataError
-
-WEATHER_COLUMNS = ("timestamp_utc", "ghi_w_per_m2", "dhi_w_per_m2", "temp_air_c", "wind_speed_m_per_s")
-
-
-def read_weather(path: Path) -> pd.DataFrame:
-    """Hourly weather from a CSV with :data:`WEATHER_COLUMNS`; UTC interval-start index.
-
-    Raises
-    ------
-    DataError
-        If the file or a column is missing.
-    """
-    if not path.is_file():
-        raise DataError(f"{path}: weather file not found; check the path and BESS_TWIN_DATA")
-    head = pd.read_csv(path, nrows=0).columns
-    missing = [c for c in WEATHER_COLUMNS if c not in head]
-    if missing:
-        raise DataError(f"{path}: weather needs columns {', '.join(missing)}; it has {', '.join(head)}")
-    frame = pd.read_csv(path, usecols=list(WEATHER_COLUMNS))
-    frame.index = pd.DatetimeIndex(pd.to_datetime(frame.pop("timestamp_utc"), utc=True))
-    return frame.sort_index()
 
 
 def pv_power_kw(weather: pd.DataFrame, system: PvSystemConfig) -> pd.Series:

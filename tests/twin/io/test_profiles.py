@@ -10,9 +10,9 @@ import pytest
 
 from twin.config.ems import PvSystemConfig
 from twin.errors import DataError
-from twin.io.profiles import bdew_profile, rebase_to_year, to_grid
+from twin.io.profiles import bdew_profile, read_weather, rebase_to_year, to_grid
 from twin.io.reserve_prices import load_fcr_prices
-from twin.physics.pv import pv_power_kw, read_weather
+from twin.physics.pv import pv_power_kw
 
 TZ = "Europe/Berlin"
 
