@@ -14,11 +14,13 @@ from pydantic import Field, model_validator
 
 from twin.config.base import MAX_POWER_KW, ExpandedPath, FrozenModel
 
-ProfileForecast = Literal["persistence", "weekly", "perfect"]
+ProfileForecast = Literal["persistence", "weekly", "week_max", "perfect"]
 """How the planner forecasts a load or PV series: ``persistence`` (the value 24 h,
 48 h, ... earlier, the first measured before the decision), ``weekly`` (the value
-7, 14, ... days earlier: same weekday, for working-day loads) or ``perfect``
-(the realised values: an upper bound, labelled so)."""
+7, 14, ... days earlier: same weekday, for working-day loads), ``week_max`` (the
+highest value at the same time over the last 7 measured days: for PV, an
+envelope that keeps room for the sun that may come) or ``perfect`` (the
+realised values: an upper bound, labelled so)."""
 
 
 class LoadConfig(FrozenModel):
@@ -72,7 +74,7 @@ class PvConfig(FrozenModel):
     path: ExpandedPath | None = Field(None, description="CSV of the measured series; required for measured")
     column: str | None = Field(None, description="Column of the measured series [kW]")
     system: PvSystemConfig | None = Field(None, description="The PV system; required for pvlib")
-    forecast: ProfileForecast = Field("persistence", description="persistence: same time on the last measured day; weekly: one week earlier; perfect: the realised PV (an upper bound)")
+    forecast: ProfileForecast = Field("persistence", description="persistence: same time on the last measured day; weekly: one week earlier; week_max: the highest of the last 7 measured days; perfect: the realised PV (an upper bound)")
 
     @model_validator(mode="after")
     def _check_kind(self) -> PvConfig:

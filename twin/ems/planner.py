@@ -14,7 +14,8 @@ What the plan of day D may use (decided at D-1's gate, e.g. 12:00 local):
 * load and PV (``forecast: persistence``): for each step, the value 24 h, 48 h, ...
   earlier, the first that was measured before the gate (UTC days: on the two DST
   days the shape is one hour off); ``weekly``: 7, 14, ... days earlier (same
-  weekday); ``perfect``: the realised series (an upper bound);
+  weekday); ``week_max``: the highest of the last 7 measured days at that
+  time; ``perfect``: the realised series (an upper bound);
 * FCR prices (``persistence``): the same step 24 h earlier: D-1's blocks, public
   since D-2's auction, before D's FCR gate (D-1 08:00); blocks without a
   published price are not offered;
@@ -270,8 +271,15 @@ class SitePlanner:
     def _profile(self, values: FloatArray, pos: np.ndarray, decision_ns: int, how: str) -> FloatArray:
         if how == "perfect":
             return _window(values, pos)
+        if how == "week_max":  # the envelope of the last 7 measured days
+            days_back = [persistence(values, self.series.index_ns, pos - d * self._steps_per_day, decision_ns) for d in range(7)]
+            return np.max(days_back, axis=0)
         days = 7 if how == "weekly" else 1
         return persistence(values, self.series.index_ns, pos, decision_ns, days)
+
+    @property
+    def _steps_per_day(self) -> int:
+        return round(24 / self.dt_h)
 
     def candidates(self) -> list[str]:
         """Strategies this site may run today."""
