@@ -272,8 +272,12 @@ class SitePlanner:
         if how == "perfect":
             return _window(values, pos)
         if how == "week_max":  # the envelope of the last 7 measured days
-            days_back = [persistence(values, self.series.index_ns, pos - d * self._steps_per_day, decision_ns) for d in range(7)]
-            return np.max(days_back, axis=0)
+            back = [
+                persistence(values, self.series.index_ns, pos - d * self._steps_per_day, decision_ns)
+                for d in range(7)
+            ]
+            envelope: FloatArray = np.max(np.vstack(back), axis=0)
+            return envelope
         days = 7 if how == "weekly" else 1
         return persistence(values, self.series.index_ns, pos, decision_ns, days)
 

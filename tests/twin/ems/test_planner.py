@@ -145,3 +145,20 @@ def test_controller_guards_the_peak_and_the_feed_in_limit() -> None:
     assert corrected_setpoint_kw(0, 5, 9, 0, 2, 1.5, SPEC, 1, 0.25, 6.0, None) == pytest.approx(1.0)
     # feed-in limit 3 kW, 7 kW surplus, plan idle -> charge 4 kW
     assert corrected_setpoint_kw(0, -7, 0, 7, 0, 5, SPEC, 1, 0.25, None, 3.0) == pytest.approx(-4.0)
+
+
+def test_week_max_is_the_envelope_of_the_last_seven_measured_days() -> None:
+    rng = np.random.default_rng(5)
+    values = rng.uniform(0, 5, len(INDEX))
+    site = _site(pv=PvConfig(kind="measured", path="/x.csv", column="pv_kw", forecast="week_max"))
+    series = SiteSeries(
+        index_ns=NS, load_kw=np.zeros(len(INDEX)), pv_kw=values,
+        day_ahead_eur_per_mwh=np.full(len(INDEX), 50.0),
+        fcr_eur_per_mw_h=np.full(len(INDEX), np.nan), fcr_tie=np.zeros(len(INDEX), bool),
+        period=billing_period_of_step(INDEX, "Europe/Berlin"),
+    )  # fmt: skip
+    planner = SitePlanner(site, StrategyConfig(), series, 1.0, 24)
+    gate = int(INDEX[10 * DAY].value)  # day 10, 00:00: days 3..9 are measured
+    full, _ = planner.inputs(10 * DAY, gate, np.full(24, 50.0))
+    expected = values.reshape(-1, DAY)[3:10].max(axis=0)
+    np.testing.assert_allclose(full.pv_kw, expected)
