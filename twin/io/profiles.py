@@ -41,6 +41,23 @@ _MONTHS_DE = (
 )  # fmt: skip
 
 
+def read_columns(path: Path, columns: tuple[str, ...], what: str) -> pd.DataFrame:
+    """Read ``columns`` of a CSV, with one clear error for a missing file or column.
+
+    Raises
+    ------
+    DataError
+        Naming the file, ``what`` it should hold, the missing columns and the ones there are.
+    """
+    if not path.is_file():
+        raise DataError(f"{path}: {what} file not found; check the path and BESS_TWIN_DATA")
+    head = pd.read_csv(path, nrows=0).columns
+    missing = [c for c in columns if c not in head]
+    if missing:
+        raise DataError(f"{path}: {what} needs columns {', '.join(missing)}; it has {', '.join(head)}")
+    return pd.read_csv(path, usecols=list(columns))
+
+
 def read_measured(path: Path, column: str, scale: float = 1.0) -> pd.Series:
     """A measured power series from a CSV with ``timestamp_utc`` and ``column``.
 
@@ -55,14 +72,7 @@ def read_measured(path: Path, column: str, scale: float = 1.0) -> pd.Series:
         If the file, the timestamp column or ``column`` is missing, naming the
         columns there are.
     """
-    if not path.is_file():
-        raise DataError(f"{path}: file not found; check the path and BESS_TWIN_DATA")
-    head = pd.read_csv(path, nrows=0).columns
-    if "timestamp_utc" not in head or column not in head:
-        raise DataError(
-            f"{path}: needs columns timestamp_utc and {column!r}; it has {', '.join(head)}"
-        )
-    frame = pd.read_csv(path, usecols=["timestamp_utc", column])
+    frame = read_columns(path, ("timestamp_utc", column), "a measured series")
     index = pd.DatetimeIndex(pd.to_datetime(frame["timestamp_utc"], utc=True))
     series = pd.Series(frame[column].to_numpy(dtype=float) * scale, index=index, name=column)
     series = series[~series.index.duplicated()].sort_index().dropna()
@@ -295,12 +305,6 @@ def read_weather(path: Path) -> pd.DataFrame:
     DataError
         If the file or a column is missing.
     """
-    if not path.is_file():
-        raise DataError(f"{path}: weather file not found; check the path and BESS_TWIN_DATA")
-    head = pd.read_csv(path, nrows=0).columns
-    missing = [c for c in WEATHER_COLUMNS if c not in head]
-    if missing:
-        raise DataError(f"{path}: weather needs columns {', '.join(missing)}; it has {', '.join(head)}")
-    frame = pd.read_csv(path, usecols=list(WEATHER_COLUMNS))
+    frame = read_columns(path, WEATHER_COLUMNS, "weather")
     frame.index = pd.DatetimeIndex(pd.to_datetime(frame.pop("timestamp_utc"), utc=True))
     return frame.sort_index()

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from twin.errors import DataError
+from twin.io.profiles import read_columns
 
 _COLUMNS = ("timestamp_utc", "block_hours", "fcr_capacity_price_eur_per_mw")
 
@@ -45,13 +46,7 @@ def load_fcr_prices(path: Path, index_utc: pd.DatetimeIndex) -> FcrPrices:
     DataError
         If the file or a column is missing, or no block overlaps ``index_utc``.
     """
-    if not path.is_file():
-        raise DataError(f"{path}: FCR price file not found; check market.fcr.prices and BESS_TWIN_DATA")
-    head = pd.read_csv(path, nrows=0).columns
-    missing = [c for c in _COLUMNS if c not in head]
-    if missing:
-        raise DataError(f"{path}: FCR prices need columns {', '.join(missing)}; it has {', '.join(head)}")
-    frame = pd.read_csv(path, usecols=list(_COLUMNS))
+    frame = read_columns(path, _COLUMNS, "FCR capacity prices")
     starts = pd.DatetimeIndex(pd.to_datetime(frame["timestamp_utc"], utc=True))
     ends = starts + pd.to_timedelta(frame["block_hours"].to_numpy(dtype=float), unit="h")
     per_h = frame["fcr_capacity_price_eur_per_mw"].to_numpy(dtype=float) / frame["block_hours"].to_numpy(dtype=float)
