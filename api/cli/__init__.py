@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import twin
+from api.cli.forecast import register as register_forecast_commands
 from api.cli.hardware import register as register_hardware_commands
 from api.cli.prepare import check_writable, prepare
 from twin.errors import ScenarioError, SimulationError
@@ -418,6 +419,7 @@ def _peak_cut_text(site: dict) -> str:
 
 
 register_hardware_commands(app)
+register_forecast_commands(app)
 
 
 def main() -> None:
