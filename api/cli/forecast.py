@@ -52,6 +52,7 @@ def evaluate(
     model: Annotated[str, typer.Option(help=f"Forecaster: {', '.join(MODELS)}")] = "lear",
     windows: Annotated[str, typer.Option(help="LEAR calibration windows in days, comma-separated")] = "56,84,1092,1456",
     baseline: Annotated[str, typer.Option(help=f"Diebold-Mariano baseline: {', '.join(BASELINES)}")] = "seasonal_naive",
+    jobs: Annotated[int, typer.Option(min=1, max=64, help="Processes calibrating LEAR's windows in parallel")] = 1,
 ) -> None:
     """Forecast each test day from what was public at its gate; write forecasts and accuracy.
 
@@ -70,7 +71,7 @@ def evaluate(
         if baseline not in BASELINES:
             raise ScenarioError(f"--baseline {baseline!r} is not known; choose {', '.join(BASELINES)}")
         try:
-            lear = Lear(tuple(int(w) for w in windows.split(",")))
+            lear = Lear(tuple(int(w) for w in windows.split(",")), n_jobs=jobs)
         except ValueError:
             raise ScenarioError(f"--windows {windows!r} must be whole days, e.g. 56,84,1092,1456") from None
         first, last = _date(test_start, "--test-start"), _date(test_end, "--test-end")

@@ -41,6 +41,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from joblib import Parallel, delayed  # type: ignore[import-untyped]
 from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]
 from sklearn.linear_model import LassoLarsIC  # type: ignore[import-untyped]
 
@@ -150,6 +151,8 @@ class Lear:
     """
 
     windows_days: tuple[int, ...] = LEAR_WINDOWS_DAYS
+    n_jobs: int = 1
+    """Processes that calibrate the windows in parallel (joblib); 1: in this process."""
 
     @property
     def history_days(self) -> int:
@@ -171,6 +174,11 @@ class Lear:
                 f"LEAR needs {self.history_days} days of history before the first forecast; "
                 f"day {day} has {day}"
             )
-        runs = [forecast_window(prices, exogenous, weekday, day, w) for w in self.windows_days]
+        if self.n_jobs > 1:
+            runs = Parallel(n_jobs=self.n_jobs)(
+                delayed(forecast_window)(prices, exogenous, weekday, day, w) for w in self.windows_days
+            )
+        else:
+            runs = [forecast_window(prices, exogenous, weekday, day, w) for w in self.windows_days]
         ensemble: FloatArray = np.mean(runs, axis=0)
         return ensemble

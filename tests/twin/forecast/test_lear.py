@@ -82,3 +82,10 @@ def test_lear_refuses_too_little_history() -> None:
         Lear((56,)).forecast_day(prices, exo, weekday, 20)
     with pytest.raises(ForecastError, match="at least 14 calibration days"):
         forecast_window(prices, exo, weekday, 15, 56)
+
+
+def test_parallel_windows_give_the_same_forecast() -> None:
+    prices, exo, weekday = _synthetic()
+    one = Lear((28, 56)).forecast_day(prices, exo, weekday, 120)
+    two = Lear((28, 56), n_jobs=2).forecast_day(prices, exo, weekday, 120)
+    np.testing.assert_allclose(one, two)
