@@ -47,15 +47,17 @@ class EmsSite:
     forecast_horizon: FloatArray | None = None
     _tail: tuple[np.ndarray, FloatArray] | None = None  # (period, grid) of the last day, unbooked
     _cycles: list[float] = field(default_factory=list)  # cycles of delivered days, unbooked
+    _last_day_steps: int = 0  # steps of the last delivered day (the end of the tail)
 
     def plan_day(self, day: DeliveryDay, forecast_eur_per_mwh: FloatArray, soc: float) -> FloatArray:
         """Plan ``day`` at its gate; return the day-ahead bid (zeros behind the meter). [kW]"""
         planner = self.planner
-        if self._tail is not None:
+        if self._tail is not None:  # earlier days' rest, then D-1 up to the gate
             period, grid = self._tail
-            gate = min(max(day.gate_step_prev_day, 0), len(grid))
-            planner.record(period[:gate], grid[:gate], 0.0) if gate else None
-            self._tail = (period[gate:], grid[gate:]) if gate < len(grid) else None
+            cut = min(len(grid) - self._last_day_steps + max(day.gate_step_prev_day, 0), len(grid))
+            if cut > 0:
+                planner.record_peaks(period[:cut], grid[:cut])
+            self._tail = (period[cut:], grid[cut:]) if cut < len(grid) else None
         # cycles of the days fully delivered before the gate (all but the last one)
         while len(self._cycles) > 1:
             planner.pacer.update(self._cycles.pop(0))
@@ -150,6 +152,7 @@ class EmsSite:
             deviation[np.abs(deviation) < _DEVIATION_FLOOR_KWH] = 0.0
             prices = clearing.imbalance or imbalance_prices(price, 0.0)
             imb_price, imb_eur = settle_imbalance(deviation, prices)
+        self._last_day_steps = n
         self._tail = (period, grid) if self._tail is None else (
             np.r_[self._tail[0], period], np.r_[self._tail[1], grid]
         )
@@ -198,9 +201,7 @@ class EmsSite:
         where it ends).
         """
         planner = self.planner
-        imports = np.clip(grid_kw, 0.0, None)
-        for p in np.unique(period):
-            planner.peaks_kw[int(p)] = max(planner.peaks_kw.get(int(p), 0.0), float(imports[period == p].max()))
+        planner.record_peaks(period, grid_kw)
         base = np.asarray(self.forecast_horizon, dtype=float)
         steps_per_day = round(24 / dt_h)
         idx = k + np.arange(planner.n_horizon)

@@ -33,6 +33,10 @@ KPIs
   over the day-ahead bound.
 * ``intraday_net_eur``: intraday trade cash minus fees.
 * ``full_cycles``: equivalent full cycles, throughput / (2 * energy_kwh).
+* EMS sites (load, PV, tariff, FCR or a strategy other than arbitrage): the
+  bill with and without the battery, savings, self-consumption, self-sufficiency,
+  monthly peaks, FCR revenue, ``profit_eur`` and ``capture_ratio`` against the
+  stacked bound (:mod:`twin.backtest.ems_kpis`); ``revenue_eur`` includes FCR.
 """
 
 from __future__ import annotations

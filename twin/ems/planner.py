@@ -320,10 +320,9 @@ class SitePlanner:
         self.current = name
         return plans[name], name, {**values, "idle": idle}
 
-    def record(self, period: np.ndarray, grid_kw: FloatArray, cycles: float) -> None:
-        """Book what was measured: the peaks of each billing period and the day's cycles."""
+    def record_peaks(self, period: np.ndarray, grid_kw: FloatArray) -> None:
+        """Book measured imports: the peak of each billing period only ever rises."""
         imports = np.clip(np.asarray(grid_kw, dtype=float), 0.0, None)
         for p in np.unique(period):
             peak = float(imports[period == p].max())
             self.peaks_kw[int(p)] = max(self.peaks_kw.get(int(p), 0.0), peak)
-        self.pacer.update(cycles)

@@ -162,3 +162,24 @@ def test_week_max_is_the_envelope_of_the_last_seven_measured_days() -> None:
     full, _ = planner.inputs(10 * DAY, gate, np.full(24, 50.0))
     expected = values.reshape(-1, DAY)[3:10].max(axis=0)
     np.testing.assert_allclose(full.pv_kw, expected)
+
+
+def test_peaks_are_booked_only_up_to_the_gate() -> None:
+    from actors.backtest.ems_site import EmsSite
+    from twin.backtest.clock import DeliveryDay
+
+    rng = np.random.default_rng(2)
+    series = _series(rng)
+    planner = SitePlanner(_site(), StrategyConfig(kind="stacked"), series, 1.0, 36)
+    ems = EmsSite(planner)
+    period = series.period[:DAY]
+    grid = np.full(DAY, 1.0)
+    grid[5], grid[20] = 7.0, 9.0  # 9 kW after the gate (12:00) of the next day
+    ems._tail, ems._last_day_steps = (period, grid), DAY
+    day = DeliveryDay(
+        date=INDEX[DAY].date(), start_utc=INDEX[DAY], end_utc=INDEX[2 * DAY], gate_closure_utc=INDEX[12],
+        first_step=DAY, n_steps=DAY, gate_step_prev_day=12,
+    )  # fmt: skip
+    ems.plan_day(day, series.day_ahead_eur_per_mwh[DAY : DAY + 36], 0.5)
+    assert planner.peaks_kw[int(period[0])] == pytest.approx(7.0)  # the 9 kW is not known yet
+    assert planner.pacer.days == 0  # booking peaks does not count as a day of cycles
