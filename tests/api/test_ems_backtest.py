@@ -7,6 +7,9 @@ numbers, independently of the product's KPI code.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +26,9 @@ FCR = "scenarios/fcr_stacking.yaml"
 pytestmark = pytest.mark.data
 
 
+CHROMIUM_CHECK = Path(__file__).resolve().parents[2].parent / "shared" / "tools" / "chromium-check"
+
+
 def _run(out: Path, scenario: str, start: str, end: str, *extra: str) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     result = runner.invoke(app, ["backtest", scenario, "--runtime", "local", "--out", str(out),
                                  "--start", start, "--end", end, *extra])  # fmt: skip
@@ -32,13 +38,25 @@ def _run(out: Path, scenario: str, start: str, end: str, *extra: str) -> tuple[d
 
 
 @pytest.fixture(scope="module")
-def household(tmp_path_factory, data_dir):
-    return _run(tmp_path_factory.mktemp("hh"), HOUSEHOLD, "2023-06-01", "2023-06-14", "--strategy", "stacked")
+def household_dir(tmp_path_factory, data_dir):
+    out = tmp_path_factory.mktemp("hh")
+    return out, _run(out, HOUSEHOLD, "2023-06-01", "2023-06-14", "--strategy", "stacked")
 
 
 @pytest.fixture(scope="module")
-def commercial(tmp_path_factory, data_dir):
-    return _run(tmp_path_factory.mktemp("com"), COMMERCIAL, "2023-01-25", "2023-02-07")
+def household(household_dir):
+    return household_dir[1]
+
+
+@pytest.fixture(scope="module")
+def commercial_dir(tmp_path_factory, data_dir):
+    out = tmp_path_factory.mktemp("com")
+    return out, _run(out, COMMERCIAL, "2023-01-25", "2023-02-07")
+
+
+@pytest.fixture(scope="module")
+def commercial(commercial_dir):
+    return commercial_dir[1]
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +153,21 @@ def test_each_site_plans_with_its_own_forecaster(tmp_path, data_dir):
     vienna, linz = sites[sites.site_id == "vienna"], sites[sites.site_id == "linz"]
     np.testing.assert_allclose(linz.forecast_eur_per_mwh, linz.price_eur_per_mwh)  # perfect
     assert not np.allclose(vienna.forecast_eur_per_mwh, vienna.price_eur_per_mwh)  # persistence
+
+
+@pytest.mark.parametrize(("run", "figures"), [("household_dir", 3), ("commercial_dir", 3)])
+def test_ems_report_renders_in_a_real_browser(run, figures, request, tmp_path):
+    """The EMS section (household week, monthly peaks) renders in headless Chromium without errors."""
+    if shutil.which("chromium") is None or not CHROMIUM_CHECK.is_file():
+        if os.environ.get("CI"):
+            pytest.fail("CI needs Debian's chromium and ../shared/tools/chromium-check")
+        pytest.skip("chromium or ../shared/tools/chromium-check not available")
+    out, _ = request.getfixturevalue(run)
+    html = (out / "report.html").read_text()
+    assert "EMS: what the battery earns each site" in html
+    shot = tmp_path / "report"
+    check = subprocess.run([str(CHROMIUM_CHECK), (out / "report.html").as_uri(), str(shot), "8000"],
+                           capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert check.returncode == 0, check.stdout + check.stderr
+    dom = (tmp_path / "report.html").read_text()
+    assert dom.count('class="plotly-graph-div') >= figures
