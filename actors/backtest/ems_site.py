@@ -22,10 +22,15 @@ from twin.backtest.clock import DeliveryDay
 from twin.backtest.site_day import SiteDay
 from twin.config import TerminalSocConfig
 from twin.ems.planner import SitePlanner
-from twin.ems.realtime import corrected_setpoint_kw
+from twin.ems.realtime import corrected_setpoint_kw, pcc_flow
 from twin.ems.site_problem import SiteInputs, SitePlan, SiteProblem
 from twin.ems.strategies import restrict, terms_of
-from twin.ems.tariff import energy_bill_eur, export_price_eur_per_mwh, import_price_eur_per_mwh
+from twin.ems.tariff import (
+    energy_bill_eur,
+    export_price_eur_per_mwh,
+    import_price_eur_per_mwh,
+    monthly_peaks_kw,
+)
 from twin.markets.day_ahead import Clearing
 from twin.markets.imbalance import imbalance_prices, settle_imbalance
 from twin.physics.battery import full_cycles
@@ -97,11 +102,10 @@ class EmsSite:
         tariff = site.tariff
         guard_peak = btm and tariff is not None and tariff.demand_charge_eur_per_kw_per_year > 0
         planned_grid = plan.grid_kw[:n].copy()
-        planned_imports = np.clip(planned_grid, 0.0, None)
-        targets = {}
-        for p in np.unique(period):
-            planned_peak = float(planned_imports[period == p].max())
-            targets[int(p)] = max(planned_peak, planner.peaks_kw.get(int(p), 0.0))
+        targets = {
+            p: max(peak, planner.peaks_kw.get(p, 0.0))
+            for p, peak in monthly_peaks_kw(planned_grid, period).items()
+        }
         mtu_s = dt_h * 3600.0
         delivered, energy, soc, temperature, soh, setpoints = (np.empty(n) for _ in range(6))
         net_kwh = plant.energy_discharged_kwh - plant.energy_charged_kwh
@@ -111,9 +115,8 @@ class EmsSite:
             if every and k and k % every == 0:
                 new = self._replan(day, k, plant.soc, period[:k], load[:k] - pv[:k] - delivered[:k], dt_h)
                 schedule[k:], planned_grid[k:] = new.power_kw[: n - k], new.grid_kw[: n - k]
-                for p in np.unique(period[k:]):
-                    ahead = np.clip(planned_grid[k:][period[k:] == p], 0.0, None)
-                    targets[int(p)] = max(targets[int(p)], float(ahead.max()))
+                for p, peak in monthly_peaks_kw(planned_grid[k:], period[k:]).items():
+                    targets[p] = max(targets[p], peak)
             setpoint = schedule[k]
             if btm:
                 target = targets[int(period[k])] if guard_peak else None
@@ -132,8 +135,8 @@ class EmsSite:
             if guard_peak:
                 imp = max(load[k] - pv[k] - delivered[k], 0.0)
                 targets[int(period[k])] = max(targets[int(period[k])], imp)
-        grid, curtailed = _pcc(load, pv, delivered, export_limit)
-        grid0, _ = _pcc(load, pv, np.zeros(n), export_limit)
+        grid, curtailed = pcc_flow(load, pv, delivered, export_limit)
+        grid0, _ = pcc_flow(load, pv, np.zeros(n), export_limit)
         price = clearing.price_eur_per_mwh
         fcr_price = np.nan_to_num(series.fcr_eur_per_mw_h[pos], nan=0.0)
         fcr_eur = fcr_price * band * dt_h / KWH_PER_MWH
@@ -263,14 +266,3 @@ class EmsSite:
         )
         inputs = restrict(full, terms_of("stacked", planner.terms))
         return problem.solve(inputs, spec.soc_initial)
-
-
-def _pcc(
-    load: FloatArray, pv: FloatArray, power: FloatArray, export_limit: float | None
-) -> tuple[FloatArray, FloatArray]:
-    """PCC flow and curtailed PV: export above the limit is PV curtailed (never more than the PV)."""
-    grid = load - pv - power
-    if export_limit is None:
-        return grid, np.zeros(len(grid))
-    curtailed = np.minimum(np.clip(-grid - export_limit, 0.0, None), pv)
-    return grid + curtailed, curtailed

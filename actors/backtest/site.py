@@ -163,8 +163,9 @@ class SiteService:
         if abs(usable_kwh - self.plan_spec.energy_kwh) < _RERATE_THRESHOLD * self.spec.energy_kwh:
             return
         self.plan_spec = self.spec.model_copy(update={"energy_kwh": usable_kwh})
-        if self.ems is not None:
+        if self.ems is not None:  # the EMS plans with its own LP
             self.ems.planner.rerate(self.plan_spec)
+            return
         self.problem = DispatchProblem(
             self.plan_spec,
             self._n_horizon,

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.cli.prepare import parse_date
 from twin.errors import ScenarioError, SimulationError
 
 console = Console()
@@ -34,13 +35,6 @@ forecast_app = typer.Typer(help="Day-ahead price forecasts: walk-forward evaluat
 def _fail(message: str, code: int) -> typer.Exit:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code=code)
-
-
-def _date(text: str, option: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ScenarioError(f"{option} {text!r} is not a date; use YYYY-MM-DD") from None
 
 
 @forecast_app.command("evaluate")
@@ -74,7 +68,7 @@ def evaluate(
             lear = Lear(tuple(int(w) for w in windows.split(",")), n_jobs=jobs)
         except ValueError:
             raise ScenarioError(f"--windows {windows!r} must be whole days, e.g. 56,84,1092,1456") from None
-        first, last = _date(test_start, "--test-start"), _date(test_end, "--test-end")
+        first, last = parse_date(test_start, "--test-start"), parse_date(test_end, "--test-end")
         if last < first:
             raise ScenarioError(f"--test-end {last} is before --test-start {first}")
         table = read_epftoolbox(data)

@@ -167,8 +167,11 @@ def check_writable(out_dir: Path) -> None:
 
 
 def _date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
+    return None if text is None else parse_date(text, option)
+
+
+def parse_date(text: str, option: str) -> dt.date:
+    """``text`` as a date, or a :class:`ScenarioError` naming ``option`` and the format."""
     try:
         return dt.date.fromisoformat(text)
     except ValueError:

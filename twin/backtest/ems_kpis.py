@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from twin.config import SiteConfig, StrategyConfig
+from twin.ems.realtime import pcc_flow
 from twin.ems.site_problem import SitePlan
 from twin.ems.tariff import (
     billing_period_of_step,
@@ -100,10 +101,7 @@ def ems_site_summary(
     load, pv = frame["load_kw"].to_numpy(dtype=float), frame["pv_kw"].to_numpy(dtype=float)
     curtailed = frame["pv_curtailed_kw"].to_numpy(dtype=float)
     grid = frame["grid_kw"].to_numpy(dtype=float)
-    grid0 = load - (pv + curtailed)
-    limit = site.feed_in_limit_kw
-    if limit is not None:
-        grid0 = grid0 + np.minimum(np.clip(-grid0 - limit, 0.0, None), pv + curtailed)
+    grid0, _ = pcc_flow(load, pv + curtailed, np.zeros(len(load)), site.feed_in_limit_kw)
     energy, demand, peaks = bill_parts(site, grid, price, period, dt_h)
     energy0, demand0, peaks0 = bill_parts(site, grid0, price, period, dt_h)
     savings = (energy0 + demand0) - (energy + demand)
@@ -167,10 +165,7 @@ def daily_ems_columns(
     bill: np.ndarray, bill0: np.ndarray, fcr_eur: np.ndarray, dt_h: float,
 ) -> dict[str, Any]:
     """Per-day EMS KPIs of one site (one delivery day's steps)."""
-    grid0 = load - (pv + curtailed)
-    limit = site.feed_in_limit_kw
-    if limit is not None:
-        grid0 = grid0 + np.minimum(np.clip(-grid0 - limit, 0.0, None), pv + curtailed)
+    grid0, _ = pcc_flow(load, pv + curtailed, np.zeros(len(load)), site.feed_in_limit_kw)
     imports = float(np.clip(grid, 0, None).sum() * dt_h)
     exports = float(np.clip(-grid, 0, None).sum() * dt_h)
     pv_kwh, load_kwh = float(pv.sum() * dt_h), float(load.sum() * dt_h)

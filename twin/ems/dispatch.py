@@ -154,11 +154,25 @@ class _Model:
             )
 
 
-def _remove_overlap_at_nonnegative_prices(
-    spec: BatterySpec, price: FloatArray, p_ch: FloatArray, p_dis: FloatArray
+def remove_overlap(
+    spec: BatterySpec,
+    p_ch: FloatArray,
+    p_dis: FloatArray,
+    where: npt.NDArray[np.bool_] | None = None,
 ) -> None:
-    """Lower both powers where they overlap and price >= 0, keeping stored energy unchanged."""
-    both = (p_ch > _OVERLAP_TOL_KW) & (p_dis > _OVERLAP_TOL_KW) & (price >= 0)
+    """Lower both powers where they overlap (and ``where``), keeping the stored energy unchanged.
+
+    Parameters
+    ----------
+    spec : BatterySpec
+    p_ch, p_dis : np.ndarray, shape (T,)
+        Charge and discharge power, changed in place. [kW]
+    where : np.ndarray of bool, shape (T,), optional
+        Steps allowed to change; default all.
+    """
+    both = _overlap(p_ch, p_dis)
+    if where is not None:
+        both &= where
     if not both.any():
         return
     round_trip = spec.eta_charge * spec.eta_discharge
@@ -272,21 +286,21 @@ class DispatchProblem:
         model = self._lp
         model.solve(price, e_init, e_term, v_term)
         p_ch, p_dis = _clean(model.p_ch.value), _clean(model.p_dis.value)
-        _remove_overlap_at_nonnegative_prices(spec, price, p_ch, p_dis)
+        remove_overlap(spec, p_ch, p_dis, price >= 0)
         used_milp = False
         if _overlap(p_ch, p_dis).any():
             model = self._milp_for(price)
             model.solve(price, e_init, e_term, v_term)
             p_ch, p_dis = _clean(model.p_ch.value), _clean(model.p_dis.value)
-            _remove_overlap_at_nonnegative_prices(spec, price, p_ch, p_dis)
+            remove_overlap(spec, p_ch, p_dis, price >= 0)
             used_milp = True
             self.milp_solves += 1
         if self.block_steps > 1:  # exactly one power per block (the solver's is within tolerance)
-            p_ch, p_dis = _block_mean(p_ch, self.block_steps), _block_mean(p_dis, self.block_steps)
+            p_ch, p_dis = block_mean(p_ch, self.block_steps), block_mean(p_dis, self.block_steps)
         return _result(spec, self.dt_h, price, e_init, p_ch, p_dis, v_term, used_milp)
 
 
-def _block_mean(values: FloatArray, block_steps: int) -> FloatArray:
+def block_mean(values: FloatArray, block_steps: int) -> FloatArray:
     """Each block of ``block_steps`` values (from the first) replaced by its mean."""
     starts = np.arange(0, len(values), block_steps)
     means = np.add.reduceat(values, starts) / np.diff(np.r_[starts, len(values)])
@@ -301,6 +315,25 @@ def _clean(values: FloatArray | None) -> FloatArray:
     return out
 
 
+def energy_path(
+    spec: BatterySpec, e_init_kwh: float, p_ch: FloatArray, p_dis: FloatArray, dt_h: float
+) -> FloatArray:
+    """Stored energy at each step boundary of a schedule (the LP's state-of-charge equation).
+
+    Returns
+    -------
+    np.ndarray, shape (T + 1,)
+        ``[0]`` is ``e_init_kwh``. [kWh]
+    """
+    decay = (1.0 - spec.standing_loss_per_h) ** dt_h
+    energy = np.empty(len(p_ch) + 1)
+    energy[0] = e_init_kwh
+    delta = spec.eta_charge * dt_h * p_ch - dt_h / spec.eta_discharge * p_dis
+    for t in range(len(p_ch)):
+        energy[t + 1] = decay * energy[t] + delta[t]
+    return energy
+
+
 def _result(
     spec: BatterySpec,
     dt_h: float,
@@ -313,12 +346,7 @@ def _result(
 ) -> DispatchResult:
     p_ch = np.minimum(p_ch, spec.p_charge_max_kw)
     p_dis = np.minimum(p_dis, spec.p_discharge_max_kw)
-    decay = (1.0 - spec.standing_loss_per_h) ** dt_h
-    energy = np.empty(len(price) + 1)
-    energy[0] = e_init
-    delta = spec.eta_charge * dt_h * p_ch - dt_h / spec.eta_discharge * p_dis
-    for t in range(len(price)):
-        energy[t + 1] = decay * energy[t] + delta[t]
+    energy = energy_path(spec, e_init, p_ch, p_dis, dt_h)
     scale = dt_h / KWH_PER_MWH
     objective = float(
         scale * price @ (p_dis - p_ch)

@@ -43,7 +43,7 @@ from twin.ems.strategies import (
     restrict,
     terms_of,
 )
-from twin.ems.tariff import export_price_eur_per_mwh, import_price_eur_per_mwh
+from twin.ems.tariff import export_price_eur_per_mwh, import_price_eur_per_mwh, monthly_peaks_kw
 from twin.types import FloatArray
 
 NS_PER_DAY = 86_400 * 10**9
@@ -322,7 +322,5 @@ class SitePlanner:
 
     def record_peaks(self, period: np.ndarray, grid_kw: FloatArray) -> None:
         """Book measured imports: the peak of each billing period only ever rises."""
-        imports = np.clip(np.asarray(grid_kw, dtype=float), 0.0, None)
-        for p in np.unique(period):
-            peak = float(imports[period == p].max())
-            self.peaks_kw[int(p)] = max(self.peaks_kw.get(int(p), 0.0), peak)
+        for p, peak in monthly_peaks_kw(grid_kw, period).items():
+            self.peaks_kw[p] = max(self.peaks_kw.get(p, 0.0), peak)

@@ -25,7 +25,34 @@ model-predictive EMS re-plans instead; the plan here is made once a day at the g
 
 from __future__ import annotations
 
+import numpy as np
+
 from twin.config import BatterySpec
+from twin.types import FloatArray
+
+
+def pcc_flow(
+    load_kw: FloatArray, pv_kw: FloatArray, power_kw: FloatArray, export_limit_kw: float | None
+) -> tuple[FloatArray, FloatArray]:
+    """PCC flow and curtailed PV: export above the limit is curtailed PV (never more than the PV).
+
+    Parameters
+    ----------
+    load_kw, pv_kw, power_kw : np.ndarray, shape (T,)
+        Load, available PV, battery power (positive discharging). [kW]
+    export_limit_kw : float or None
+        Feed-in limit; None: no curtailment. [kW]
+
+    Returns
+    -------
+    (np.ndarray, np.ndarray)
+        ``grid_kw`` (positive importing, after curtailment) and the curtailed PV. [kW]
+    """
+    grid = load_kw - pv_kw - power_kw
+    if export_limit_kw is None:
+        return grid, np.zeros(len(grid))
+    curtailed = np.minimum(np.clip(-grid - export_limit_kw, 0.0, None), pv_kw)
+    return grid + curtailed, curtailed
 
 
 def corrected_setpoint_kw(

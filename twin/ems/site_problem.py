@@ -47,7 +47,7 @@ import cvxpy as cp
 import numpy as np
 
 from twin.config import BatterySpec, TerminalSocConfig
-from twin.ems.dispatch import SOLVER
+from twin.ems.dispatch import SOLVER, block_mean, energy_path, remove_overlap
 from twin.ems.site_inputs import SiteInputs, SitePlan
 from twin.ems.terminal import terminal_bounds
 from twin.errors import InfeasibleDispatchError
@@ -321,23 +321,11 @@ class SiteProblem:
         spec, dt_h = self.spec, self.dt_h
         p_ch, p_dis = _value(self.p_ch), _value(self.p_dis)
         band = np.clip(_value(self.band), 0.0, min(spec.p_charge_max_kw, spec.p_discharge_max_kw))
-        both = (p_ch > _TOL_KW) & (p_dis > _TOL_KW)
-        if both.any():  # keep the stored energy, lower both powers
-            rt = spec.eta_charge * spec.eta_discharge
-            cut = np.minimum(p_dis[both], p_ch[both] * rt)
-            p_dis[both] -= cut
-            p_ch[both] -= cut / rt
-            np.clip(p_ch, 0.0, None, out=p_ch)
-            np.clip(p_dis, 0.0, None, out=p_dis)
+        remove_overlap(spec, p_ch, p_dis)  # keep the stored energy, lower both powers
         if self.block_steps > 1:
-            p_ch = _block_mean(p_ch, self.block_steps)
-            p_dis = _block_mean(p_dis, self.block_steps)
-        decay = (1.0 - spec.standing_loss_per_h) ** dt_h
-        energy = np.empty(self.n_steps + 1)
-        energy[0] = e_init
-        delta = spec.eta_charge * dt_h * p_ch - dt_h / spec.eta_discharge * p_dis
-        for t in range(self.n_steps):
-            energy[t + 1] = decay * energy[t] + delta[t]
+            p_ch = block_mean(p_ch, self.block_steps)
+            p_dis = block_mean(p_dis, self.block_steps)
+        energy = energy_path(spec, e_init, p_ch, p_dis, dt_h)
         power = p_dis - p_ch
         pv_used = np.minimum(_value(self.pv_used), np.asarray(inputs.pv_kw, dtype=float))
         unserved = _value(self.unserved) if self.unserved is not None else np.zeros(self.n_steps)
@@ -361,9 +349,3 @@ def _value(variable: cp.Variable) -> FloatArray:
     out = np.asarray(variable.value, dtype=float).copy()
     out[np.abs(out) < _TOL_KW] = 0.0
     return out
-
-
-def _block_mean(values: FloatArray, block_steps: int) -> FloatArray:
-    starts = np.arange(0, len(values), block_steps)
-    lengths = np.diff(np.r_[starts, len(values)])
-    return np.repeat(np.add.reduceat(values, starts) / lengths, lengths)
