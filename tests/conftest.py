@@ -66,3 +66,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("hardware") is not None:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _forecast_cache(tmp_path_factory):
+    """Keep the forecast vintage cache of the test session in a temporary folder."""
+    folder = tmp_path_factory.mktemp("bess-twin-cache")
+    old = os.environ.get("BESS_TWIN_CACHE")
+    os.environ["BESS_TWIN_CACHE"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("BESS_TWIN_CACHE", None)
+    else:
+        os.environ["BESS_TWIN_CACHE"] = old

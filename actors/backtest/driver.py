@@ -58,7 +58,7 @@ from twin.forecast.intraday import (
     PerfectIntraday,
     local_slots,
 )
-from twin.forecast.naive import make_forecaster
+from twin.forecast.registry import make_forecaster
 from twin.io.prices import PriceSeries
 from twin.markets.calendar import PublicationCalendar
 from twin.markets.exchange.session import SessionResult, merge_sessions
@@ -84,6 +84,10 @@ class BacktestPlan:
     """Per EMS site (load, PV, tariff, FCR or a strategy other than arbitrage): its series."""
     forecaster_override: bool = False
     """The forecaster was set for the run (``--forecaster``): every site uses it."""
+    price_history: pd.Series | None = None
+    """Prices published before ``prices`` starts (``market.prices.history_paths``), on its grid."""
+    exogenous: pd.DataFrame | None = None
+    """Exogenous forecasts for the fitted forecasters, arranged by publication (UTC index)."""
 
     def forecaster_of(self, site_id: str) -> str:
         """The day-ahead forecaster site ``site_id`` plans with."""
@@ -130,6 +134,8 @@ class BacktestRun:
     multimarket_bound: dict[str, MultiMarketBound] | None
     runtime: str
     wall_time_s: float
+    forecast_vintages: pd.DataFrame | None = None
+    """Every day-ahead forecast made, per forecaster (:meth:`ForecastService.vintages`)."""
 
 
 def plan_backtest(
@@ -137,11 +143,13 @@ def plan_backtest(
     prices: PriceSeries,
     forecaster: str | None = None,
     imbalance_eur_per_mwh: np.ndarray | None = None,
+    price_history: pd.Series | None = None,
 ) -> BacktestPlan:
     """Resolve the delivery days and horizon of a scenario on its prices.
 
     ``imbalance_eur_per_mwh`` (shape ``(T,)``, aligned to ``prices``) replaces the
-    spread model of imbalance settlement when given.
+    spread model of imbalance settlement when given. ``price_history`` (prices
+    published before ``prices`` starts) counts towards the forecasters' history.
 
     Raises
     ------
@@ -150,7 +158,12 @@ def plan_backtest(
     """
     name = forecaster or scenario.strategy.forecaster
     names = {name} if forecaster else {scenario.strategy_of(s).forecaster for s in scenario.sites} | {name}
-    history_days = max(make_forecaster(n, prices.price_eur_per_mwh).history_days for n in names)
+    history_days = max(
+        make_forecaster(n, prices.price_eur_per_mwh, scenario.forecasting).history_days for n in names
+    )
+    if price_history is not None and len(price_history):
+        before = (prices.index[0] - price_history.index[0]) / pd.Timedelta(days=1)
+        history_days = max(0, history_days - int(before))
     days = delivery_days(
         prices.index,
         prices.step,
@@ -163,7 +176,7 @@ def plan_backtest(
     n_horizon = horizon_steps(scenario.strategy.horizon_h, prices.step)
     return BacktestPlan(
         scenario, prices, days, n_horizon, name, imbalance_eur_per_mwh,
-        forecaster_override=forecaster is not None,
+        forecaster_override=forecaster is not None, price_history=price_history,
     )  # fmt: skip
 
 
@@ -194,6 +207,8 @@ def run_backtest(
     first = plan.days[0]
     calendar = PublicationCalendar.of_market(scenario.market)
     published = calendar.published_day_ahead(series, first.gate_closure_utc)
+    if plan.price_history is not None:
+        published = pd.concat([plan.price_history.loc[plan.price_history.index < series.index[0]], published])
     intraday = scenario.market.intraday
     marks = plan.intraday_marks
     auction = intraday.enabled and intraday.is_auction
@@ -220,6 +235,8 @@ def run_backtest(
             plan.n_horizon,
             series if name == "perfect" else None,
             intraday_forecaster if name == plan.forecaster else None,
+            scenario.forecasting,
+            plan.exogenous,
         )
         for name in dict.fromkeys(
             [plan.forecaster, *(plan.forecaster_of(s.site_id) for s in scenario.sites)]
@@ -323,6 +340,7 @@ def run_backtest(
     site_ids = [s.site_id for s in scenario.sites]
     pf = dict(zip(site_ids, runtime.get(pf_refs), strict=True))
     bounds = dict(zip(site_ids, runtime.get(bound_refs), strict=True)) if bound_refs else None
+    vintages = pd.concat(runtime.get([f.vintages() for f in forecasts.values()]), ignore_index=True)
     return BacktestRun(
         plan=plan,
         site_days=site_days,
@@ -331,6 +349,7 @@ def run_backtest(
         multimarket_bound=bounds,
         runtime=runtime.name,
         wall_time_s=time.perf_counter() - started,
+        forecast_vintages=vintages,
     )
 
 

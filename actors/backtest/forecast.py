@@ -9,8 +9,9 @@ import ray
 
 from actors.client import ServiceClient, remote
 from twin.backtest.clock import DeliveryDay, horizon_index
+from twin.config.forecasting import ForecastingConfig
 from twin.forecast.intraday import IntradayForecaster
-from twin.forecast.naive import make_forecaster
+from twin.forecast.registry import make_forecaster
 from twin.markets.calendar import PublicationCalendar
 from twin.markets.intraday_rounds import IntradayRound
 
@@ -39,6 +40,16 @@ class ForecastService:
         All realised prices; used by ``perfect`` only. [EUR/MWh]
     intraday : IntradayForecaster, optional
         Forecasts intraday prices at each intraday session's time.
+    settings : ForecastingConfig, optional
+        Settings of the fitted forecasters (lear, prophet, lightgbm, ensemble).
+    exogenous : pd.DataFrame, optional
+        Exogenous forecasts for the fitted forecasters, arranged by when they
+        are public (:func:`twin.io.forecast_data.read_exogenous`).
+
+    Every forecast is kept as a *vintage* (gate closure, interval, forecast);
+    :meth:`vintages` hands them to the run folder (``forecasts.parquet``). On
+    Ray the service is its own process and the driver queues ``forecast(D+1)``
+    right after ``publish(D)``, so models fit while the sites deliver day D.
     """
 
     def __init__(
@@ -50,14 +61,18 @@ class ForecastService:
         n_horizon: int,
         realised: pd.Series | None = None,
         intraday: IntradayForecaster | None = None,
+        settings: ForecastingConfig | None = None,
+        exogenous: pd.DataFrame | None = None,
     ) -> None:
-        self.forecaster = make_forecaster(forecaster, realised)
+        self.forecaster = make_forecaster(forecaster, realised, settings, exogenous)
+        self._vintages: list[tuple[pd.Timestamp, pd.DatetimeIndex, npt.NDArray[np.float64]]] = []
         self.intraday_forecaster = intraday
         self._published = [published]
         self.calendar = calendar
         self.step = step
         self.n_horizon = n_horizon
-        self._keep = pd.Timedelta(days=max(self.forecaster.history_days, 1) + 8)
+        lookback = getattr(getattr(self.forecaster, "model", None), "lookback_days", 0)
+        self._keep = pd.Timedelta(days=max(self.forecaster.history_days, lookback, 1) + 8)
 
     def forecast(self, day: DeliveryDay) -> npt.NDArray[np.float64]:
         """Forecast the horizon starting at ``day``, at its gate closure.
@@ -72,7 +87,22 @@ class ForecastService:
             self._published = [published.loc[published.index >= day.start_utc - self._keep]]
         history = self.calendar.published_day_ahead(self._published[0], day.gate_closure_utc)
         target = horizon_index(day, self.n_horizon, self.step)
-        return self.forecaster.forecast(history, target, self.calendar.timezone)
+        values = self.forecaster.forecast(history, target, self.calendar.timezone)
+        self._vintages.append((day.gate_closure_utc, target, values))
+        return values
+
+    def vintages(self) -> pd.DataFrame:
+        """Every forecast made: ``forecaster, gate_closure_utc, timestamp_utc, forecast_eur_per_mwh``."""
+        if not self._vintages:
+            return pd.DataFrame(columns=["forecaster", "gate_closure_utc", "timestamp_utc", "forecast_eur_per_mwh"])
+        return pd.DataFrame(
+            {
+                "forecaster": self.forecaster.name,
+                "gate_closure_utc": np.concatenate([np.full(len(t), g) for g, t, _ in self._vintages]),
+                "timestamp_utc": np.concatenate([t.to_numpy() for _, t, _ in self._vintages]),
+                "forecast_eur_per_mwh": np.concatenate([v for _, _, v in self._vintages]),
+            }
+        )
 
     def publish(self, day: DeliveryDay, price_eur_per_mwh: npt.NDArray[np.float64]) -> None:
         """Add the auction result of ``day`` (clearing prices, EUR/MWh) to the published history."""
@@ -109,4 +139,5 @@ class ForecastClient(ServiceClient):
     forecast = remote(ForecastService.forecast)
     publish = remote(ForecastService.publish)
     intraday = remote(ForecastService.intraday)
+    vintages = remote(ForecastService.vintages)
 

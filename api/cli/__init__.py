@@ -24,9 +24,9 @@ from rich.table import Table
 import twin
 from api.cli.forecast import register as register_forecast_commands
 from api.cli.hardware import register as register_hardware_commands
-from api.cli.prepare import check_writable, prepare
+from api.cli.prepare import Prepared, check_writable, prepare
 from twin.errors import ScenarioError, SimulationError
-from twin.forecast.naive import FORECASTERS
+from twin.forecast.registry import FORECASTERS
 
 if TYPE_CHECKING:
     from actors.backtest.driver import BacktestPlan
@@ -166,11 +166,6 @@ def backtest(
     ] = None,
 ) -> None:
     """Run a backtest: day-ahead arbitrage (and intraday where traded), or the EMS of sites with load, PV, tariffs and FCR."""
-    from actors.backtest.driver import period_index, period_prices, run_backtest
-    from actors.runtime import make_runtime
-    from twin.backtest.report import write_report
-    from twin.backtest.results import assemble, write_results
-
     started = time.perf_counter()
     if runtime not in ("ray", "local"):
         raise _fail(f"--runtime {runtime!r} is not known; choose ray or local", EXIT_BAD_INPUT)
@@ -182,6 +177,24 @@ def backtest(
         check_writable(out_dir)
     except ScenarioError as err:
         raise _fail(str(err), EXIT_BAD_INPUT) from None
+    execute(ready, runtime, ray_address, out_dir, started)
+
+
+def execute(
+    ready: Prepared, runtime: str, ray_address: str | None, out_dir: Path, started: float, quiet: bool = False
+) -> dict[str, Any]:
+    """Run a prepared backtest, write its run folder and report; return ``summary.json``'s content.
+
+    Raises
+    ------
+    typer.Exit
+        Code 1 if the simulation fails.
+    """
+    from actors.backtest.driver import period_index, period_prices, run_backtest
+    from actors.runtime import make_runtime
+    from twin.backtest.report import write_report
+    from twin.backtest.results import assemble, write_results
+
     sc, prices, plan, week = ready.scenario, ready.prices, ready.plan, ready.report_week
 
     resolution_min = prices.step / pd.Timedelta(minutes=1)
@@ -230,6 +243,7 @@ def backtest(
         },
         "strategy": sc.strategy.model_dump(mode="json"),
         "intraday": _intraday_facts(plan),
+        "forecast_accuracy": _forecast_accuracy(plan, run),
         "software": {"bess_twin": twin.__version__, "python": platform.python_version()},
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
     }
@@ -246,8 +260,29 @@ def backtest(
         _fcr_prices(plan),
     )
     write_results(result, out_dir)
+    if run.forecast_vintages is not None:
+        from twin.backtest.forecast_vintages import write_vintages
+
+        write_vintages(run.forecast_vintages, prices.price_eur_per_mwh, out_dir)
     write_report(result, out_dir / "report.html", pd.Timestamp(week) if week else None)
-    _print_summary(result.summary, out_dir)
+    if not quiet:
+        _print_summary(result.summary, out_dir)
+    return result.summary
+
+
+def _forecast_accuracy(plan: BacktestPlan, run: object) -> dict:
+    """Accuracy of each day-ahead forecaster on the delivery days (from the run's vintages)."""
+    from twin.backtest.forecast_vintages import delivery_day_accuracy
+
+    vintages = getattr(run, "forecast_vintages", None)
+    if vintages is None or vintages.empty:
+        return {}
+    return delivery_day_accuracy(
+        vintages,
+        plan.prices.price_eur_per_mwh,
+        [d.start_utc for d in plan.days],
+        [d.start_utc + d.n_steps * plan.prices.step for d in plan.days],
+    )
 
 
 def _fcr_prices(plan: BacktestPlan) -> np.ndarray | None:

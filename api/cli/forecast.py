@@ -26,10 +26,10 @@ console = Console()
 err_console = Console(stderr=True)
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
-MODELS = ("lear", "persistence", "seasonal_naive")
+MODELS = ("lear", "prophet", "lightgbm", "ensemble", "persistence", "seasonal_naive")
 BASELINES = ("seasonal_naive", "persistence")
 
-forecast_app = typer.Typer(help="Day-ahead price forecasts: walk-forward evaluation", no_args_is_help=True)
+forecast_app = typer.Typer(help="Day-ahead price forecasts: walk-forward evaluation, value in money", no_args_is_help=True)
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -37,26 +37,50 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code=code)
 
 
+def _is_epftoolbox(path: Path) -> bool:
+    """Whether ``path`` has the epftoolbox layout (a local-time label and ``price_eur_per_mwh``)."""
+    try:
+        header = pd.read_csv(path, nrows=0).columns
+    except (OSError, ValueError):
+        return False
+    return "timestamp_local" in header and "price_eur_per_mwh" in header
+
+
 @forecast_app.command("evaluate")
 def evaluate(
-    data: Annotated[Path, typer.Option(help="Price and exogenous forecasts, epftoolbox layout (timestamp_local, price_eur_per_mwh, exogenous columns)")],
+    data: Annotated[Path, typer.Option(help="Prices: the epftoolbox layout (timestamp_local, price_eur_per_mwh, exogenous columns) or a tidy price file (timestamp_utc, price column)")],
     test_start: Annotated[str, typer.Option(help="First test day, YYYY-MM-DD")],
     test_end: Annotated[str, typer.Option(help="Last test day (inclusive), YYYY-MM-DD")],
     out: Annotated[Path, typer.Option(help="Folder for forecasts.csv and metrics.json")],
     model: Annotated[str, typer.Option(help=f"Forecaster: {', '.join(MODELS)}")] = "lear",
+    history: Annotated[list[Path] | None, typer.Option(help="Earlier tidy price files (calibration history) read before a tidy --data; repeatable")] = None,
+    exogenous: Annotated[list[Path] | None, typer.Option(help="Tidy exogenous forecast file (timestamp_utc + columns) for a tidy --data; repeatable")] = None,
+    exogenous_columns: Annotated[str | None, typer.Option(help="Exogenous columns, comma-separated; default: every *forecast_day_ahead* column")] = None,
+    exogenous_lagged: Annotated[bool, typer.Option(help="Treat D's exogenous forecasts as not public at D's gate: use D-1's")] = False,
+    zone: Annotated[str | None, typer.Option(help="Bidding zone picking the price column of a tidy file, e.g. DE-LU")] = None,
+    timezone: Annotated[str, typer.Option(help="Local time zone of the delivery days (tidy --data)")] = "Europe/Berlin",
+    holidays: Annotated[str, typer.Option(help="Country of the public holidays the calendar features use ('' for none)")] = "DE",
     windows: Annotated[str, typer.Option(help="LEAR calibration windows in days, comma-separated")] = "56,84,1092,1456",
+    members: Annotated[str, typer.Option(help="Ensemble members, comma-separated")] = "lear,lightgbm",
+    weighting: Annotated[str, typer.Option(help="Ensemble weights: mean or inverse_mae")] = "inverse_mae",
     baseline: Annotated[str, typer.Option(help=f"Diebold-Mariano baseline: {', '.join(BASELINES)}")] = "seasonal_naive",
     jobs: Annotated[int, typer.Option(min=1, max=64, help="Processes calibrating LEAR's windows in parallel")] = 1,
+    cache: Annotated[bool, typer.Option(help="Read and keep vintages in the forecast cache (BESS_TWIN_CACHE)")] = True,
 ) -> None:
     """Forecast each test day from what was public at its gate; write forecasts and accuracy.
 
-    Each day D is forecast from prices up to D-1 and exogenous forecasts up to D
-    (the epftoolbox convention), then D's prices are revealed; LEAR is
-    recalibrated every day.
+    Each day D is forecast from prices up to D-1 and exogenous forecasts up to
+    D (the epftoolbox convention; --exogenous-lagged: up to D-1), then D's
+    prices are revealed; the models are recalibrated on their schedules (LEAR
+    and Prophet daily, LightGBM weekly). forecasts.csv holds the two naive
+    forecasts too, so every metric can be recomputed from it.
     """
-    from twin.forecast.lear import Lear
-    from twin.forecast.metrics import accuracy, diebold_mariano, naive
-    from twin.io.forecast_data import read_epftoolbox
+    from pydantic import ValidationError
+
+    from twin.config.forecasting import ExogenousConfig, ForecastingConfig
+    from twin.forecast.evaluation import forecast_rows, row_metrics, walk_forward
+    from twin.forecast.models import make_daily_model
+    from twin.io.forecast_data import read_epftoolbox, read_tidy
 
     started = time.perf_counter()
     try:
@@ -65,15 +89,41 @@ def evaluate(
         if baseline not in BASELINES:
             raise ScenarioError(f"--baseline {baseline!r} is not known; choose {', '.join(BASELINES)}")
         try:
-            lear = Lear(tuple(int(w) for w in windows.split(",")), n_jobs=jobs)
-        except ValueError:
-            raise ScenarioError(f"--windows {windows!r} must be whole days, e.g. 56,84,1092,1456") from None
+            settings = ForecastingConfig(
+                lear_windows_days=[int(w) for w in windows.split(",")],
+                ensemble_members=[m.strip() for m in members.split(",")],
+                ensemble_weighting=weighting,
+                jobs=jobs,
+            )
+        except ValueError as err:
+            raise ScenarioError(f"--windows/--members/--weighting: {_first_error(err)}") from None
         first, last = parse_date(test_start, "--test-start"), parse_date(test_end, "--test-end")
         if last < first:
             raise ScenarioError(f"--test-end {last} is before --test-start {first}")
-        table = read_epftoolbox(data)
+        country = holidays or None
+        prices_utc = None
+        filled = 0
+        if _is_epftoolbox(data):
+            if exogenous or history:
+                raise ScenarioError("--exogenous and --history are for a tidy --data file; the epftoolbox layout holds its own")
+            table = read_epftoolbox(data, country)
+        else:
+            try:
+                sources = [
+                    ExogenousConfig(
+                        path=p,
+                        columns=exogenous_columns.split(",") if exogenous_columns else None,
+                        public_before_gate=not exogenous_lagged,
+                    )
+                    for p in exogenous or []
+                ]
+            except ValidationError as err:
+                raise ScenarioError(f"--exogenous: {_first_error(err)}") from None
+            tidy = read_tidy([*(history or []), data], sources, timezone, zone=zone, holidays_country=country)
+            table, prices_utc, filled = tidy.table, tidy.prices_utc, tidy.filled_exogenous_slots
+        forecaster = make_daily_model(model, settings, use_cache=cache)
         days = np.arange(table.day_index(first), table.day_index(last + dt.timedelta(days=1)))
-        need = lear.history_days if model == "lear" else 7
+        need = max(forecaster.history_days, 7)
         if len(days) == 0 or days[0] < need:
             raise ScenarioError(
                 f"--test-start {first}: the data ({table.dates[0]} to {table.dates[-1]}) need "
@@ -83,64 +133,161 @@ def evaluate(
     except ScenarioError as err:
         raise _fail(str(err), EXIT_BAD_INPUT) from None
 
-    forecasts = np.empty((len(days), table.prices.shape[1]))
     try:
         with Progress(
             TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("days"), TimeElapsedColumn(), console=console,
         ) as progress:  # fmt: skip
             task = progress.add_task(f"{model}", total=len(days))
-            for i, d in enumerate(days):
-                if model == "lear":
-                    forecasts[i] = lear.forecast_day(table.prices, table.exogenous, table.weekday, int(d))
-                else:
-                    forecasts[i] = table.prices[d - (1 if model == "persistence" else 7)]
+
+            def advance(d: int) -> None:
                 progress.update(task, advance=1, description=f"{model} {table.dates[d]}")
+
+            forecasts = walk_forward(table, forecaster, days, advance)
     except SimulationError as err:
         raise _fail(f"forecast failed: {err}", EXIT_RUN_FAILED) from None
 
-    actual = table.prices[days]
-    pd.DataFrame(
-        {
-            "timestamp_local": [
-                f"{table.dates[d]}T{slot:02d}" for d in days for slot in range(table.prices.shape[1])
-            ],
-            "timestamp_utc": table.timestamp_utc[days].ravel(),
-            "price_eur_per_mwh": actual.ravel(),
-            "forecast_eur_per_mwh": forecasts.ravel(),
-        }
-    ).to_csv(out / "forecasts.csv", index=False)
-    metrics = accuracy(table.prices, days, forecasts)
-    base = naive(table.prices, days, 7 if baseline == "seasonal_naive" else 1)
-    statistic, p_value = diebold_mariano(actual, forecasts, base)
+    rows = forecast_rows(table, days, forecasts, prices_utc, timezone)
+    rows.drop(columns="day").to_csv(out / "forecasts.csv", index=False)
+    metrics = row_metrics(rows, baseline)
     summary = {
         "model": model,
-        "windows_days": list(lear.windows_days) if model == "lear" else None,
+        "settings": {
+            "lear_windows_days": settings.lear_windows_days if model in ("lear", "ensemble") else None,
+            "ensemble_members": settings.ensemble_members if model == "ensemble" else None,
+            "ensemble_weighting": settings.ensemble_weighting if model == "ensemble" else None,
+        },
         "data": str(data),
         "exogenous": table.exogenous_names,
+        "exogenous_public_before_gate": not exogenous_lagged,
+        "exogenous_filled_values": filled,
         "test_start": str(table.dates[days[0]]),
         "test_end": str(table.dates[days[-1]]),
         "days": len(days),
         **metrics,
-        "diebold_mariano": {
-            "baseline": baseline,
-            "statistic": None if np.isnan(statistic) else statistic,
-            "p_value": None if np.isnan(p_value) else p_value,
-            "h1": "the model is more accurate than the baseline",
-        },
+        "cache": _cache_counts(forecaster),
         "wall_time_s": time.perf_counter() - started,
     }
     (out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    dm = metrics["diebold_mariano"]
+    p_value = dm["p_value"] if isinstance(dm, dict) else None
     result = Table(title=f"{model}: {summary['test_start']} to {summary['test_end']} ({len(days)} days)")
     for column in ("MAE EUR/MWh", "rMAE weekly", "rMAE daily", "sMAPE %", "RMSE", f"DM p vs {baseline}"):
         result.add_column(column, justify="right")
     result.add_row(
         f"{metrics['mae_eur_per_mwh']:.3f}", f"{metrics['rmae_weekly']:.3f}", f"{metrics['rmae_daily']:.3f}",
         f"{metrics['smape_pct']:.2f}", f"{metrics['rmse_eur_per_mwh']:.3f}",
-        "n/a" if np.isnan(p_value) else f"{p_value:.3g}",
+        "n/a" if p_value is None else f"{p_value:.3g}",
     )  # fmt: skip
     console.print(result)
     console.print(f"results in [bold]{out}[/]: forecasts.csv, metrics.json ({summary['wall_time_s']:.1f} s)")
+
+
+def _first_error(err: ValueError) -> str:
+    """The first message of a pydantic ValidationError (or the error's text)."""
+    errors = getattr(err, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return str(err)
+
+
+def _cache_counts(model: object) -> dict[str, int]:
+    """Vintage cache hits and misses of ``model`` and its ensemble members."""
+    from twin.forecast.daily import Ensemble
+    from twin.forecast.models import Cached
+
+    parts = model.members if isinstance(model, Ensemble) else [model]
+    cached = [m for m in parts if isinstance(m, Cached)]
+    return {"hits": sum(m.hits for m in cached), "misses": sum(m.misses for m in cached)}
+
+
+@forecast_app.command("value")
+def value(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML")],
+    forecasters: Annotated[str, typer.Option(help="Day-ahead forecasters to compare, comma-separated")] = "persistence,seasonal_naive,lear,perfect",
+    out: Annotated[Path | None, typer.Option(help="Folder for value.csv, value.json and one run folder per forecaster")] = None,
+    start: Annotated[str | None, typer.Option(help="First delivery day, YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option(help="Last delivery day, YYYY-MM-DD")] = None,
+    runtime: Annotated[str, typer.Option(help="ray (actors) or local (in-process)")] = "local",
+) -> None:
+    """What each forecast is worth: the same day-ahead-only backtest per forecaster, accuracy next to money.
+
+    Every forecaster plans the scenario's sites on the same days (intraday
+    switched off, so the day-ahead forecast is the only difference); the table
+    gives its accuracy on the delivery days, the fleet's revenue, capture ratio
+    against perfect foresight and EUR per MWh of storage capacity per year.
+    """
+    from api.cli import execute
+    from api.cli.prepare import check_writable, prepare
+    from twin.forecast.registry import FORECASTERS
+
+    names = [n.strip() for n in forecasters.split(",") if n.strip()]
+    unknown = [n for n in names if n not in FORECASTERS]
+    if not names or unknown:
+        raise _fail(f"--forecasters {forecasters!r}: {', '.join(unknown) or 'none given'} not known; choose from {', '.join(FORECASTERS)}", EXIT_BAD_INPUT)
+    if runtime not in ("ray", "local"):
+        raise _fail(f"--runtime {runtime!r} is not known; choose ray or local", EXIT_BAD_INPUT)
+    try:
+        ready = {n: prepare(scenario, forecaster=n, start=start, end=end, day_ahead_only=True) for n in names}
+        first = next(iter(ready.values()))
+        folder = out or Path("runs") / f"{first.scenario.name}-forecast-value-{dt.datetime.now():%Y%m%dT%H%M%S}"
+        for n in names:
+            check_writable(folder / n)
+    except ScenarioError as err:
+        raise _fail(str(err), EXIT_BAD_INPUT) from None
+    periods = {(r.plan.days[0].date, r.plan.days[-1].date) for r in ready.values()}
+    if len(periods) > 1:
+        raise _fail(
+            f"the forecasters' histories give different periods {sorted(periods)}; set --start so that all start on the same day",
+            EXIT_BAD_INPUT,
+        )
+    rows = []
+    for n in names:
+        console.print(f"[bold]{n}[/]")
+        summary = execute(ready[n], runtime, None, folder / n, time.perf_counter(), quiet=True)
+        rows.append(_value_row(n, summary, ready[n]))
+    frame = pd.DataFrame(rows)
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(folder / "value.csv", index=False)
+    (folder / "value.json").write_text(json.dumps(rows, indent=2, default=str) + "\n", encoding="utf-8")
+    table = Table(title=f"value of the day-ahead forecast: {first.scenario.name}, {min(periods)[0]} to {min(periods)[1]}")
+    for column in ("forecaster", "MAE EUR/MWh", "rMAE weekly", "rMAE daily", "DA revenue EUR", "capture DA", "EUR/MWh cap./yr"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(
+            row["forecaster"], _num(row["mae_eur_per_mwh"], 2), _num(row["rmae_weekly"], 3), _num(row["rmae_daily"], 3),
+            _num(row["day_ahead_revenue_eur"], 0), _num(row["capture_ratio_day_ahead"], 3),
+            _num(row["eur_per_mwh_capacity_per_year"], 0),
+        )  # fmt: skip
+    console.print(table)
+    console.print(f"results in [bold]{folder}[/]: value.csv, value.json, one run folder per forecaster")
+
+
+def _num(value: object, digits: int) -> str:
+    return "n/a" if value is None else f"{float(value):,.{digits}f}"  # type: ignore[arg-type]
+
+
+def _value_row(name: str, summary: dict, ready: object) -> dict[str, object]:
+    """One row of the forecast value table from a run's summary."""
+    fleet = summary["fleet"]
+    accuracy = summary.get("forecast_accuracy", {}).get(name, {})
+    capacity_mwh = sum(s.battery.energy_kwh for s in ready.scenario.sites) / 1000.0  # type: ignore[attr-defined]
+    days = len(ready.plan.days)  # type: ignore[attr-defined]
+    revenue = fleet.get("day_ahead_revenue_eur", fleet.get("revenue_eur"))
+    return {
+        "forecaster": name,
+        "period_start": summary["period"]["start"],
+        "period_end": summary["period"]["end"],
+        "days": days,
+        "mae_eur_per_mwh": accuracy.get("mae_eur_per_mwh"),
+        "rmae_weekly": accuracy.get("rmae_weekly"),
+        "rmae_daily": accuracy.get("rmae_daily"),
+        "day_ahead_revenue_eur": revenue,
+        "perfect_foresight_revenue_eur": fleet.get("perfect_foresight_revenue_eur"),
+        "capture_ratio_day_ahead": fleet.get("capture_ratio_day_ahead"),
+        "eur_per_mwh_capacity_per_year": revenue / capacity_mwh * 365.0 / days if revenue is not None else None,
+    }
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from twin.config.strategy import STRATEGY_NAMES
 from twin.errors import ScenarioError
-from twin.forecast.naive import FORECASTERS
+from twin.forecast.registry import FORECASTERS
 
 if TYPE_CHECKING:
     from actors.backtest.driver import BacktestPlan
@@ -104,7 +104,11 @@ def prepare(
             f"day-ahead MTU of {day_ahead.step}; use intraday data on a finer regular grid"
         )
     prices = on_grid(day_ahead, step)
-    plan = plan_backtest(sc, prices, forecaster)
+    from twin.io.forecast_data import read_exogenous
+    from twin.io.prices import read_history_files
+
+    history = read_history_files(sc.market, prices.index[0], step)
+    plan = plan_backtest(sc, prices, forecaster, price_history=history)
     imbalance = load_imbalance_prices(
         sc.market, prices.index, strict=sc.backtest.strict, period=period_slice(plan)
     )
@@ -123,6 +127,7 @@ def prepare(
         imbalance_eur_per_mwh=imbalance,
         intraday_eur_per_mwh=intraday_on_grid,
         block_steps=int(day_ahead.step / step),
+        exogenous=read_exogenous(list(sc.forecasting.exogenous)) if _fitted(sc, plan) else None,
     )
     week = _date(report_week, "--report-week")
     if week is not None and not plan.days[0].date <= week <= plan.days[-1].date:
@@ -131,6 +136,13 @@ def prepare(
             f"{plan.days[-1].date}; pick a day inside it"
         )
     return Prepared(sc, prices, plan, week)
+
+
+def _fitted(sc: Scenario, plan: BacktestPlan) -> bool:
+    """Whether any site plans with a fitted forecaster (which reads the exogenous files)."""
+    from twin.config.forecasting import PRICE_MODELS
+
+    return any(plan.forecaster_of(s.site_id) in PRICE_MODELS for s in sc.sites) or plan.forecaster in PRICE_MODELS
 
 
 def _with_strategy(sc: Scenario, kind: str) -> Scenario:

@@ -30,6 +30,7 @@ from pydantic import Field, ValidationError, model_validator
 from twin.config.base import DATA_ENV_VAR, FrozenModel, expand_env, read_yaml
 from twin.config.battery import BatteryDynamics, BatterySpec, DegradationSpec, ThermalSpec
 from twin.config.devices import DeviceConfig, SafetyConfig
+from twin.config.forecasting import ExogenousConfig, ForecastingConfig
 from twin.config.intraday import IntradayConfig, LiquidityProviderConfig, TradingPolicy
 from twin.config.live import LiveConfig
 from twin.config.market import ImbalanceConfig, MarketConfig, PriceDataConfig
@@ -49,6 +50,8 @@ __all__ = [
     "BatterySpec",
     "DegradationSpec",
     "DeviceConfig",
+    "ExogenousConfig",
+    "ForecastingConfig",
     "ForecasterName",
     "ImbalanceConfig",
     "IntradayConfig",
@@ -89,6 +92,10 @@ class Scenario(FrozenModel):
     )
     live: LiveConfig = Field(
         default_factory=LiveConfig, description="How `bess-twin live` runs the scenario"
+    )
+    forecasting: ForecastingConfig = Field(
+        default_factory=ForecastingConfig,
+        description="Exogenous forecasts and settings of the fitted price forecasters (lear, prophet, lightgbm, ensemble)",
     )
 
     @model_validator(mode="after")
@@ -189,6 +196,8 @@ def check_data_files(scenario: Scenario) -> None:
     files = [(f"{key}.path", p.path) for key, p in named if p.source == "csv"]
     if scenario.market.fcr is not None:
         files.append(("market.fcr.prices", scenario.market.fcr.prices))
+    files += [(f"market.prices.history_paths[{i}]", p) for i, p in enumerate(scenario.market.prices.history_paths)]
+    files += [(f"forecasting.exogenous[{i}].path", e.path) for i, e in enumerate(scenario.forecasting.exogenous)]
     for site in scenario.sites:
         key = f"sites.{site.site_id}"
         if site.load is not None:

@@ -28,6 +28,10 @@ class PriceDataConfig(FrozenModel):
     path: ExpandedPath | None = Field(
         None, description="CSV file (tidy or raw ENTSO-E export), gzip allowed; required for source csv"
     )
+    history_paths: list[ExpandedPath] = Field(
+        default_factory=list,
+        description="Earlier tidy price files: published history for the forecasters only, never delivery days (source csv)",
+    )
     format: Literal["auto", "tidy", "entsoe"] = Field(
         "auto", description="CSV layout; auto detects a raw ENTSO-E export by its MTU header"
     )

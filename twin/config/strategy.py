@@ -30,7 +30,9 @@ class TerminalSocConfig(FrozenModel):
     )
 
 
-ForecasterName = Literal["perfect", "persistence", "seasonal_naive"]
+ForecasterName = Literal[
+    "perfect", "persistence", "seasonal_naive", "lear", "prophet", "lightgbm", "ensemble"
+]
 
 StrategyName = Literal[
     "arbitrage", "peak_shaving", "self_consumption", "load_balancing", "fcr", "stacked"
@@ -86,7 +88,7 @@ class StrategyConfig(FrozenModel):
         0.0, ge=0, le=1_000, description="Penalty on each step-to-step change of grid power; load_balancing needs it > 0, stacked uses it when > 0 [EUR/kW]"
     )
     forecaster: ForecasterName = Field(
-        "persistence", description="Price forecaster: perfect (the benchmark), persistence (same hour on D-1), seasonal_naive (same hour one week earlier)"
+        "persistence", description="Price forecaster: perfect (the benchmark), persistence (same hour on D-1), seasonal_naive (same hour one week earlier), or a fitted model: lear, prophet, lightgbm, ensemble (settings and exogenous files under forecasting)"
     )
     horizon_h: float = Field(36.0, ge=24, le=168, description="Optimisation horizon [h]")
     terminal_soc: TerminalSocConfig = Field(

@@ -46,6 +46,7 @@ from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped
 from sklearn.linear_model import LassoLarsIC  # type: ignore[import-untyped]
 
 from twin.errors import ForecastError
+from twin.forecast.table import DailyTable
 from twin.types import FloatArray
 
 LEAR_WINDOWS_DAYS = (56, 84, 1092, 1456)
@@ -153,6 +154,16 @@ class Lear:
     windows_days: tuple[int, ...] = LEAR_WINDOWS_DAYS
     n_jobs: int = 1
     """Processes that calibrate the windows in parallel (joblib); 1: in this process."""
+    name: str = "lear"
+
+    @property
+    def lookback_days(self) -> int:
+        """Days of prices before the target a forecast reads: the longest window plus the lags. [d]"""
+        return _MAX_LAG + max(self.windows_days)
+
+    def predict(self, table: DailyTable, day: int) -> FloatArray:
+        """The S prices of day index ``day`` of ``table`` (see :class:`~twin.forecast.daily.DailyModel`)."""
+        return self.forecast_day(table.prices, table.exogenous, table.weekday, day)
 
     @property
     def history_days(self) -> int:

@@ -1,0 +1,79 @@
+"""The day-ahead forecasts a backtest made, kept per vintage, and their accuracy on the delivery days.
+
+``forecasts.parquet`` in the run folder: one row per forecaster, gate closure
+(the vintage) and interval of the horizon, with the realised price. The
+accuracy counts each vintage's own delivery day only (the horizon's tail on
+D+1 is re-forecast at D+1's gate), against the naive forecasts "same interval
+24 h earlier" and "168 h earlier".
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from twin.forecast.metrics import mae, rmse, smape_pct
+
+
+def with_realised(vintages: pd.DataFrame, realised: pd.Series) -> pd.DataFrame:
+    """``vintages`` plus ``price_eur_per_mwh`` (NaN beyond the data)."""
+    out = vintages.copy()
+    out["timestamp_utc"] = pd.to_datetime(out["timestamp_utc"], utc=True)
+    out["gate_closure_utc"] = pd.to_datetime(out["gate_closure_utc"], utc=True)
+    out["price_eur_per_mwh"] = realised.reindex(pd.DatetimeIndex(out["timestamp_utc"])).to_numpy(dtype=float)
+    return out
+
+
+def write_vintages(vintages: pd.DataFrame, realised: pd.Series, out_dir: Path) -> Path:
+    """Write ``forecasts.parquet``; returns its path."""
+    path = out_dir / "forecasts.parquet"
+    with_realised(vintages, realised).to_parquet(path, index=False)
+    return path
+
+
+def delivery_day_accuracy(
+    vintages: pd.DataFrame, realised: pd.Series, day_starts: list[pd.Timestamp], day_ends: list[pd.Timestamp]
+) -> dict[str, dict[str, float | None]]:
+    """MAE, rMAE (daily and weekly naive), sMAPE and RMSE per forecaster on the delivery days.
+
+    Parameters
+    ----------
+    vintages : pd.DataFrame
+        As :meth:`ForecastService.vintages` returns them.
+    realised : pd.Series
+        Realised prices on a UTC index. [EUR/MWh]
+    day_starts, day_ends : list of pd.Timestamp
+        UTC start and end of each delivery day, in vintage order.
+    """
+    frame = with_realised(vintages, realised)
+    out: dict[str, dict[str, float | None]] = {}
+    for name, part in frame.groupby("forecaster", sort=False):
+        keep = np.zeros(len(part), dtype=bool)
+        stamps = part["timestamp_utc"].dt.tz_convert(None).to_numpy()
+        gates = part["gate_closure_utc"].dt.tz_convert(None).to_numpy()
+        for start, end in zip(day_starts, day_ends, strict=True):
+            first, last = _naive(start), _naive(end)
+            keep |= (stamps >= first) & (stamps < last) & (gates < first)
+        day = part[keep].drop_duplicates("timestamp_utc", keep="last")
+        index = pd.DatetimeIndex(day["timestamp_utc"])
+        actual = day["price_eur_per_mwh"].to_numpy(dtype=float)
+        forecast = day["forecast_eur_per_mwh"].to_numpy(dtype=float)
+        ok = np.isfinite(actual)
+        row: dict[str, float | None] = {"mae_eur_per_mwh": mae(actual[ok], forecast[ok]) if ok.any() else None}
+        for label, hours in (("daily", 24), ("weekly", 168)):
+            naive = realised.reindex(index - pd.Timedelta(hours=hours)).to_numpy(dtype=float)
+            both = ok & np.isfinite(naive)
+            base = mae(actual[both], naive[both]) if both.any() else math.nan
+            row[f"rmae_{label}"] = mae(actual[both], forecast[both]) / base if base > 0 else None
+        row["smape_pct"] = smape_pct(actual[ok], forecast[ok]) if ok.any() else None
+        row["rmse_eur_per_mwh"] = rmse(actual[ok], forecast[ok]) if ok.any() else None
+        out[str(name)] = row
+    return out
+
+
+def _naive(stamp: pd.Timestamp) -> np.datetime64:
+    """A UTC timestamp as a naive numpy datetime64."""
+    return pd.Timestamp(stamp).tz_convert("UTC").tz_localize(None).to_datetime64()
