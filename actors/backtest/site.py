@@ -131,6 +131,7 @@ class SiteService:
             planner = SitePlanner(
                 site, strategy, series, dt_h, n_horizon, fcr_duration_h,
                 "perfect" if fcr_forecast == "perfect" else "persistence", block_steps,
+                calendar.timezone if calendar is not None else "Europe/Berlin",
             )  # fmt: skip
             self.ems = EmsSite(planner)
 

@@ -66,6 +66,7 @@ def evaluate(
     baseline: Annotated[str, typer.Option(help=f"Diebold-Mariano baseline: {', '.join(BASELINES)}")] = "seasonal_naive",
     jobs: Annotated[int, typer.Option(min=1, max=64, help="Processes calibrating LEAR's windows in parallel")] = 1,
     cache: Annotated[bool, typer.Option(help="Read and keep vintages in the forecast cache (BESS_TWIN_CACHE)")] = True,
+    column: Annotated[str | None, typer.Option(help="Evaluate a measured load or PV column [kW] of a tidy --data file instead of prices; --model: persistence, weekly, week_max, typical_week, lightgbm")] = None,
 ) -> None:
     """Forecast each test day from what was public at its gate; write forecasts and accuracy.
 
@@ -83,14 +84,21 @@ def evaluate(
     from twin.io.forecast_data import read_epftoolbox, read_tidy
 
     started = time.perf_counter()
+    if column is not None:
+        _evaluate_profile(data, column, model, test_start, test_end, out, timezone, holidays or None, started)
+        return
     try:
         if model not in MODELS:
             raise ScenarioError(f"--model {model!r} is not known; choose {', '.join(MODELS)}")
         if baseline not in BASELINES:
             raise ScenarioError(f"--baseline {baseline!r} is not known; choose {', '.join(BASELINES)}")
         try:
+            window_days = [int(w) for w in windows.split(",")]
+        except ValueError:
+            raise ScenarioError(f"--windows {windows!r} must be whole days, e.g. 56,84,1092,1456") from None
+        try:
             settings = ForecastingConfig(
-                lear_windows_days=[int(w) for w in windows.split(",")],
+                lear_windows_days=window_days,
                 ensemble_members=[m.strip() for m in members.split(",")],
                 ensemble_weighting=weighting,
                 jobs=jobs,
@@ -181,6 +189,51 @@ def evaluate(
     )  # fmt: skip
     console.print(result)
     console.print(f"results in [bold]{out}[/]: forecasts.csv, metrics.json ({summary['wall_time_s']:.1f} s)")
+
+
+def _evaluate_profile(
+    data: Path, column: str, model: str, test_start: str, test_end: str, out: Path, tz: str,
+    country: str | None, started: float,
+) -> None:  # fmt: skip
+    """``forecast evaluate --column``: a load or PV forecaster, walked forward at the day-ahead gate."""
+    from twin.forecast.profile import PROFILE_MODELS
+    from twin.forecast.profile_evaluation import profile_metrics, walk_forward_profile
+    from twin.io.profiles import read_measured
+
+    try:
+        if model not in PROFILE_MODELS:
+            raise ScenarioError(f"--model {model!r} is not a load/PV forecaster; choose {', '.join(PROFILE_MODELS)}")
+        first, last = parse_date(test_start, "--test-start"), parse_date(test_end, "--test-end")
+        if last < first:
+            raise ScenarioError(f"--test-end {last} is before --test-start {first}")
+        series = read_measured(data, column)
+        step = pd.Timedelta(series.index.to_series().diff().dropna().mode().iloc[0])
+        series = series.asfreq(step)  # gaps stay NaN on a regular grid: not scored, not trained on
+        days = [d.date() for d in pd.date_range(first, last, freq="D")]
+        local_first = pd.Timestamp(series.index[0]).tz_convert(tz).date()
+        if (first - local_first).days < 35:
+            raise ScenarioError(f"--test-start {first}: the series starts on {local_first}; it needs 35 days before the first test day")
+        out.mkdir(parents=True, exist_ok=True)
+    except ScenarioError as err:
+        raise _fail(str(err), EXIT_BAD_INPUT) from None
+    with Progress(
+        TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("days"), TimeElapsedColumn(), console=console,
+    ) as progress:  # fmt: skip
+        task = progress.add_task(model, total=len(days))
+        rows = walk_forward_profile(series, model, days, tz, country, lambda d: progress.update(task, advance=1, description=f"{model} {d}"))
+    rows.to_csv(out / "forecasts.csv", index=False)
+    metrics = profile_metrics(rows)
+    summary = {"model": model, "data": str(data), "column": column, "test_start": str(first), "test_end": str(last),
+               "days": len(days), "gate": "D-1 12:00 local", **metrics, "wall_time_s": time.perf_counter() - started}  # fmt: skip
+    (out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    table = Table(title=f"{column}, {model}: {first} to {last}")
+    for name in ("MAE kW", "RMSE kW", "persistence MAE kW", "skill vs persistence"):
+        table.add_column(name, justify="right")
+    table.add_row(_num(metrics["mae_kw"], 3), _num(metrics["rmse_kw"], 3), _num(metrics["persistence_mae_kw"], 3),
+                  _num(metrics["skill_vs_persistence"], 3))  # fmt: skip
+    console.print(table)
+    console.print(f"results in [bold]{out}[/]: forecasts.csv, metrics.json")
 
 
 def _first_error(err: ValueError) -> str:

@@ -14,13 +14,16 @@ from pydantic import Field, model_validator
 
 from twin.config.base import MAX_POWER_KW, ExpandedPath, FrozenModel
 
-ProfileForecast = Literal["persistence", "weekly", "week_max", "perfect"]
+ProfileForecast = Literal["persistence", "weekly", "week_max", "typical_week", "lightgbm", "perfect"]
 """How the planner forecasts a load or PV series: ``persistence`` (the value 24 h,
 48 h, ... earlier, the first measured before the decision), ``weekly`` (the value
 7, 14, ... days earlier: same weekday, for working-day loads), ``week_max`` (the
 highest value at the same time over the last 7 measured days: for PV, an
-envelope that keeps room for the sun that may come) or ``perfect`` (the
-realised values: an upper bound, labelled so)."""
+envelope that keeps room for the sun that may come), ``typical_week`` (the mean
+of the same weekday and time over the last four measured weeks), ``lightgbm``
+(gradient-boosted trees on calendar features and measured lags,
+:mod:`twin.forecast.profile`) or ``perfect`` (the realised values: an upper
+bound, labelled so)."""
 
 
 class LoadConfig(FrozenModel):
@@ -43,7 +46,7 @@ class LoadConfig(FrozenModel):
     scale: float = Field(1.0, gt=0, le=1e6, description="Factor on a measured series [-]")
     holidays_country: str = Field("DE", description="Country of the public holidays (holidays package) that count as Sundays")
     holidays_subdiv: str | None = Field(None, description="Subdivision of the holidays, e.g. BW")
-    forecast: ProfileForecast = Field("persistence", description="persistence: same time on the last measured day; weekly: same time one week earlier; perfect: the realised load (an upper bound)")
+    forecast: ProfileForecast = Field("persistence", description="persistence: same time on the last measured day; weekly: same time one week earlier; typical_week: mean of the last four same weekdays; lightgbm: trees on calendar features and lags; perfect: the realised load (an upper bound)")
 
     @model_validator(mode="after")
     def _check_kind(self) -> LoadConfig:
@@ -74,7 +77,7 @@ class PvConfig(FrozenModel):
     path: ExpandedPath | None = Field(None, description="CSV of the measured series; required for measured")
     column: str | None = Field(None, description="Column of the measured series [kW]")
     system: PvSystemConfig | None = Field(None, description="The PV system; required for pvlib")
-    forecast: ProfileForecast = Field("persistence", description="persistence: same time on the last measured day; weekly: one week earlier; week_max: the highest of the last 7 measured days; perfect: the realised PV (an upper bound)")
+    forecast: ProfileForecast = Field("persistence", description="persistence: same time on the last measured day; weekly: one week earlier; week_max: the highest of the last 7 measured days; typical_week; lightgbm: trees on calendar features and lags; perfect: the realised PV (an upper bound)")
 
     @model_validator(mode="after")
     def _check_kind(self) -> PvConfig:

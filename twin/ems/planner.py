@@ -44,6 +44,7 @@ from twin.ems.strategies import (
     terms_of,
 )
 from twin.ems.tariff import export_price_eur_per_mwh, import_price_eur_per_mwh, monthly_peaks_kw
+from twin.forecast.profile import ProfileGbm, forecast_profile
 from twin.types import FloatArray
 
 NS_PER_DAY = 86_400 * 10**9
@@ -83,39 +84,6 @@ class SiteSeries:
         return bool(np.isfinite(self.fcr_eur_per_mw_h).any())
 
 
-def persistence(
-    values: FloatArray, index_ns: np.ndarray, positions: np.ndarray, decision_ns: int, period_days: int = 1
-) -> FloatArray:
-    """For each position, the value whole periods earlier that was measured before ``decision_ns``.
-
-    Parameters
-    ----------
-    values : np.ndarray, shape (T,)
-    index_ns : np.ndarray of int64, shape (T,)
-        Interval starts. [ns]
-    positions : np.ndarray of int, shape (n,)
-        Target steps (may run past T: their time is extrapolated on the grid).
-    decision_ns : int
-        When the forecast is made; a step counts as measured once it has ended. [ns]
-    period_days : int
-        Shift unit: 1 (the last measured day) or 7 (the same weekday).
-
-    Returns
-    -------
-    np.ndarray, shape (n,)
-    """
-    step_ns = int(index_ns[1] - index_ns[0]) if len(index_ns) > 1 else NS_PER_DAY
-    period_ns = NS_PER_DAY * period_days
-    steps_per_period = period_ns // step_ns
-    out = np.empty(len(positions))
-    for j, p in enumerate(positions):
-        t = int(index_ns[0]) + int(p) * step_ns
-        k = max(1, -(-(t + step_ns - decision_ns) // period_ns))  # ceil: whole periods back
-        src = int(p) - k * steps_per_period
-        out[j] = values[src] if 0 <= src < len(values) else values[max(min(src, len(values) - 1), 0)]
-    return out
-
-
 def _window(values: FloatArray, positions: np.ndarray) -> FloatArray:
     """Realised values at ``positions``; past the end the last value repeats."""
     out: FloatArray = np.asarray(values, dtype=float)[np.clip(positions, 0, len(values) - 1)]
@@ -150,7 +118,10 @@ class SitePlanner:
     fcr_duration_h: float = 0.25
     fcr_forecast: ProfileForecast = "persistence"
     block_steps: int = 1
+    timezone: str = "Europe/Berlin"
+    """Local time of the calendar features of the ``lightgbm`` load/PV forecaster."""
     spec: BatterySpec = field(init=False)
+    profile_models: dict[str, ProfileGbm] = field(init=False)
     problems: dict[tuple[int, ...], SiteProblem] = field(init=False)
     pacer: CyclePacer = field(init=False)
     current: str | None = None
@@ -158,6 +129,8 @@ class SitePlanner:
 
     def __post_init__(self) -> None:
         self.pacer = CyclePacer(self.strategy.cycles_per_year, self.strategy.cycle_pacing_gain_eur_per_mwh)
+        country = self.site.load.holidays_country if self.site.load is not None else "DE"
+        self.profile_models = {name: ProfileGbm(self.timezone, country) for name in ("load", "pv")}
         self.rerate(self.site.battery)
 
     @property
@@ -223,8 +196,8 @@ class SitePlanner:
         price = np.asarray(forecast_eur_per_mwh, dtype=float).copy()
         if published_steps:
             price[:published_steps] = _window(s.day_ahead_eur_per_mwh, pos[:published_steps])
-        load = self._profile(s.load_kw, pos, decision_ns, site.load.forecast if site.load else "perfect")
-        pv = self._profile(s.pv_kw, pos, decision_ns, site.pv.forecast if site.pv else "perfect")
+        load = self._profile("load", s.load_kw, pos, decision_ns, site.load.forecast if site.load else "perfect")
+        pv = self._profile("pv", s.pv_kw, pos, decision_ns, site.pv.forecast if site.pv else "perfect")
         zeros = np.zeros(self.n_horizon)
         tariff = site.tariff
         imp = import_price_eur_per_mwh(tariff, price) if tariff is not None else zeros
@@ -268,18 +241,10 @@ class SitePlanner:
         )
         return full, money
 
-    def _profile(self, values: FloatArray, pos: np.ndarray, decision_ns: int, how: str) -> FloatArray:
+    def _profile(self, series: str, values: FloatArray, pos: np.ndarray, decision_ns: int, how: str) -> FloatArray:
         if how == "perfect":
             return _window(values, pos)
-        if how == "week_max":  # the envelope of the last 7 measured days
-            back = [
-                persistence(values, self.series.index_ns, pos - d * self._steps_per_day, decision_ns)
-                for d in range(7)
-            ]
-            envelope: FloatArray = np.max(np.vstack(back), axis=0)
-            return envelope
-        days = 7 if how == "weekly" else 1
-        return persistence(values, self.series.index_ns, pos, decision_ns, days)
+        return forecast_profile(how, values, self.series.index_ns, pos, decision_ns, self.profile_models[series])
 
     @property
     def _steps_per_day(self) -> int:

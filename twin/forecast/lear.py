@@ -125,6 +125,12 @@ def forecast_window(
         )
     x = np.vstack([features(prices, exogenous, weekday, int(t)) for t in train_days])
     y = prices[train_days]
+    complete = np.isfinite(x).all(axis=1) & np.isfinite(y).all(axis=1)  # days with a gap are left out
+    x, y = x[complete], y[complete]
+    if len(y) < 14:
+        raise ForecastError(
+            f"LEAR needs at least 14 complete calibration days before day {day}; it has {len(y)}"
+        )
     x_new = features(prices, exogenous, weekday, day)[None, :]
     n_scaled = x.shape[1] - 7
     x_scaler, y_scaler = _Invariant(x[:, :n_scaled]), _Invariant(y)

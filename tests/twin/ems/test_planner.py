@@ -10,7 +10,7 @@ from twin.config import BatterySpec, StrategyConfig
 from twin.config.ems import LoadConfig, PvConfig, TariffConfig
 from twin.config.site import SiteConfig
 from twin.ems.pacing import CyclePacer
-from twin.ems.planner import SitePlanner, SiteSeries, persistence
+from twin.ems.planner import SitePlanner, SiteSeries
 from twin.ems.realtime import corrected_setpoint_kw
 from twin.ems.tariff import (
     billing_period_of_step,
@@ -18,6 +18,7 @@ from twin.ems.tariff import (
     export_price_eur_per_mwh,
     import_price_eur_per_mwh,
 )
+from twin.forecast.profile import persistence
 
 INDEX = pd.date_range("2023-03-01T00:00Z", periods=24 * 20, freq="1h")
 NS = INDEX.as_unit("ns").asi8
