@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.hardware
 	$(BIN)/python -m bench.exchange
 	$(BIN)/python -m bench.ems
+	$(BIN)/python -m bench.forecast
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

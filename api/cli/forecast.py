@@ -64,7 +64,7 @@ def evaluate(
     members: Annotated[str, typer.Option(help="Ensemble members, comma-separated")] = "lear,lightgbm",
     weighting: Annotated[str, typer.Option(help="Ensemble weights: mean or inverse_mae")] = "inverse_mae",
     baseline: Annotated[str, typer.Option(help=f"Diebold-Mariano baseline: {', '.join(BASELINES)}")] = "seasonal_naive",
-    jobs: Annotated[int, typer.Option(min=1, max=64, help="Processes calibrating LEAR's windows in parallel")] = 1,
+    jobs: Annotated[int, typer.Option(min=0, max=64, help="Processes calibrating LEAR's windows in parallel; 0: one per CPU")] = 0,
     cache: Annotated[bool, typer.Option(help="Read and keep vintages in the forecast cache (BESS_TWIN_CACHE)")] = True,
     column: Annotated[str | None, typer.Option(help="Evaluate a measured load or PV column [kW] of a tidy --data file instead of prices; --model: persistence, weekly, week_max, typical_week, lightgbm")] = None,
 ) -> None:

@@ -55,7 +55,7 @@ class ForecastingConfig(FrozenModel):
     )
     ensemble_weights_window_days: int = Field(28, ge=1, le=365, description="Days of past errors behind the ensemble's weights [d]")
     holidays_country: str | None = Field("DE", description="Country of the public holidays in the calendar features (holidays package); null: none")
-    jobs: int = Field(1, ge=1, le=64, description="Processes fitting LEAR's windows in parallel")
+    jobs: int = Field(0, ge=0, le=64, description="Processes fitting LEAR's windows in parallel; 0: one per CPU")
     cache_dir: ExpandedPath | None = Field(
         None, description="Vintage cache; default ~/.cache/bess-twin/forecasts (or BESS_TWIN_CACHE)"
     )

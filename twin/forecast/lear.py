@@ -37,6 +37,7 @@ References
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 
@@ -159,7 +160,7 @@ class Lear:
 
     windows_days: tuple[int, ...] = LEAR_WINDOWS_DAYS
     n_jobs: int = 1
-    """Processes that calibrate the windows in parallel (joblib); 1: in this process."""
+    """Processes that calibrate the windows in parallel (joblib); 1: in this process; 0: one per CPU."""
     name: str = "lear"
 
     @property
@@ -191,8 +192,9 @@ class Lear:
                 f"LEAR needs {self.history_days} days of history before the first forecast; "
                 f"day {day} has {day}"
             )
-        if self.n_jobs > 1:
-            runs = Parallel(n_jobs=self.n_jobs)(
+        jobs = self.n_jobs or min(os.cpu_count() or 1, len(self.windows_days))
+        if jobs > 1:
+            runs = Parallel(n_jobs=jobs)(
                 delayed(forecast_window)(prices, exogenous, weekday, day, w) for w in self.windows_days
             )
         else:
