@@ -32,6 +32,7 @@ from actors.runtime import make_runtime
 from hardware.clock import VirtualClock
 from twin.backtest.clock import horizon_steps
 from twin.config import Scenario
+from twin.forecast.naive import Forecaster
 from twin.io.feeds import ReplayFeed
 from twin.io.history import HistoryStore
 from twin.io.prices import PriceSeries
@@ -127,7 +128,8 @@ async def run_live(
         market = LiveMarketClient.spawn(
             rt, scenario.market.zone, ReplayFeed(prices.price_eur_per_mwh, calendar), prices.step,
             scenario.market.timezone, live.history_path.with_name("prices.sqlite"),
-            live.price_poll_interval_s, prices.index[-1] + prices.step,
+            live.price_poll_interval_s, prices.index[-1] + prices.step, _live_forecaster(scenario),
+            calendar.published_day_ahead(prices.price_eur_per_mwh, pd.Timestamp(clock.now())),
         )
         sites = [
             LiveSiteClient.spawn(rt, site, scenario.strategy, prices.dt_h, n_horizon, clock,
@@ -157,6 +159,8 @@ async def run_live(
                 await asyncio.wait_for(stop.wait(), timeout=max(wait, 0.0))
         if stop.is_set():
             reason = "stop requested"
+        vintages = await market.vintages()
+        vintages.to_parquet(live.history_path.with_name("forecasts.parquet"), index=False)
     finally:
         if sites:
             finals = await asyncio.gather(
@@ -179,3 +183,15 @@ async def run_live(
         stop_reason=reason,
         history_path=live.history_path,
     )
+
+
+def _live_forecaster(scenario: Scenario) -> Forecaster:
+    """The scenario's day-ahead forecaster for the unpublished MTUs (``perfect`` cannot run live: persistence)."""
+    from twin.forecast.registry import make_forecaster
+    from twin.io.forecast_data import read_exogenous
+
+    name = scenario.strategy.forecaster
+    if name == "perfect":
+        name = "persistence"
+    exogenous = read_exogenous(list(scenario.forecasting.exogenous)) if scenario.forecasting.exogenous else None
+    return make_forecaster(name, None, scenario.forecasting, exogenous)

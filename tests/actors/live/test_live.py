@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -81,6 +82,8 @@ def test_live_run_local_three_device_kinds(tmp_path, data_dir):
     mode, rows = history(tmp_path / "history.sqlite")
     assert mode == "wal" and len(rows) == summary.rows == 3 * summary.ticks + 3
     _check(rows, summary.ticks)
+    vintages = pd.read_parquet(tmp_path / "forecasts.parquet")  # the persistence forecasts the sites saw
+    assert len(vintages) and (vintages.forecaster == "persistence").all()
 
 
 @pytest.mark.ray
@@ -144,3 +147,31 @@ def test_market_sees_a_publication_only_at_its_next_poll(data_dir, tmp_path):
     assert market.window(at("12:40"), 36)["known_steps"] == 12  # polled at 12:40: today only
     assert market.window(at("12:46"), 36)["known_steps"] == 12  # published 12:45, next poll 12:50
     assert market.window(at("12:50"), 36)["known_steps"] == 36
+
+
+def test_market_forecasts_unpublished_hours_with_the_scenarios_model_and_keeps_vintages(data_dir, tmp_path):
+    from actors.live.market import LiveMarketService
+    from twin.config.forecasting import ForecastingConfig
+    from twin.forecast.registry import make_forecaster
+
+    scenario = load_scenario(LIVE_DEMO)
+    prices = load_prices(scenario.market)
+    calendar = PublicationCalendar.of_market(scenario.market)
+    forecaster = make_forecaster("lightgbm", None, ForecastingConfig(lightgbm_window_days=60, cache_dir=tmp_path))
+    at = pd.Timestamp("2023-06-14 12:30", tz="Europe/Berlin").tz_convert("UTC")
+    market = LiveMarketService(scenario.market.zone, ReplayFeed(prices.price_eur_per_mwh, calendar), prices.step,
+                               scenario.market.timezone, tmp_path / "prices.sqlite", 300.0, None, forecaster,
+                               calendar.published_day_ahead(prices.price_eur_per_mwh, at))  # fmt: skip
+    window = market.window(at, 36)
+    again = market.window(at + pd.Timedelta(minutes=1), 36)
+    assert window["known_steps"] == 12
+    np.testing.assert_array_equal(window["price_eur_per_mwh"], again["price_eur_per_mwh"])
+    vintages = market.vintages()
+    assert len(vintages) == 24 and (vintages.forecaster == "lightgbm").all()  # made once, for tomorrow's 24 h
+    history = calendar.published_day_ahead(prices.price_eur_per_mwh, at)
+    rest = pd.DatetimeIndex(vintages.timestamp_utc)
+    direct = forecaster.forecast(history.loc[history.index < rest[0]], rest, scenario.market.timezone)
+    np.testing.assert_allclose(window["price_eur_per_mwh"][12:], direct)
+    realised = prices.price_eur_per_mwh.reindex(rest).to_numpy()
+    persistence = prices.price_eur_per_mwh.reindex(rest - pd.Timedelta(days=1)).to_numpy()
+    assert np.abs(direct - realised).mean() < 1.5 * np.abs(persistence - realised).mean()
