@@ -63,7 +63,7 @@ def evaluate(
     windows: Annotated[str, typer.Option(help="LEAR calibration windows in days, comma-separated")] = "56,84,1092,1456",
     members: Annotated[str, typer.Option(help="Ensemble members, comma-separated")] = "lear,lightgbm",
     weighting: Annotated[str, typer.Option(help="Ensemble weights: mean or inverse_mae")] = "inverse_mae",
-    baseline: Annotated[str, typer.Option(help=f"Diebold-Mariano baseline: {', '.join(BASELINES)}")] = "seasonal_naive",
+    baseline: Annotated[str, typer.Option(help=f"Diebold-Mariano baseline: {', '.join(BASELINES)}, or another run's forecasts.csv over the same period")] = "seasonal_naive",
     jobs: Annotated[int, typer.Option(min=0, max=64, help="Processes calibrating LEAR's windows in parallel; 0: one per CPU")] = 0,
     cache: Annotated[bool, typer.Option(help="Read and keep vintages in the forecast cache (BESS_TWIN_CACHE)")] = True,
     column: Annotated[str | None, typer.Option(help="Evaluate a measured load or PV column [kW] of a tidy --data file instead of prices; --model: persistence, weekly, week_max, typical_week, lightgbm")] = None,
@@ -90,8 +90,8 @@ def evaluate(
     try:
         if model not in MODELS:
             raise ScenarioError(f"--model {model!r} is not known; choose {', '.join(MODELS)}")
-        if baseline not in BASELINES:
-            raise ScenarioError(f"--baseline {baseline!r} is not known; choose {', '.join(BASELINES)}")
+        if baseline not in BASELINES and not Path(baseline).is_file():
+            raise ScenarioError(f"--baseline {baseline!r} is neither {' nor '.join(BASELINES)} nor a forecasts.csv file")
         try:
             window_days = [int(w) for w in windows.split(",")]
         except ValueError:
@@ -137,6 +137,7 @@ def evaluate(
                 f"--test-start {first}: the data ({table.dates[0]} to {table.dates[-1]}) need "
                 f"{need} days before the first test day, and the period must hold days"
             )
+        baseline_rows = _baseline_rows(baseline, [table.dates[d] for d in days])
         out.mkdir(parents=True, exist_ok=True)
     except ScenarioError as err:
         raise _fail(str(err), EXIT_BAD_INPUT) from None
@@ -157,7 +158,11 @@ def evaluate(
 
     rows = forecast_rows(table, days, forecasts, prices_utc, timezone)
     rows.drop(columns="day").to_csv(out / "forecasts.csv", index=False)
-    metrics = row_metrics(rows, baseline)
+    baseline_forecast = None
+    if baseline_rows is not None:
+        merged = rows[["timestamp_local"]].merge(baseline_rows, on="timestamp_local", how="left")
+        baseline_forecast = merged["forecast_eur_per_mwh"].to_numpy(dtype=float)
+    metrics = row_metrics(rows, baseline, baseline_forecast)
     summary = {
         "model": model,
         "settings": {
@@ -234,6 +239,29 @@ def _evaluate_profile(
                   _num(metrics["skill_vs_persistence"], 3))  # fmt: skip
     console.print(table)
     console.print(f"results in [bold]{out}[/]: forecasts.csv, metrics.json")
+
+
+def _baseline_rows(baseline: str, dates: list[dt.date]) -> pd.DataFrame | None:
+    """Another run's ``forecasts.csv`` as the DM baseline (None for a named naive baseline).
+
+    Raises
+    ------
+    ScenarioError
+        If it lacks the columns or does not cover every test day.
+    """
+    if baseline in BASELINES:
+        return None
+    other = pd.read_csv(baseline)
+    if not {"timestamp_local", "forecast_eur_per_mwh"} <= set(other.columns):
+        raise ScenarioError(f"--baseline {baseline}: needs timestamp_local and forecast_eur_per_mwh (a forecasts.csv)")
+    covered = set(other["timestamp_local"].str[:10])
+    missing = [str(d) for d in dates if str(d) not in covered]
+    if missing:
+        raise ScenarioError(
+            f"--baseline {baseline}: it does not cover every test interval (first missing day {missing[0]}); "
+            "evaluate it on the same period"
+        )
+    return other[["timestamp_local", "forecast_eur_per_mwh"]]  # the local label is unique in both layouts
 
 
 def _first_error(err: ValueError) -> str:

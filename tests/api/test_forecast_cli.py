@@ -54,6 +54,7 @@ def test_naive_models_are_their_own_reference(tmp_path, epf_file):
         (["--model", "oracle"], "--model 'oracle' is not known"),
         (["--test-start", "2012-01-20"], "need 63 days before the first test day"),
         (["--windows", "56,abc"], "--windows '56,abc' must be whole days"),
+        (["--baseline", "oracle"], "--baseline 'oracle' is neither"),
         (["--test-end", "2015-01-01"], "is before --test-start"),
     ],
 )
@@ -66,3 +67,19 @@ def test_bad_input_exits_2_before_work(tmp_path, epf_file, extra, message):
     assert result.exit_code == 2
     assert message in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_baseline_from_another_runs_forecasts_equals_the_named_baseline(tmp_path, epf_file):
+    common = ["forecast", "evaluate", "--data", str(epf_file), "--test-start", "2015-03-02", "--test-end", "2015-04-05"]
+    first = runner.invoke(app, [*common, "--model", "persistence", "--out", str(tmp_path / "p")])
+    named = runner.invoke(app, [*common, "--model", "seasonal_naive", "--baseline", "persistence", "--out", str(tmp_path / "a")])
+    from_file = runner.invoke(app, [*common, "--model", "seasonal_naive", "--baseline",
+                                    str(tmp_path / "p" / "forecasts.csv"), "--out", str(tmp_path / "b")])  # fmt: skip
+    assert first.exit_code == named.exit_code == from_file.exit_code == 0, from_file.output
+    a = json.loads((tmp_path / "a" / "metrics.json").read_text())["diebold_mariano"]
+    b = json.loads((tmp_path / "b" / "metrics.json").read_text())["diebold_mariano"]
+    assert a["statistic"] == pytest.approx(b["statistic"]) and b["baseline"].endswith("forecasts.csv")
+    short = runner.invoke(app, [*common[:-1], "2015-04-12", "--model", "seasonal_naive", "--baseline",
+                                str(tmp_path / "p" / "forecasts.csv"), "--out", str(tmp_path / "c")])  # fmt: skip
+    assert short.exit_code == 2 and "does not cover every test interval" in short.output
+    assert not (tmp_path / "c").exists()  # refused before any work

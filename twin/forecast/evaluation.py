@@ -100,7 +100,7 @@ def forecast_rows(
     )
 
 
-def row_metrics(rows: pd.DataFrame, baseline: str = "seasonal_naive") -> dict[str, object]:
+def row_metrics(rows: pd.DataFrame, baseline: str = "seasonal_naive", baseline_forecast: np.ndarray | None = None) -> dict[str, object]:
     """MAE, rMAE against both naive forecasts (named), sMAPE, RMSE and the DM test, from ``rows``.
 
     Rows whose realised price is missing are left out (and counted). The
@@ -111,9 +111,14 @@ def row_metrics(rows: pd.DataFrame, baseline: str = "seasonal_naive") -> dict[st
     ----------
     rows : pd.DataFrame
         As :func:`forecast_rows` writes them.
-    baseline : {'seasonal_naive', 'persistence'}
-        The DM test's baseline.
+    baseline : str
+        Name of the DM test's baseline: ``seasonal_naive``, ``persistence``, or
+        any name when ``baseline_forecast`` is given.
+    baseline_forecast : np.ndarray, optional, shape (len(rows),)
+        Another model's forecasts of the same rows (its ``forecasts.csv``).
     """
+    if baseline_forecast is not None:
+        rows = rows.assign(baseline_eur_per_mwh=np.asarray(baseline_forecast, dtype=float))
     scored = rows[np.isfinite(rows["price_eur_per_mwh"].to_numpy(dtype=float))]
     actual = scored["price_eur_per_mwh"].to_numpy(dtype=float)
     forecast = scored["forecast_eur_per_mwh"].to_numpy(dtype=float)
@@ -127,8 +132,9 @@ def row_metrics(rows: pd.DataFrame, baseline: str = "seasonal_naive") -> dict[st
     out["rmse_eur_per_mwh"] = rmse(actual, forecast)
     out["scored_intervals"] = len(scored)
     out["unscored_intervals"] = len(rows) - len(scored)
+    column = "baseline_eur_per_mwh" if baseline_forecast is not None else NAIVE_COLUMNS[baseline]
     per_day = scored.assign(
-        model=np.abs(actual - forecast), base=np.abs(actual - scored[NAIVE_COLUMNS[baseline]].to_numpy(dtype=float))
+        model=np.abs(actual - forecast), base=np.abs(actual - scored[column].to_numpy(dtype=float))
     ).groupby("day")[["model", "base"]].sum()
     per_day = per_day[np.isfinite(per_day["base"])]
     statistic, p_value = diebold_mariano(
