@@ -147,3 +147,17 @@ def test_evaluate_a_measured_household_load_column(tmp_path, data_dir):
     bad = runner.invoke(app, ["forecast", "evaluate", "--data", str(house), "--column", "pv_kw", "--model", "lear",
                               "--test-start", "2016-03-01", "--test-end", "2016-03-02", "--out", str(tmp_path / "x")])  # fmt: skip
     assert bad.exit_code == 2 and "not a load/PV forecaster" in bad.output
+
+
+@pytest.mark.data
+@pytest.mark.ray
+def test_fitted_forecaster_on_ray_equals_local(tmp_path, data_dir, monkeypatch, ray_session):
+    monkeypatch.setenv("BESS_TWIN_DATA", str(data_dir))
+    for runtime in ("local", "ray"):
+        result = runner.invoke(app, ["backtest", "scenarios/de_lu_2023_forecasts.yaml", "--runtime", runtime,
+                                     "--out", str(tmp_path / runtime), "--start", "2023-06-01", "--end", "2023-06-03"])  # fmt: skip
+        assert result.exit_code == 0, result.output
+    for name in ("sites.parquet", "forecasts.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "local" / name), pd.read_parquet(tmp_path / "ray" / name))
+    summary = json.loads((tmp_path / "ray" / "summary.json").read_text())
+    assert summary["forecaster"] == "lightgbm" and summary["forecast_accuracy"]["lightgbm"]["mae_eur_per_mwh"] > 0
