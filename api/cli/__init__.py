@@ -385,7 +385,7 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     )
     console.print(
         f"results in [bold]{out_dir}[/]: summary.json, sites.parquet, daily.parquet, "
-        f"trades.parquet, report.html"
+        f"trades.parquet, forecasts.parquet, report.html"
     )
 
 
