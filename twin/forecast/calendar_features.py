@@ -8,6 +8,7 @@ from functools import lru_cache
 import holidays
 import numpy as np
 
+from twin.errors import ForecastError
 from twin.types import FloatArray
 
 
@@ -47,3 +48,21 @@ def anchor_day(table_dates: list[dt.date], day: int, every_days: int) -> int:
     """
     back = table_dates[day].toordinal() % every_days
     return max(day - back, 0)
+
+
+def training_anchor(name: str, dates: list[dt.date], day: int, history_days: int, every_days: int) -> int:
+    """The training day of a model re-trained every ``every_days`` (:func:`anchor_day`), checked.
+
+    Before ``history_days`` of history the day itself is the anchor.
+
+    Raises
+    ------
+    ForecastError
+        If ``day`` has fewer than ``history_days`` days of history.
+    """
+    if day < history_days:
+        raise ForecastError(
+            f"{name} needs {history_days} days of history before the first forecast; day {dates[day]} has {day}"
+        )
+    anchor = anchor_day(dates, day, every_days)
+    return day if anchor < history_days else anchor

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from twin.errors import ForecastError
-from twin.forecast.calendar_features import anchor_day, is_holiday, season
+from twin.forecast.calendar_features import is_holiday, season, training_anchor
 from twin.forecast.lear import _Invariant
 from twin.forecast.table import DailyTable
 from twin.types import FloatArray
@@ -125,14 +125,7 @@ class GradientBoosting:
 
     def predict(self, table: DailyTable, day: int) -> FloatArray:
         """The S prices of day index ``day``. [EUR/MWh]"""
-        if day < self.history_days:
-            raise ForecastError(
-                f"lightgbm needs {self.history_days} days of history before the first forecast; "
-                f"day {table.dates[day]} has {day}"
-            )
-        anchor = anchor_day(table.dates, day, self.refit_days)
-        if anchor < self.history_days:
-            anchor = day
+        anchor = training_anchor(self.name, table.dates, day, self.history_days, self.refit_days)
         booster, scaler = self._model(table, anchor)
         raw = booster.predict(design(table, np.array([day])))
         out: FloatArray = scaler.inverse(np.asarray(raw, dtype=float).reshape(-1, 1)).ravel()

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from twin.errors import ForecastError
-from twin.forecast.calendar_features import anchor_day
+from twin.forecast.calendar_features import training_anchor
 from twin.forecast.table import DailyTable
 from twin.types import FloatArray
 
@@ -87,14 +87,7 @@ class ProphetModel:
 
     def predict(self, table: DailyTable, day: int) -> FloatArray:
         """The S prices of day index ``day``. [EUR/MWh]"""
-        if day < self.history_days:
-            raise ForecastError(
-                f"prophet needs {self.history_days} days of history before the first forecast; "
-                f"day {table.dates[day]} has {day}"
-            )
-        anchor = anchor_day(table.dates, day, self.refit_days)
-        if anchor < self.history_days:
-            anchor = day
+        anchor = training_anchor(self.name, table.dates, day, self.history_days, self.refit_days)
         model = self._model(table, anchor)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # Prophet's own use of deprecated pandas API
