@@ -299,7 +299,7 @@ def value(
     gives its accuracy on the delivery days, the fleet's revenue, capture ratio
     against perfect foresight and EUR per MWh of storage capacity per year.
     """
-    from api.cli import execute
+    from api.cli.execute import execute
     from api.cli.prepare import check_writable, prepare
     from twin.forecast.registry import FORECASTERS
 

@@ -105,7 +105,7 @@ def prepare(
         )
     prices = on_grid(day_ahead, step)
     from twin.io.forecast_data import read_exogenous
-    from twin.io.prices import read_history_files
+    from twin.io.history_prices import read_history_files
 
     history = read_history_files(sc.market, prices.index[0], step)
     plan = plan_backtest(sc, prices, forecaster, price_history=history)
