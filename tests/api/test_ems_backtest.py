@@ -171,3 +171,17 @@ def test_ems_report_renders_in_a_real_browser(run, figures, request, tmp_path):
     assert check.returncode == 0, check.stdout + check.stderr
     dom = (tmp_path / "report.html").read_text()
     assert dom.count('class="plotly-graph-div') >= figures
+
+
+def test_weather_pv_forecast_is_labelled_an_upper_bound(tmp_path, data_dir):
+    import yaml
+
+    data = yaml.safe_load(Path(COMMERCIAL).read_text())
+    data["sites"][0]["pv"]["forecast"] = "weather"
+    path = tmp_path / "weather.yaml"
+    path.write_text(yaml.safe_dump(data))
+    summary, _, _ = _run(tmp_path / "out", str(path), "2023-06-01", "2023-06-02")
+    site = summary["sites"][0]
+    assert site["pv_forecast"] == "weather" and site["profile_forecast_upper_bound"] is True
+    plain, _, _ = _run(tmp_path / "plain", COMMERCIAL, "2023-06-01", "2023-06-02")
+    assert plain["sites"][0]["profile_forecast_upper_bound"] is False

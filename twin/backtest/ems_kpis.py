@@ -137,6 +137,11 @@ def ems_site_summary(
         ],
         "cycles_budget": (strategy.cycles_per_year * days / 365.0) if strategy.cycles_per_year else None,
         "strategy": strategy.kind,
+        "load_forecast": site.load.forecast if site.load is not None else None,
+        "pv_forecast": site.pv.forecast if site.pv is not None else None,
+        "profile_forecast_upper_bound": any(
+            f in ("perfect", "weather") for f in (site.load and site.load.forecast, site.pv and site.pv.forecast)
+        ),
         "strategy_days": {name: strategies.count(name) for name in sorted(set(strategies))},
         "profit_eur": profit,
     }

@@ -77,10 +77,12 @@ class PvConfig(FrozenModel):
     path: ExpandedPath | None = Field(None, description="CSV of the measured series; required for measured")
     column: str | None = Field(None, description="Column of the measured series [kW]")
     system: PvSystemConfig | None = Field(None, description="The PV system; required for pvlib")
-    forecast: ProfileForecast = Field("persistence", description="persistence: same time on the last measured day; weekly: one week earlier; week_max: the highest of the last 7 measured days; typical_week; lightgbm: trees on calendar features and lags; perfect: the realised PV (an upper bound)")
+    forecast: ProfileForecast | Literal["weather"] = Field("persistence", description="persistence: same time on the last measured day; weekly: one week earlier; week_max: the highest of the last 7 measured days; typical_week; lightgbm: trees on calendar features and lags; weather (pvlib sites): pvlib on the DWD weather taken as the weather forecast, which is also the weather that makes the PV, so an upper bound; perfect: the realised PV (an upper bound)")
 
     @model_validator(mode="after")
     def _check_kind(self) -> PvConfig:
+        if self.forecast == "weather" and self.kind != "pvlib":
+            raise ValueError("forecast: weather needs kind: pvlib (a PV system and its weather file)")
         if self.kind == "measured" and (self.path is None or self.column is None):
             raise ValueError("path and column are required for measured PV (e.g. column: pv_kw)")
         if self.kind == "pvlib" and self.system is None:

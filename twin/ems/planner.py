@@ -242,7 +242,7 @@ class SitePlanner:
         return full, money
 
     def _profile(self, series: str, values: FloatArray, pos: np.ndarray, decision_ns: int, how: str) -> FloatArray:
-        if how == "perfect":
+        if how in ("perfect", "weather"):  # weather: pvlib on the DWD weather that also made the PV
             return _window(values, pos)
         return forecast_profile(how, values, self.series.index_ns, pos, decision_ns, self.profile_models[series])
 

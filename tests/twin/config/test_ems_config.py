@@ -40,6 +40,8 @@ def test_a_home_with_load_and_tariff_parses() -> None:
         ({"load": {"kind": "bdew", "path": "/x.csv"}}, r"profile and annual_kwh are required for a bdew load"),
         ({"load": {"kind": "measured", "path": "/x.csv"}}, r"column is required for a measured load"),
         ({"pv": {"kind": "pvlib"}}, r"system is required for pvlib PV"),
+        ({"pv": {"kind": "measured", "path": "/x.csv", "column": "pv_kw", "forecast": "weather"}}, r"forecast: weather needs kind: pvlib"),
+        ({"load": {"kind": "measured", "path": "/x.csv", "column": "kw", "forecast": "prophet"}}, r"sites\.0\.load\.forecast = 'prophet'"),
         ({"grid": {"feed_in_limit_fraction_of_kwp": 0.7}}, r"feed_in_limit_fraction_of_kwp needs a pvlib PV system"),
         ({"tariff": {"import_fixed_eur_per_kwh": -1}}, r"sites\.0\.tariff\.import_fixed_eur_per_kwh = -1"),
         ({"strategy": {"kind": "load_balancing"}}, r"load_balancing needs load_balancing_eur_per_kw > 0"),
