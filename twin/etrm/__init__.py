@@ -1,0 +1,1 @@
+"""ETRM maths: value at risk and its backtest, the price model behind Monte Carlo VaR."""
