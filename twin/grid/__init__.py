@@ -1,0 +1,1 @@
+"""Grid services: frequency monitoring, the FCR droop, connection constraints."""
