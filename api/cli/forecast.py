@@ -318,11 +318,14 @@ def value(
     except ScenarioError as err:
         raise _fail(str(err), EXIT_BAD_INPUT) from None
     periods = {(r.plan.days[0].date, r.plan.days[-1].date) for r in ready.values()}
-    if len(periods) > 1:
-        raise _fail(
-            f"the forecasters' histories give different periods {sorted(periods)}; set --start so that all start on the same day",
-            EXIT_BAD_INPUT,
-        )
+    if len(periods) > 1:  # the forecasters need different histories: all start on the latest first day
+        common = max(p[0] for p in periods).isoformat()
+        try:
+            ready = {n: prepare(scenario, forecaster=n, start=common, end=end, day_ahead_only=True) for n in names}
+        except ScenarioError as err:
+            raise _fail(str(err), EXIT_BAD_INPUT) from None
+        periods = {(r.plan.days[0].date, r.plan.days[-1].date) for r in ready.values()}
+        console.print(f"every forecaster starts on {common}, the first day all of them have the history for")
     rows = []
     for n in names:
         console.print(f"[bold]{n}[/]")

@@ -161,3 +161,16 @@ def test_fitted_forecaster_on_ray_equals_local(tmp_path, data_dir, monkeypatch, 
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "local" / name), pd.read_parquet(tmp_path / "ray" / name))
     summary = json.loads((tmp_path / "ray" / "summary.json").read_text())
     assert summary["forecaster"] == "lightgbm" and summary["forecast_accuracy"]["lightgbm"]["mae_eur_per_mwh"] > 0
+
+
+@pytest.mark.data
+def test_forecast_value_aligns_forecasters_with_different_histories(tmp_path, data_dir, monkeypatch):
+    monkeypatch.setenv("BESS_TWIN_DATA", str(data_dir))
+    out = tmp_path / "value"
+    result = runner.invoke(app, ["forecast", "value", "scenarios/quickstart.yaml", "--forecasters",
+                                 "persistence,seasonal_naive", "--end", "2023-01-12", "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "value.csv")
+    assert (table.period_start == "2023-01-08").all()  # seasonal naive needs a week of prices
+    bad = runner.invoke(app, ["forecast", "value", "scenarios/quickstart.yaml", "--forecasters", "oracle"])
+    assert bad.exit_code == 2 and "oracle not known" in bad.output
