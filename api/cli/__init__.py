@@ -19,6 +19,7 @@ from rich.console import Console
 from api.cli.execute import _intraday_line, execute
 from api.cli.forecast import register as register_forecast_commands
 from api.cli.hardware import register as register_hardware_commands
+from api.cli.invoices import register as register_invoice_commands
 from api.cli.ledger import register as register_ledger_commands
 from api.cli.prepare import check_writable, prepare
 from twin.errors import ScenarioError
@@ -145,6 +146,7 @@ def scenario_reference(
 register_hardware_commands(app)
 register_forecast_commands(app)
 register_ledger_commands(app)
+register_invoice_commands(app)
 
 
 def main() -> None:

@@ -46,6 +46,14 @@ class InvoiceLine:
         p = Decimal(repr(float(unit_price_eur)))
         return cls(description, q, unit, p, cents(q * p))
 
+    @classmethod
+    def settled(cls, description: str, quantity: float, unit: str, amount_eur: float) -> InvoiceLine:
+        """A line whose amount is a settled sum (rounded to the cent); the unit price shown is amount / quantity."""
+        q = Decimal(repr(float(quantity))).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+        amount = cents(float(amount_eur))
+        price = (amount / q).quantize(CENT, rounding=ROUND_HALF_UP) if q != 0 else Decimal("0.00")
+        return cls(description, q, unit, price, amount)
+
     def reversed(self) -> InvoiceLine:
         """The same line with the opposite quantity and amount (for a credit note)."""
         return InvoiceLine(f"{self.description} (reversed)", -self.quantity, self.unit, self.unit_price_eur, -self.amount_eur)
