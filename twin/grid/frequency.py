@@ -76,3 +76,29 @@ class AlertLevels:
         out[dev >= self.fcr_full_mhz] = "fcr_full"
         out[dev > self.emergency_mhz] = "emergency"
         return out
+
+
+def events(frame_hz: FloatArray, levels: AlertLevels | None = None) -> list[tuple[int, int, str, float]]:
+    """Contiguous runs of samples above ``normal``: ``(first, last, worst level, largest |df| in mHz)``.
+
+    Parameters
+    ----------
+    frame_hz : np.ndarray, shape (n,)
+        Frequency samples in order. [Hz]
+    """
+    order = ["normal", "watch", "fcr_full", "emergency"]
+    hz = np.asarray(frame_hz, dtype=float)
+    level = (levels or AlertLevels()).classify(hz)
+    out: list[tuple[int, int, str, float]] = []
+    i = 0
+    while i < len(hz):
+        if level[i] == "normal":
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(hz) and level[j + 1] != "normal":
+            j += 1
+        worst = max(level[i : j + 1], key=order.index)
+        out.append((i, j, str(worst), float(np.abs(hz[i : j + 1] - NOMINAL_HZ).max() * 1000.0)))
+        i = j + 1
+    return out

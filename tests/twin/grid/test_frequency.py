@@ -33,3 +33,22 @@ def test_replay_of_the_real_samples_stays_within_the_band(data_dir) -> None:
     outside = np.abs(frame.frequency_deviation_mhz) > 10
     assert (np.sign(power[outside]) == -np.sign(frame.frequency_deviation_mhz[outside])).all()
     np.testing.assert_allclose(power[outside], -1000.0 * frame.frequency_deviation_mhz[outside] / 200.0, atol=1e-6)
+
+
+def test_events_are_contiguous_runs_with_their_worst_level() -> None:
+    from twin.grid.frequency import events
+
+    hz = np.array([50.0, 49.94, 49.79, 49.945, 50.0, 50.06, 50.0])  # 50 mHz exactly is still normal
+    assert events(hz) == [(1, 3, "fcr_full", pytest.approx(210.0)), (5, 5, "watch", pytest.approx(60.0))]
+
+
+@pytest.mark.data
+def test_real_samples_read_and_their_events(data_dir) -> None:
+    from twin.grid.frequency import events
+    from twin.io.frequency import read_frequency
+
+    frame = read_frequency(data_dir / "grid_frequency_ce_rte_10s_samples" / "grid_frequency_rte_10s_samples.csv")
+    assert len(frame) == 15_000 and frame.frequency_hz.between(49.9, 50.2).all()
+    found = events(frame.frequency_hz.to_numpy())
+    assert found and all(level == "watch" for _, _, level, _ in found)  # 49.92-50.11 Hz: watch only
+    assert max(dev for *_, dev in found) == pytest.approx(114.5, abs=0.1)
