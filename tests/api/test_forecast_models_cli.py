@@ -126,6 +126,8 @@ def test_forecast_value_on_real_de_lu_data(tmp_path, data_dir, monkeypatch):
     assert len(own) == 5 * 24 - 1  # 26 March 2023 has 23 hours
     mae = (own.price_eur_per_mwh - own.forecast_eur_per_mwh).abs().mean()
     assert table.loc["lightgbm", "mae_eur_per_mwh"] == pytest.approx(mae)
+    report = (out / "lightgbm" / "report.html").read_text()
+    assert "Day-ahead forecasts" in report and f"<td>lightgbm</td><td>{mae:.2f}</td>" in report
     summary = json.loads((out / "lightgbm" / "summary.json").read_text())
     revenue = summary["fleet"]["day_ahead_revenue_eur"]
     assert table.loc["lightgbm", "eur_per_mwh_capacity_per_year"] == pytest.approx(revenue / 0.5 * 365 / 5)

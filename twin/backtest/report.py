@@ -78,6 +78,25 @@ def _intraday_text(facts: dict[str, Any]) -> str:
     return text
 
 
+def forecast_table_html(summary: dict[str, Any]) -> str:
+    """Accuracy of each day-ahead forecaster of the run on its delivery days (empty without any)."""
+    accuracy = summary.get("forecast_accuracy") or {}
+    if not accuracy:
+        return ""
+    rows = "".join(
+        f"<tr><td>{html.escape(name)}</td><td>{_fmt(a.get('mae_eur_per_mwh'), '{:.2f}')}</td>"
+        f"<td>{_fmt(a.get('rmae_weekly'), '{:.3f}')}</td><td>{_fmt(a.get('rmae_daily'), '{:.3f}')}</td>"
+        f"<td>{_fmt(a.get('rmse_eur_per_mwh'), '{:.2f}')}</td></tr>"
+        for name, a in accuracy.items()
+    )
+    return (
+        "<h2>Day-ahead forecasts</h2>\n<table><tr><th>forecaster</th><th>MAE EUR/MWh</th>"
+        f"<th>rMAE weekly</th><th>rMAE daily</th><th>RMSE EUR/MWh</th></tr>{rows}</table>\n"
+        "<p>Each delivery day scored on the forecast made at its own gate (forecasts.parquet); rMAE against "
+        "the same interval 168 h and 24 h earlier.</p>"
+    )
+
+
 def write_report(
     result: BacktestResult, path: Path, week_start: pd.Timestamp | None = None
 ) -> Path:
@@ -141,6 +160,7 @@ dt {{ font-weight: bold; }}
 <h1>Backtest: {html.escape(summary["scenario"])}</h1>
 <dl>{facts_html}</dl>
 {market_html}
+{forecast_table_html(summary)}
 {ems_section_html(result)}
 <h2>Cumulative revenue</h2>
 {cumulative}
