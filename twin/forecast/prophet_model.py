@@ -81,7 +81,10 @@ class ProphetModel:
             model.add_country_holidays(country_name=table.holidays_country)
         for name in table.exogenous_names:
             model.add_regressor(name)
-        model.fit(_frame(table, train))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # Prophet's own use of deprecated pandas API
+            warnings.simplefilter("ignore", DeprecationWarning)
+            model.fit(_frame(table, train))
         self._fitted = {key: model}
         return model
 
