@@ -14,13 +14,13 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
 
 from api.cli.execute import _intraday_line, execute
 from api.cli.forecast import register as register_forecast_commands
 from api.cli.hardware import register as register_hardware_commands
 from api.cli.invoices import register as register_invoice_commands
 from api.cli.ledger import register as register_ledger_commands
+from api.cli.output import EXIT_BAD_INPUT, console, fail
 from api.cli.prepare import check_writable, prepare
 from twin.errors import ScenarioError
 from twin.forecast.registry import FORECASTERS
@@ -32,16 +32,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
-
-EXIT_RUN_FAILED = 1
-EXIT_BAD_INPUT = 2
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=code)
 
 
 ScenarioArg = Annotated[
@@ -60,7 +50,7 @@ def validate(
     try:
         ready = prepare(scenario, report_week=report_week)
     except ScenarioError as err:
-        raise _fail(str(err), EXIT_BAD_INPUT) from None
+        raise fail(str(err), EXIT_BAD_INPUT) from None
     sc, prices, plan = ready.scenario, ready.prices, ready.plan
     tz = sc.market.timezone
     first_local = prices.index[0].tz_convert(tz).date()
@@ -116,7 +106,7 @@ def backtest(
     """Run a backtest: day-ahead arbitrage (and intraday where traded), or the EMS of sites with load, PV, tariffs and FCR."""
     started = time.perf_counter()
     if runtime not in ("ray", "local"):
-        raise _fail(f"--runtime {runtime!r} is not known; choose ray or local", EXIT_BAD_INPUT)
+        raise fail(f"--runtime {runtime!r} is not known; choose ray or local", EXIT_BAD_INPUT)
     try:
         ready = prepare(scenario, forecaster=forecaster, start=start, end=end,
                         report_week=report_week, day_ahead_only=day_ahead_only,
@@ -124,7 +114,7 @@ def backtest(
         out_dir = out or Path("runs") / f"{ready.scenario.name}-{dt.datetime.now():%Y%m%dT%H%M%S}"
         check_writable(out_dir)
     except ScenarioError as err:
-        raise _fail(str(err), EXIT_BAD_INPUT) from None
+        raise fail(str(err), EXIT_BAD_INPUT) from None
     execute(ready, runtime, ray_address, out_dir, started)
 
 

@@ -13,26 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import twin
+from api.cli.output import EXIT_RUN_FAILED, console, fail
 from api.cli.prepare import Prepared
 from twin.errors import SimulationError
 
 if TYPE_CHECKING:
     from actors.backtest.driver import BacktestPlan
 
-console = Console()
-err_console = Console(stderr=True)
-EXIT_RUN_FAILED = 1
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=code)
 
 
 def _intraday_facts(plan: Any) -> dict[str, Any]:
@@ -127,7 +118,7 @@ def execute(
         finally:
             rt.close()
     except SimulationError as err:
-        raise _fail(f"backtest failed: {err}", EXIT_RUN_FAILED) from None
+        raise fail(f"backtest failed: {err}", EXIT_RUN_FAILED) from None
 
     meta = {
         "runtime": runtime,

@@ -15,26 +15,17 @@ from typing import Annotated
 import numpy as np
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.cli.output import EXIT_BAD_INPUT, EXIT_RUN_FAILED, console, fail
 from api.cli.prepare import parse_date
 from twin.errors import ScenarioError, SimulationError
 
-console = Console()
-err_console = Console(stderr=True)
-EXIT_RUN_FAILED = 1
-EXIT_BAD_INPUT = 2
 MODELS = ("lear", "prophet", "lightgbm", "ensemble", "persistence", "seasonal_naive")
 BASELINES = ("seasonal_naive", "persistence")
 
 forecast_app = typer.Typer(help="Day-ahead price forecasts: walk-forward evaluation, value in money", no_args_is_help=True)
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=code)
 
 
 def _is_epftoolbox(path: Path) -> bool:
@@ -140,7 +131,7 @@ def evaluate(
         baseline_rows = _baseline_rows(baseline, [table.dates[d] for d in days])
         out.mkdir(parents=True, exist_ok=True)
     except ScenarioError as err:
-        raise _fail(str(err), EXIT_BAD_INPUT) from None
+        raise fail(str(err), EXIT_BAD_INPUT) from None
 
     try:
         with Progress(
@@ -154,7 +145,7 @@ def evaluate(
 
             forecasts = walk_forward(table, forecaster, days, advance)
     except SimulationError as err:
-        raise _fail(f"forecast failed: {err}", EXIT_RUN_FAILED) from None
+        raise fail(f"forecast failed: {err}", EXIT_RUN_FAILED) from None
 
     rows = forecast_rows(table, days, forecasts, prices_utc, timezone)
     rows.drop(columns="day").to_csv(out / "forecasts.csv", index=False)
@@ -220,7 +211,7 @@ def _evaluate_profile(
             raise ScenarioError(f"--test-start {first}: the series starts on {local_first}; it needs 35 days before the first test day")
         out.mkdir(parents=True, exist_ok=True)
     except ScenarioError as err:
-        raise _fail(str(err), EXIT_BAD_INPUT) from None
+        raise fail(str(err), EXIT_BAD_INPUT) from None
     with Progress(
         TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
         TextColumn("days"), TimeElapsedColumn(), console=console,
@@ -306,9 +297,9 @@ def value(
     names = [n.strip() for n in forecasters.split(",") if n.strip()]
     unknown = [n for n in names if n not in FORECASTERS]
     if not names or unknown:
-        raise _fail(f"--forecasters {forecasters!r}: {', '.join(unknown) or 'none given'} not known; choose from {', '.join(FORECASTERS)}", EXIT_BAD_INPUT)
+        raise fail(f"--forecasters {forecasters!r}: {', '.join(unknown) or 'none given'} not known; choose from {', '.join(FORECASTERS)}", EXIT_BAD_INPUT)
     if runtime not in ("ray", "local"):
-        raise _fail(f"--runtime {runtime!r} is not known; choose ray or local", EXIT_BAD_INPUT)
+        raise fail(f"--runtime {runtime!r} is not known; choose ray or local", EXIT_BAD_INPUT)
     try:
         ready = {n: prepare(scenario, forecaster=n, start=start, end=end, day_ahead_only=True) for n in names}
         first = next(iter(ready.values()))
@@ -316,14 +307,14 @@ def value(
         for n in names:
             check_writable(folder / n)
     except ScenarioError as err:
-        raise _fail(str(err), EXIT_BAD_INPUT) from None
+        raise fail(str(err), EXIT_BAD_INPUT) from None
     periods = {(r.plan.days[0].date, r.plan.days[-1].date) for r in ready.values()}
     if len(periods) > 1:  # the forecasters need different histories: all start on the latest first day
         common = max(p[0] for p in periods).isoformat()
         try:
             ready = {n: prepare(scenario, forecaster=n, start=common, end=end, day_ahead_only=True) for n in names}
         except ScenarioError as err:
-            raise _fail(str(err), EXIT_BAD_INPUT) from None
+            raise fail(str(err), EXIT_BAD_INPUT) from None
         periods = {(r.plan.days[0].date, r.plan.days[-1].date) for r in ready.values()}
         console.print(f"every forecaster starts on {common}, the first day all of them have the history for")
     rows = []

@@ -16,16 +16,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from api.cli.output import EXIT_BAD_INPUT, EXIT_RUN_FAILED, console, fail
 from twin.errors import ScenarioError
-
-console = Console()
-err_console = Console(stderr=True)
-EXIT_RUN_FAILED = 1
-EXIT_BAD_INPUT = 2
 
 ScenarioOpt = Annotated[Path | None, typer.Option(help="Scenario whose site's battery to simulate")]
 SiteOpt = Annotated[str | None, typer.Option(help="site_id in --scenario")]
@@ -37,11 +32,6 @@ StateOpt = Annotated[
     Path | None,
     typer.Option(help="Keep the battery's state in this file and resume from it when it exists"),
 ]
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=code)
 
 
 def _site(scenario: Path | None, site_id: str | None) -> Any:
@@ -131,7 +121,7 @@ def modbus_sim(
         prof = load_profile(profile or (dev.profile if dev else "seed"))
         battery, clock = _plant(cfg, speed_up, start_utc, wall0, soc, state_file)
     except (ScenarioError, ProfileError) as err:
-        raise _fail(str(err), EXIT_BAD_INPUT) from None
+        raise fail(str(err), EXIT_BAD_INPUT) from None
     bind_host = host or (dev.host if dev else "127.0.0.1")
     bind_port = port or (dev.port if dev else 5020)
     unit = device_id if device_id is not None else (dev.device_id if dev else 1)
@@ -146,7 +136,7 @@ def modbus_sim(
     try:
         asyncio.run(serve())
     except OSError as err:
-        raise _fail(f"cannot serve on {bind_host}:{bind_port}: {err}", EXIT_RUN_FAILED) from None
+        raise fail(f"cannot serve on {bind_host}:{bind_port}: {err}", EXIT_RUN_FAILED) from None
 
 
 def mqtt_sim(
@@ -173,7 +163,7 @@ def mqtt_sim(
                                      {"host": host, "port": port, "prefix": prefix}.items() if v is not None})
         battery, clock = _plant(cfg, speed_up, start_utc, wall0, soc, state_file)
     except ScenarioError as err:
-        raise _fail(str(err), EXIT_BAD_INPUT) from None
+        raise fail(str(err), EXIT_BAD_INPUT) from None
 
     async def serve() -> None:
         publisher = MqttBatteryPublisher(battery, dev, clock, interval_s=interval_s)
@@ -200,7 +190,7 @@ def mqtt_broker(
     try:
         broker.start()
     except OSError as err:
-        raise _fail(str(err), EXIT_RUN_FAILED) from None
+        raise fail(str(err), EXIT_RUN_FAILED) from None
     console.print(f"amqtt broker on {host}:{port}; Ctrl-C stops")
     try:
         asyncio.run(_until_signal())
@@ -244,7 +234,7 @@ def live(
     from twin.io.prices import load_prices
 
     if runtime not in ("ray", "local"):
-        raise _fail(f"--runtime {runtime!r} is not known; choose ray or local", EXIT_BAD_INPUT)
+        raise fail(f"--runtime {runtime!r} is not known; choose ray or local", EXIT_BAD_INPUT)
     try:
         sc = load_scenario(scenario)
         updates = {k: v for k, v in {"duration_h": duration_h, "speed_up": speed_up,
@@ -253,7 +243,7 @@ def live(
             sc = sc.model_copy(update={"live": sc.live.model_validate({**sc.live.model_dump(), **updates})})
         prices = load_prices(sc.market)
     except (ScenarioError, ValueError) as err:
-        raise _fail(str(err), EXIT_BAD_INPUT) from None
+        raise fail(str(err), EXIT_BAD_INPUT) from None
 
     console.print(f"[bold]{sc.name}[/]: {len(sc.sites)} site(s) "
                   f"({', '.join(f'{s.site_id}={s.device.kind}' for s in sc.sites)}), market {sc.market.zone} "
@@ -276,7 +266,7 @@ def live(
             summary = asyncio.run(run_live(sc, prices, runtime=runtime, ray_address=ray_address,
                                            on_tick=on_tick, children=children))
         except (OSError, TimeoutError) as err:
-            raise _fail(f"live run failed: {err}", EXIT_RUN_FAILED) from None
+            raise fail(f"live run failed: {err}", EXIT_RUN_FAILED) from None
     console.print()
     console.print(f"{summary.stop_reason}: {summary.ticks} ticks, {summary.rows} rows in {summary.history_path}, "
                   f"market {summary.market_start_utc:%Y-%m-%d %H:%M} to {summary.market_end_utc:%Y-%m-%d %H:%M} UTC "

@@ -12,11 +12,9 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 
-console = Console()
-err_console = Console(stderr=True)
+from api.cli.output import EXIT_BAD_INPUT, console, fail
 
 
 def invoices(
@@ -33,17 +31,14 @@ def invoices(
 
     sites_file = run_dir / "sites.parquet"
     if not sites_file.is_file():
-        err_console.print(f"[bold red]error:[/] {run_dir}: no sites.parquet; pass a backtest run folder", highlight=False)
-        raise typer.Exit(code=2)
+        raise fail(f"{run_dir}: no sites.parquet; pass a backtest run folder", EXIT_BAD_INPUT)
     if (run_dir / "invoices.csv").exists():
-        err_console.print(f"[bold red]error:[/] {run_dir} is invoiced already (invoices.csv); issued invoices are immutable, "
-                          "correct them with credit notes", highlight=False)  # fmt: skip
-        raise typer.Exit(code=2)
+        raise fail(f"{run_dir} is invoiced already (invoices.csv); issued invoices are immutable, "
+                   "correct them with credit notes", EXIT_BAD_INPUT)  # fmt: skip
     try:
         book = InvoiceBook(vat_rate=Decimal(vat))
     except (InvalidOperation, ValueError) as err:
-        err_console.print(f"[bold red]error:[/] --vat {vat!r}: {err}", highlight=False)
-        raise typer.Exit(code=2) from None
+        raise fail(f"--vat {vat!r}: {err}", EXIT_BAD_INPUT) from None
     settlements = settle(pd.read_parquet(sites_file), timezone)
     if issued is None:
         day = max(s.period_end for s in settlements) + dt.timedelta(days=1) if settlements else dt.date.today()
@@ -51,8 +46,7 @@ def invoices(
         try:
             day = dt.date.fromisoformat(issued)
         except ValueError:
-            err_console.print(f"[bold red]error:[/] --issued {issued!r} is not a date YYYY-MM-DD", highlight=False)
-            raise typer.Exit(code=2) from None
+            raise fail(f"--issued {issued!r} is not a date YYYY-MM-DD", EXIT_BAD_INPUT) from None
     folder = run_dir / "invoices"
     folder.mkdir(exist_ok=True)
     ledger = Ledger(run_dir / "ledger.sqlite")

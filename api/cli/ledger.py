@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-console = Console()
-err_console = Console(stderr=True)
+from api.cli.output import EXIT_BAD_INPUT, console, err_console, fail
+
+EXIT_TAMPERED = 1
+
 ledger_app = typer.Typer(help="Tamper-evident ledger of trades, settlements and invoices", no_args_is_help=True)
 
 
@@ -27,11 +28,10 @@ def verify_command(
     try:
         result = verify(file, head)
     except FileNotFoundError as err:
-        err_console.print(f"[bold red]error:[/] {err}", highlight=False)
-        raise typer.Exit(code=2) from None
+        raise fail(str(err), EXIT_BAD_INPUT) from None
     if not result.ok:
         err_console.print(f"[bold red]tampered:[/] {result.reason}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=EXIT_TAMPERED)
     console.print(f"ok: {result.entries} entries, head {result.head}", highlight=False)
 
 
