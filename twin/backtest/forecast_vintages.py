@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from twin.forecast.metrics import mae, rmse, smape_pct
+from twin.forecast.evaluation import row_metrics
+
+ACCURACY_KEYS = ("mae_eur_per_mwh", "rmae_daily", "rmae_weekly", "smape_pct", "rmse_eur_per_mwh")
 
 
 def with_realised(vintages: pd.DataFrame, realised: pd.Series) -> pd.DataFrame:
@@ -59,19 +61,25 @@ def delivery_day_accuracy(
             keep |= (stamps >= first) & (stamps < last) & (gates < first)
         day = part[keep].drop_duplicates("timestamp_utc", keep="last")
         index = pd.DatetimeIndex(day["timestamp_utc"])
-        actual = day["price_eur_per_mwh"].to_numpy(dtype=float)
-        forecast = day["forecast_eur_per_mwh"].to_numpy(dtype=float)
-        ok = np.isfinite(actual)
-        row: dict[str, float | None] = {"mae_eur_per_mwh": mae(actual[ok], forecast[ok]) if ok.any() else None}
-        for label, hours in (("daily", 24), ("weekly", 168)):
-            naive = realised.reindex(index - pd.Timedelta(hours=hours)).to_numpy(dtype=float)
-            both = ok & np.isfinite(naive)
-            base = mae(actual[both], naive[both]) if both.any() else math.nan
-            row[f"rmae_{label}"] = mae(actual[both], forecast[both]) / base if base > 0 else None
-        row["smape_pct"] = smape_pct(actual[ok], forecast[ok]) if ok.any() else None
-        row["rmse_eur_per_mwh"] = rmse(actual[ok], forecast[ok]) if ok.any() else None
+        rows = pd.DataFrame(
+            {
+                "price_eur_per_mwh": day["price_eur_per_mwh"].to_numpy(dtype=float),
+                "forecast_eur_per_mwh": day["forecast_eur_per_mwh"].to_numpy(dtype=float),
+                "naive_weekly_eur_per_mwh": realised.reindex(index - pd.Timedelta(hours=168)).to_numpy(dtype=float),
+                "naive_daily_eur_per_mwh": realised.reindex(index - pd.Timedelta(hours=24)).to_numpy(dtype=float),
+                "day": index.strftime("%Y-%m-%d"),
+            }
+        )
+        scored = bool(np.isfinite(rows["price_eur_per_mwh"]).any())
+        metrics = row_metrics(rows) if scored else {}
+        row: dict[str, float | None] = {key: _finite_or_none(metrics.get(key)) for key in ACCURACY_KEYS}
         out[str(name)] = row
     return out
+
+
+def _finite_or_none(value: object) -> float | None:
+    """A finite metric as float; NaN or missing as None."""
+    return float(value) if isinstance(value, float | int) and math.isfinite(value) else None
 
 
 def _naive(stamp: pd.Timestamp) -> np.datetime64:

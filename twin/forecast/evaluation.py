@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from twin.forecast.daily import DailyModel
-from twin.forecast.metrics import diebold_mariano, mae, rmse, smape_pct
+from twin.forecast.metrics import diebold_mariano_losses, mae, rmse, smape_pct
 from twin.forecast.table import DailyTable, from_local_days
 from twin.types import FloatArray
 
@@ -137,9 +137,7 @@ def row_metrics(rows: pd.DataFrame, baseline: str = "seasonal_naive", baseline_f
         model=np.abs(actual - forecast), base=np.abs(actual - scored[column].to_numpy(dtype=float))
     ).groupby("day")[["model", "base"]].sum()
     per_day = per_day[np.isfinite(per_day["base"])]
-    statistic, p_value = diebold_mariano(
-        np.zeros((len(per_day), 1)), per_day["model"].to_numpy()[:, None], per_day["base"].to_numpy()[:, None]
-    )
+    statistic, p_value = diebold_mariano_losses(per_day["model"].to_numpy(), per_day["base"].to_numpy())
     out["diebold_mariano"] = {
         "baseline": baseline,
         "statistic": None if math.isnan(statistic) else statistic,

@@ -56,7 +56,20 @@ def diebold_mariano(actual: FloatArray, model: FloatArray, baseline: FloatArray)
         accurate); ``(nan, nan)`` when the loss differential does not vary.
     """
     a = np.asarray(actual, dtype=float)
-    d = np.abs(a - baseline).sum(axis=1) - np.abs(a - model).sum(axis=1)
+    return diebold_mariano_losses(np.abs(a - model).sum(axis=1), np.abs(a - baseline).sum(axis=1))
+
+
+def diebold_mariano_losses(model_loss: FloatArray, baseline_loss: FloatArray) -> tuple[float, float]:
+    """DM test on per-period losses (e.g. each day's L1 error norm) of the model and the baseline.
+
+    ``d_t = baseline_loss_t - model_loss_t``; statistic ``mean(d) / sd(d) * sqrt(n)``.
+
+    Returns
+    -------
+    (float, float)
+        As :func:`diebold_mariano`.
+    """
+    d = np.asarray(baseline_loss, dtype=float) - np.asarray(model_loss, dtype=float)
     sd = float(np.std(d, ddof=1)) if len(d) > 1 else 0.0
     if not sd > 0:
         return math.nan, math.nan
