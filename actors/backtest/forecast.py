@@ -71,8 +71,7 @@ class ForecastService:
         self.calendar = calendar
         self.step = step
         self.n_horizon = n_horizon
-        lookback = getattr(getattr(self.forecaster, "model", None), "lookback_days", 0)
-        self._keep = pd.Timedelta(days=max(self.forecaster.history_days, lookback, 1) + 8)
+        self._keep = pd.Timedelta(days=max(self.forecaster.history_days, self.forecaster.lookback_days, 1) + 8)
 
     def forecast(self, day: DeliveryDay) -> npt.NDArray[np.float64]:
         """Forecast the horizon starting at ``day``, at its gate closure.

@@ -45,6 +45,10 @@ class Forecaster(Protocol):
     def history_days(self) -> int:
         """Days of published history needed before the first delivery day. [d]"""
 
+    @property
+    def lookback_days(self) -> int:
+        """Days of published history any forecast reads (what a caller must keep). [d]"""
+
     def forecast(
         self, history: pd.Series, target_index: pd.DatetimeIndex, tz: str
     ) -> npt.NDArray[np.float64]:
@@ -121,6 +125,11 @@ class SameLocalTimeEarlier:
         """Days of published history needed before the first delivery day. [d]"""
         return self.period_days
 
+    @property
+    def lookback_days(self) -> int:
+        """[d]"""
+        return self.period_days
+
     def forecast(
         self, history: pd.Series, target_index: pd.DatetimeIndex, tz: str
     ) -> npt.NDArray[np.float64]:
@@ -149,6 +158,7 @@ class PerfectForesight:
     realised: pd.Series
     name: str = "perfect"
     history_days: int = 0
+    lookback_days: int = 1
 
     def forecast(
         self, history: pd.Series, target_index: pd.DatetimeIndex, tz: str

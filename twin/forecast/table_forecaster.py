@@ -56,9 +56,14 @@ class TableForecaster:
         """[d]"""
         return self.model.history_days
 
+    @property
+    def lookback_days(self) -> int:
+        """[d]"""
+        return self.model.lookback_days
+
     def table(self, history: pd.Series, day_start_utc: pd.Timestamp, tz: str, step: pd.Timedelta) -> DailyTable:
         """The table a forecast of the day starting at ``day_start_utc`` may read (prices of that day NaN)."""
-        keep_from = day_start_utc - pd.Timedelta(days=self.model.lookback_days + 2)
+        keep_from = day_start_utc - pd.Timedelta(days=self.lookback_days + 2)
         prices = history.loc[(history.index >= keep_from) & (history.index < day_start_utc)]
         target = pd.date_range(day_start_utc, periods=int(pd.Timedelta(days=1) / step) + 4, freq=step)
         index = prices.index.union(target[:-4]) if len(prices) else target[:-4]
