@@ -16,7 +16,8 @@ seed               metric
 =================  ====================================================
 
 plus ``bess_twin_orders_total{market, outcome, reason}`` (accepted/rejected by
-reason code), ``bess_twin_trades_total{market}`` and the histogram
+first reason code), ``bess_twin_rejection_reasons_total{reason}`` (every reason
+the pre-trade check gave, an order counted once per reason), ``bess_twin_trades_total{market}`` and the histogram
 ``bess_twin_matching_latency_seconds{market}`` (time from receiving a command
 to its result, before the journal commit). Exposure is the open (unfilled)
 order quantity; realised P&L is trade cash (sells minus buys) minus fees.
@@ -68,6 +69,10 @@ class ExchangeMetrics:
             "bess_twin_orders", "Orders by outcome and reason", ["market", "outcome", "reason"],
             registry=r,
         )
+        self.rejection_reasons = Counter(
+            "bess_twin_rejection_reasons", "Reasons of rejected orders (an order may have several)",
+            ["reason"], registry=r,
+        )
         self.trades = Counter("bess_twin_trades", "Trades", ["market"], registry=r)
         self.latency = Histogram(
             "bess_twin_matching_latency_seconds", "Command to result, before commit", ["market"],
@@ -88,6 +93,8 @@ class ExchangeMetrics:
                 self.latency.labels(market).observe(d["latency_s"])
             elif e.kind == "order_rejected":
                 self.orders.labels("unknown", "rejected", d["reason"]).inc()
+                for reason in d.get("reasons", [d["reason"]]):
+                    self.rejection_reasons.labels(reason).inc()
             elif e.kind == "trade":
                 market = _market(d["product"])
                 self.trades.labels(market).inc()

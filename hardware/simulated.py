@@ -9,7 +9,11 @@ On top of the planner's energy model the simulated plant has
 - ageing from equivalent full cycles and calendar time into a state of health
   (:mod:`twin.physics.degradation`), which shrinks the usable capacity,
 - a setpoint timeout: no write for ``setpoint_timeout_s`` and it falls back to 0 kW,
-- fault injection for tests (communication loss, frozen values, over-temperature).
+- fault injection for tests (communication loss, frozen values, over-temperature),
+- FCR response: holding a band (:meth:`SimulatedBattery.set_fcr_band`) with a
+  frequency source, the plant adds the droop response
+  (:func:`twin.grid.frequency.fcr_response_kw`) of each frequency sample to its
+  setpoint, updated at every sample.
 
 Energy is integrated exactly between events (a write taking effect, a timeout,
 the periodic step), so results do not depend on ``timestep_s`` except through
@@ -32,6 +36,7 @@ from hardware.clock import VirtualClock
 from hardware.protocol import Telemetry, TelemetrySource, unavailable
 from twin.config import BatterySpec
 from twin.config.battery import BatteryDynamics
+from twin.grid.frequency import FrequencyReplay, fcr_response_kw
 from twin.physics.battery import BatteryState, initial_state
 from twin.physics.battery import step as battery_step
 from twin.physics.degradation import SECONDS_PER_DAY, calendar_stress_factor, state_of_health
@@ -66,6 +71,11 @@ class SimulatedBattery:
         Wall/market time of SimPy time 0 (for telemetry timestamps).
     env : simpy.Environment, optional
         Share an environment between batteries; default a new one.
+    frequency : FrequencyReplay, optional
+        Grid frequency on SimPy time (seconds since ``start_utc``), for the FCR
+        response; without it a band adds nothing.
+    deadband_mhz, full_activation_mhz : float
+        FCR droop: insensitivity and the deviation of full activation. [mHz]
 
     Attributes
     ----------
@@ -84,6 +94,9 @@ class SimulatedBattery:
         soc: float | None = None,
         start_utc: dt.datetime | None = None,
         env: simpy.Environment | None = None,
+        frequency: FrequencyReplay | None = None,
+        deadband_mhz: float = 10.0,
+        full_activation_mhz: float = 200.0,
     ) -> None:
         self.spec = spec
         self.dynamics = dynamics or BatteryDynamics()
@@ -105,7 +118,15 @@ class SimulatedBattery:
         self.soh = 1.0
         self.faults: set[Fault] = set()
         self._frozen: Telemetry | None = None
+        self.frequency = frequency
+        self._droop = (deadband_mhz, full_activation_mhz)
+        self.fcr_band_kw = 0.0
+        self._fcr_kw = 0.0
+        self.fcr_requested_kwh = 0.0
+        """Cumulative droop energy asked of the plant (discharge positive). [kWh]"""
         self.env.process(self._run())
+        if frequency is not None:
+            self.env.process(self._follow_frequency(frequency))
 
     # ------------------------------------------------------------------ physics
     def _advance_to(self, t: float) -> None:
@@ -115,7 +136,9 @@ class SimulatedBattery:
             return
         spec = self._spec_now
         derate = derating_factor(self.dynamics.thermal, self.temperature_c)
-        target = min(max(self._target_kw, -spec.p_charge_max_kw * derate), spec.p_discharge_max_kw * derate)
+        wanted = self._target_kw + self._fcr_kw
+        target = min(max(wanted, -spec.p_charge_max_kw * derate), spec.p_discharge_max_kw * derate)
+        self.fcr_requested_kwh += self._fcr_kw * dt_s / 3600.0
         p0 = self._actual_kw
         diff = target - p0
         ramp_s = abs(diff) / self._ramp_kw_per_s
@@ -153,6 +176,32 @@ class SimulatedBattery:
         while True:
             yield self.env.timeout(self.dynamics.timestep_s)
             self._advance_to(self.env.now)
+
+    def _follow_frequency(self, frequency: FrequencyReplay):  # SimPy process: the droop at every sample
+        while True:
+            self._advance_to(self.env.now)
+            if self.fcr_band_kw > 0:
+                dead, full = self._droop
+                hz = frequency.at(self.env.now)
+                self._fcr_kw = float(fcr_response_kw(hz, self.fcr_band_kw, full, dead))
+            else:
+                self._fcr_kw = 0.0
+            yield self.env.timeout(frequency.sample_s)
+
+    def set_fcr_band(self, band_kw: float) -> None:
+        """Hold a symmetric FCR band from now on (0: none); the droop follows from the next sample. [kW]
+
+        Raises
+        ------
+        ValueError
+            If ``band_kw`` is negative or not finite.
+        """
+        if not (math.isfinite(band_kw) and band_kw >= 0):
+            raise ValueError(f"band_kw must be finite and >= 0, got {band_kw}")
+        self._advance_to(self.env.now)
+        self.fcr_band_kw = float(band_kw)
+        if band_kw == 0:
+            self._fcr_kw = 0.0
 
     def _apply(self, power_kw: float, write_count: int) -> None:
         if write_count != self._write_count:

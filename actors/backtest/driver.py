@@ -45,6 +45,7 @@ from actors.backtest.forecast import ForecastClient
 from actors.backtest.market import MarketClient
 from actors.backtest.site import SiteClient
 from actors.client import Ref, Runtime
+from actors.etrm.services import EtrmServices
 from twin.backtest.clock import DeliveryDay, delivery_days, horizon_steps
 from twin.backtest.site_day import SiteDay
 from twin.config import Scenario
@@ -52,6 +53,7 @@ from twin.ems.dispatch import DispatchResult
 from twin.ems.multimarket import MultiMarketBound
 from twin.ems.planner import SiteSeries
 from twin.ems.site_problem import SitePlan
+from twin.etrm.run_files import EtrmResults
 from twin.forecast.intraday import (
     DayAheadPlusShape,
     IntradayForecaster,
@@ -59,8 +61,10 @@ from twin.forecast.intraday import (
     local_slots,
 )
 from twin.forecast.registry import make_forecaster
+from twin.grid.frequency import FrequencyReplay
 from twin.io.prices import PriceSeries
 from twin.markets.calendar import PublicationCalendar
+from twin.markets.exchange.limits import limit_book
 from twin.markets.exchange.session import SessionResult, merge_sessions
 from twin.markets.intraday_rounds import intraday_rounds
 
@@ -88,6 +92,8 @@ class BacktestPlan:
     """Prices published before ``prices`` starts (``market.prices.history_paths``), on its grid."""
     exogenous: pd.DataFrame | None = None
     """Exogenous forecasts for the fitted forecasters, arranged by publication (UTC index)."""
+    frequency: FrequencyReplay | None = None
+    """Grid frequency replayed from the first delivery day (FCR response, grid events), or None."""
 
     def forecaster_of(self, site_id: str) -> str:
         """The day-ahead forecaster site ``site_id`` plans with."""
@@ -136,6 +142,8 @@ class BacktestRun:
     wall_time_s: float
     forecast_vintages: pd.DataFrame | None = None
     """Every day-ahead forecast made, per forecaster (:meth:`ForecastService.vintages`)."""
+    etrm: EtrmResults | None = None
+    """What the risk, credit, billing and grid services produced (None: ETRM off)."""
 
 
 def plan_backtest(
@@ -244,6 +252,7 @@ def run_backtest(
     }
     forecast = forecasts[plan.forecaster]
     fcr = scenario.market.fcr
+    freq = scenario.etrm.grid.frequency
     sites = [
         SiteClient.spawn(
             runtime,
@@ -258,6 +267,8 @@ def run_backtest(
             plan.site_series.get(site.site_id),
             fcr.prequalified_duration_min / 60.0 if fcr is not None else 0.25,
             fcr.forecast if fcr is not None else "persistence",
+            plan.frequency if freq is not None and freq.fcr_response else None,
+            (freq.deadband_mhz, freq.fcr_full_mhz) if freq is not None else (10.0, 200.0),
             options=site.actor_options,
         )
         for site in scenario.sites
@@ -271,10 +282,15 @@ def run_backtest(
             prices.dt_h,
             None,
             marks,
+            limit_book(scenario.etrm, scenario.sites, [intraday.liquidity_provider.name]) if scenario.etrm.enabled else None,
         )
         if marks is not None and not auction
         else None
     )
+    etrm = EtrmServices.spawn(
+        runtime, scenario, published, prices.step, first.start_utc, plan.frequency,
+        [s.site_id for s in scenario.sites] + [intraday.liquidity_provider.name],
+    )  # fmt: skip
     span = period_slice(plan)
     period = runtime.put(series.to_numpy()[span])
     pf_refs = [site.perfect_foresight(period, span.start) for site in sites]
@@ -298,7 +314,7 @@ def run_backtest(
         day, refs, n_sessions = in_flight.popleft()
         got = runtime.get(refs)
         site_days.append(got[: len(sites)])
-        sessions.append(merge_sessions(got[len(sites) :]) if n_sessions else None)
+        sessions.append(merge_sessions(got[len(sites) : len(sites) + n_sessions]) if n_sessions else None)
         if on_day is not None:
             on_day(day)
 
@@ -332,7 +348,12 @@ def run_backtest(
         delivered: list[Ref[Any]] = [
             site.deliver_day(day, clearing, *session_refs) for site in sites
         ]
-        in_flight.append((day, [*delivered, *session_refs], len(session_refs)))
+        etrm_refs: list[Ref[Any]] = []
+        if etrm is not None:
+            risk_ref, credit_ref, etrm_refs = etrm.on_day(day, clearing, session_refs, delivered)
+            if exchange is not None:
+                etrm_refs.append(exchange.update_limits(risk_ref, credit_ref))
+        in_flight.append((day, [*delivered, *session_refs, *etrm_refs], len(session_refs)))
         if len(in_flight) >= window:
             _collect_oldest()
     while in_flight:
@@ -341,6 +362,7 @@ def run_backtest(
     pf = dict(zip(site_ids, runtime.get(pf_refs), strict=True))
     bounds = dict(zip(site_ids, runtime.get(bound_refs), strict=True)) if bound_refs else None
     vintages = pd.concat(runtime.get([f.vintages() for f in forecasts.values()]), ignore_index=True)
+    etrm_results = etrm.results(runtime) if etrm is not None else None
     return BacktestRun(
         plan=plan,
         site_days=site_days,
@@ -350,6 +372,7 @@ def run_backtest(
         runtime=runtime.name,
         wall_time_s=time.perf_counter() - started,
         forecast_vintages=vintages,
+        etrm=etrm_results,
     )
 
 

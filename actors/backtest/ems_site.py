@@ -107,8 +107,9 @@ class EmsSite:
             for p, peak in monthly_peaks_kw(planned_grid, period).items()
         }
         mtu_s = dt_h * 3600.0
-        delivered, energy, soc, temperature, soh, setpoints = (np.empty(n) for _ in range(6))
+        delivered, energy, soc, temperature, soh, setpoints, fcr_kwh = (np.empty(n) for _ in range(7))
         net_kwh = plant.energy_discharged_kwh - plant.energy_charged_kwh
+        fcr_seen = plant.fcr_requested_kwh
         interval = planner.strategy.replan_interval_h
         every = max(round(interval / dt_h), 1) if interval is not None and btm and not band.any() else 0
         for k in range(n):
@@ -125,8 +126,11 @@ class EmsSite:
                     planner.fcr_duration_h, target, export_limit,
                 )  # fmt: skip
             setpoints[k] = setpoint
+            if plant.frequency is not None:
+                plant.set_fcr_band(float(band[k]))
             plant.set_setpoint(float(setpoint))
             plant.advance(t0_s + (k + 1) * mtu_s)
+            fcr_kwh[k], fcr_seen = plant.fcr_requested_kwh - fcr_seen, plant.fcr_requested_kwh
             now_kwh = plant.energy_discharged_kwh - plant.energy_charged_kwh
             delivered[k] = (now_kwh - net_kwh) / dt_h
             net_kwh = now_kwh
@@ -188,6 +192,7 @@ class EmsSite:
             grid_kw=grid,
             fcr_band_kw=band.copy(),
             fcr_revenue_eur=fcr_eur,
+            fcr_activation_kwh=fcr_kwh,
             energy_bill_eur=bill,
             energy_bill_without_battery_eur=bill0,
             strategy=self.strategy,

@@ -15,6 +15,8 @@ import numpy as np
 import ray
 
 from actors.client import ServiceClient, remote
+from actors.etrm.credit import CreditUpdate
+from actors.etrm.risk import RiskUpdate
 from actors.metrics import ExchangeMetrics
 from twin.backtest.clock import DeliveryDay
 from twin.config.intraday import IntradayConfig
@@ -24,6 +26,7 @@ from twin.markets.day_ahead import Clearing
 from twin.markets.exchange.commands import Ack, Event
 from twin.markets.exchange.engine import EngineConfig
 from twin.markets.exchange.exchange import Exchange
+from twin.markets.exchange.limits import LimitBook
 from twin.markets.exchange.orders import OrderRequest, Trade
 from twin.markets.exchange.session import IntradayIntent, SessionResult, run_session
 from twin.markets.indicators import MarketIndicators
@@ -48,6 +51,9 @@ class ExchangeService:
     marks_eur_per_mwh : np.ndarray, shape (T,), optional
         The real intraday index of every grid step: the mark the LP quotes
         around. Without it the day-ahead price is the mark (``mark: day_ahead``).
+    limits : LimitBook, optional
+        Credit, VaR, position and grid limits of the pre-trade check; the risk
+        and credit services refresh what they measure through :meth:`update_limits`.
     """
 
     def __init__(
@@ -58,12 +64,13 @@ class ExchangeService:
         dt_h: float,
         journal_path: str | Path | None = None,
         marks_eur_per_mwh: np.ndarray | None = None,
+        limits: LimitBook | None = None,
     ) -> None:
         self.market, self.calendar, self.config, self.dt_h = market, calendar, intraday, dt_h
         self._marks = marks_eur_per_mwh
         engine = EngineConfig(lot_mwh=intraday.lot_mwh, price_rule=intraday.price_rule)
         journal = SqliteJournal(journal_path) if journal_path is not None else None
-        self.exchange = Exchange(journal, engine, intraday.policy)
+        self.exchange = Exchange(journal, engine, intraday.policy, limits=limits)
         self.exchange.register(intraday.liquidity_provider.name, "trader")
         self.indicators: dict[str, MarketIndicators] = {market: MarketIndicators()}
         self.metrics = ExchangeMetrics()
@@ -122,6 +129,15 @@ class ExchangeService:
         self.metrics.count_price_update(self.market, len(trades))
         self.metrics.consume(self.exchange, self.indicators)
 
+    def update_limits(self, risk: RiskUpdate | None, credit: CreditUpdate | None) -> None:
+        """Take in what the risk (price-change sigma) and credit (exposures, PFE move) services last measured."""
+        book = self.exchange.limits
+        if risk is not None:
+            book.sigma_eur_per_mwh = risk.sigma_eur_per_mwh
+        if credit is not None:
+            book.exposure_eur = dict(credit.exposure_eur)
+            book.move_eur_per_mwh = credit.move_eur_per_mwh
+
     # --- the API's entry points --------------------------------------------------------
     def register(self, participant: str, kind: str = "site") -> None:
         """Admit a participant (``site`` or ``trader``)."""
@@ -165,6 +181,7 @@ class ExchangeClient(ServiceClient):
     service = ExchangeService
     actor = ExchangeActor
     run_session = remote(ExchangeService.run_session)
+    update_limits = remote(ExchangeService.update_limits)
     register = remote(ExchangeService.register)
     open_products = remote(ExchangeService.open_products)
     submit = remote(ExchangeService.submit)

@@ -29,6 +29,7 @@ from twin.ems.intraday import IntradayProblem, award_path, round_to_lots
 from twin.ems.multimarket import MultiMarketBound, solve_multimarket_bound
 from twin.ems.planner import SitePlanner, SiteSeries
 from twin.ems.site_problem import SitePlan
+from twin.grid.frequency import FrequencyReplay
 from twin.markets.calendar import PublicationCalendar
 from twin.markets.day_ahead import Bid, Clearing
 from twin.markets.exchange.pretrade import PeriodState, SiteTradingState
@@ -80,6 +81,11 @@ class SiteService:
     fcr_duration_h : float
         FCR full-activation duration kept free each way. [h]
     fcr_forecast : {'persistence', 'perfect'}
+    frequency : FrequencyReplay, optional
+        Grid frequency replayed from the first delivery day's start: a site
+        holding an FCR band follows its droop in the plant.
+    droop_mhz : (float, float)
+        FCR deadband and full-activation deviation. [mHz]
     """
 
     def __init__(
@@ -95,7 +101,10 @@ class SiteService:
         series: SiteSeries | None = None,
         fcr_duration_h: float = 0.25,
         fcr_forecast: str = "persistence",
+        frequency: FrequencyReplay | None = None,
+        droop_mhz: tuple[float, float] = (10.0, 200.0),
     ) -> None:
+        self.frequency, self.droop_mhz = frequency, droop_mhz
         self.site_id = site.site_id
         self.spec = site.battery
         self.dynamics = site.dynamics
@@ -329,8 +338,10 @@ class SiteService:
         if self.plant is None or self._plant_t0 is None:
             self._plant_t0 = day.start_utc
             self.plant = SimulatedBattery(
-                self.spec, self.dynamics, start_utc=day.start_utc.to_pydatetime()
-            )
+                self.spec, self.dynamics, start_utc=day.start_utc.to_pydatetime(),
+                frequency=self.frequency if self.ems is not None and self.ems.planner.series.has_fcr else None,
+                deadband_mhz=self.droop_mhz[0], full_activation_mhz=self.droop_mhz[1],
+            )  # fmt: skip
         t0 = (day.start_utc - self._plant_t0).total_seconds()
         self.plant.advance(t0)
         return self.plant, t0

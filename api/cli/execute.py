@@ -151,6 +151,11 @@ def execute(
         run.multimarket_bound,
         _fcr_prices(plan),
     )
+    if run.etrm is not None:
+        from twin.etrm.run_files import write_etrm
+
+        with console.status("writing risk, credit, invoices, grid events and the ledger ..."):
+            result.summary["etrm"] = write_etrm(run.etrm, out_dir, result.sites, result.trades, sc.market.timezone, sc.etrm.billing.pdf)
     write_results(result, out_dir)
     if run.forecast_vintages is not None:
         from twin.backtest.forecast_vintages import write_vintages

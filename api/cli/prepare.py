@@ -16,6 +16,7 @@ from twin.forecast.registry import FORECASTERS
 if TYPE_CHECKING:
     from actors.backtest.driver import BacktestPlan
     from twin.config import Scenario
+    from twin.grid.frequency import FrequencyReplay
     from twin.io.prices import PriceSeries
 
 
@@ -128,6 +129,7 @@ def prepare(
         intraday_eur_per_mwh=intraday_on_grid,
         block_steps=int(day_ahead.step / step),
         exogenous=read_exogenous(list(sc.forecasting.exogenous)) if _fitted(sc, plan) else None,
+        frequency=_frequency(sc),
     )
     week = _date(report_week, "--report-week")
     if week is not None and not plan.days[0].date <= week <= plan.days[-1].date:
@@ -176,6 +178,16 @@ def check_writable(out_dir: Path) -> None:
         raise ScenarioError(
             f"--out {out_dir}: cannot write there ({err.strerror or err}); choose a writable folder"
         ) from None
+
+
+def _frequency(sc: Scenario) -> FrequencyReplay | None:
+    """The frequency samples the run replays (grid service and FCR response), or None."""
+    f = sc.etrm.grid.frequency
+    if not (sc.etrm.enabled and sc.etrm.grid.enabled and f is not None):
+        return None
+    from twin.io.frequency import read_replay
+
+    return read_replay(f.path)
 
 
 def _date(text: str | None, option: str) -> dt.date | None:

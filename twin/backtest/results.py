@@ -94,6 +94,7 @@ SITES_COLUMNS = [
     "grid_kw",
     "fcr_band_kw",
     "fcr_revenue_eur",
+    "fcr_activation_kwh",
     "energy_bill_eur",
     "energy_bill_without_battery_eur",
     "perfect_foresight_power_kw",
@@ -106,6 +107,7 @@ _EMS_COLUMNS = (
     "pv_curtailed_kw",
     "fcr_band_kw",
     "fcr_revenue_eur",
+    "fcr_activation_kwh",
     "energy_bill_eur",
     "energy_bill_without_battery_eur",
 )

@@ -114,7 +114,7 @@ def trading_summary(sessions: list[SessionResult | None], marks: dict[str, float
                 for k, p in enumerate(session.products)
             )
             acc["marked_pnl_eur"] += float(r.cash_eur.sum() - r.fees_eur.sum()) + position_value
-            acc["rejected_orders"] += float(sum(r.rejected.values()))
+            acc["rejected_orders"] += float(r.rejected_orders)
     return {
         "trades": trades,
         "traded_mwh": traded,

@@ -30,6 +30,7 @@ from pydantic import Field, ValidationError, model_validator
 from twin.config.base import DATA_ENV_VAR, FrozenModel, expand_env, read_yaml
 from twin.config.battery import BatteryDynamics, BatterySpec, DegradationSpec, ThermalSpec
 from twin.config.devices import DeviceConfig, SafetyConfig
+from twin.config.etrm import EtrmConfig
 from twin.config.forecasting import ExogenousConfig, ForecastingConfig
 from twin.config.intraday import IntradayConfig, LiquidityProviderConfig, TradingPolicy
 from twin.config.live import LiveConfig
@@ -97,6 +98,10 @@ class Scenario(FrozenModel):
         default_factory=ForecastingConfig,
         description="Exogenous forecasts and settings of the fitted price forecasters (lear, prophet, lightgbm, ensemble)",
     )
+    etrm: EtrmConfig = Field(
+        default_factory=EtrmConfig,
+        description="Risk, credit, billing and grid services, and the limits of the pre-trade check",
+    )
 
     @model_validator(mode="after")
     def _check_unique_sites(self) -> Scenario:
@@ -119,6 +124,14 @@ class Scenario(FrozenModel):
                     "site with a tariff or another strategy cannot trade intraday yet. Set "
                     "market.intraday.enabled: false or run the site with kind: arbitrage"
                 )
+        known = set(ids) | {"fleet", "default", self.market.intraday.liquidity_provider.name}
+        unknown = sorted(set(self.etrm.limits) - known)
+        if unknown:
+            raise ValueError(f"etrm.limits: unknown participant(s) {unknown}; use a site id, fleet, default or {self.market.intraday.liquidity_provider.name}")
+        for limit in self.etrm.grid.shared_limits:
+            missing = sorted(set(limit.site_ids) - set(ids))
+            if missing:
+                raise ValueError(f"etrm.grid.shared_limits.{limit.name}: unknown site(s) {missing}; sites are {ids}")
         return self
 
     def strategy_of(self, site: SiteConfig) -> StrategyConfig:

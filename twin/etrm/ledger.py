@@ -62,6 +62,19 @@ class Ledger:
         self._seq, self._head = (int(row[0]), str(row[1])) if row else (0, GENESIS)
 
     @property
+    def entries(self) -> int:
+        """Entries in the chain."""
+        return self._seq
+
+    def begin(self) -> None:
+        """Start a transaction: the appends until :meth:`commit` are written at once (or not at all)."""
+        self._db.execute("BEGIN")
+
+    def commit(self) -> None:
+        """Write the appends since :meth:`begin`."""
+        self._db.execute("COMMIT")
+
+    @property
     def head(self) -> str:
         """Hash of the last entry (the genesis value when empty)."""
         return self._head

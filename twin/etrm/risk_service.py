@@ -72,6 +72,17 @@ class Alert:
         return f"{self.participant} {self.date}: {self.limit} {self.value:,.2f} over its limit {self.limit_value:,.2f}"
 
 
+@dataclass(frozen=True)
+class RiskDay:
+    """One participant's day: its gross open position, realised P&L and VaR figures."""
+
+    participant: str
+    date: dt.date
+    gross_position_mwh: float
+    realised_pnl_eur: float
+    rows: tuple[RiskRow, ...]
+
+
 @dataclass
 class RiskService:
     """Daily risk figures per participant (see the module docstring)."""
@@ -81,7 +92,117 @@ class RiskService:
     horizon_days: int = 1
     lookback_days: int = 250
     mc_paths: int = 20_000
+    seed: int = 0
     _record: dict[str, list[tuple[dt.date, float, float]]] = field(default_factory=dict)
+    _history: list[FloatArray] = field(default_factory=list)
+    _days: list[RiskDay] = field(default_factory=list)
+    _alerts: list[Alert] = field(default_factory=list)
+    _model_key: tuple[int, float] | None = None
+    _model: JumpDiffusion | None = None
+
+    def _price_model(self, daily_mean: FloatArray) -> JumpDiffusion | None:
+        """The jump-diffusion fitted to ``daily_mean`` (refitted only when the series changed); None if it cannot be fitted."""
+        finite = daily_mean[np.isfinite(daily_mean)]
+        key = (len(finite), float(finite.sum()) if len(finite) else 0.0)
+        if key != self._model_key:
+            self._model_key = key
+            try:
+                self._model = JumpDiffusion.fit(finite) if len(finite) >= 30 else None
+            except ForecastError:
+                self._model = None
+        return self._model
+
+    # ------------------------------------------------------------------ daily cadence
+    def publish(self, prices_eur_per_mwh: FloatArray) -> None:
+        """Add one published day of prices, shape (S,), to the history. [EUR/MWh]"""
+        self._history.append(np.asarray(prices_eur_per_mwh, dtype=float))
+        keep = self.lookback_days + self.horizon_days + 1
+        if len(self._history) > keep:
+            del self._history[: len(self._history) - keep]
+
+    @property
+    def sigma_eur_per_mwh(self) -> float:
+        """Standard deviation of the one-day same-slot price change in the history (0 without one). [EUR/MWh]"""
+        if len(self._history) < 2:
+            return 0.0
+        p = np.asarray(self._history)
+        change = p[1:] - p[:-1]
+        finite = change[np.isfinite(change)]
+        return float(finite.std()) if len(finite) > 1 else 0.0
+
+    def on_day(
+        self, date: dt.date, positions_mwh: dict[str, FloatArray], prices_eur_per_mwh: FloatArray
+    ) -> list[Alert]:
+        """Risk of day ``date``'s open positions at its gate, then their realised P&L once it clears.
+
+        Each position (long what the participant sells: its revenue grows with
+        the price) is assessed on the history published before ``date``, marked
+        at the latest published price of each slot (the day before), realised at
+        ``prices_eur_per_mwh``; then that day joins the history. ``fleet`` is the
+        sum of all positions.
+
+        Parameters
+        ----------
+        date : datetime.date
+        positions_mwh : dict of str to np.ndarray, shape (S,)
+            Net sell per slot of each participant. [MWh]
+        prices_eur_per_mwh : np.ndarray, shape (S,)
+            The day's clearing prices. [EUR/MWh]
+
+        Returns
+        -------
+        list of Alert
+            The limits the day broke. Days with too short a history are skipped.
+        """
+        prices = np.asarray(prices_eur_per_mwh, dtype=float)
+        alerts: list[Alert] = []
+        if positions_mwh and len(self._history) > self.horizon_days:
+            book = {**positions_mwh, "fleet": np.sum(list(positions_mwh.values()), axis=0)}
+            history = np.asarray(self._history)
+            mark = history[-1]
+            for participant, q in book.items():
+                q = np.asarray(q, dtype=float)
+                try:
+                    rows, found = self.assess(participant, date, q, history)
+                except ForecastError:
+                    break  # too short a history: no participant can be assessed
+                realised = float(np.nansum(q * (prices - mark)))
+                loss = self.record_figures(participant, date, rows, realised)
+                alerts += found + ([loss] if loss is not None else [])
+                self._days.append(RiskDay(participant, date, float(np.abs(q).sum()), realised, tuple(rows)))
+        self._alerts += alerts
+        self.publish(prices)
+        return alerts
+
+    def record_figures(self, participant: str, date: dt.date, rows: list[RiskRow], realised_pnl_eur: float) -> Alert | None:
+        """Keep every method's and level's VaR of the day for the backtest; an alert if the loss limit broke."""
+        for r in rows:
+            self._record.setdefault(f"{participant}|{r.method}|{r.confidence}", []).append((date, r.var_eur, realised_pnl_eur))
+        limit = self.limits.get(participant, RiskLimits()).loss_eur
+        if limit is not None and -realised_pnl_eur > limit:
+            return Alert(participant, date, "daily loss EUR", -realised_pnl_eur, limit)
+        return None
+
+    def days(self) -> list[RiskDay]:
+        """Every assessed participant-day, in order."""
+        return list(self._days)
+
+    def alerts(self) -> list[Alert]:
+        """Every alert raised by :meth:`on_day`, in order."""
+        return list(self._alerts)
+
+    def var_backtests(self) -> list[tuple[str, str, float, KupiecResult]]:
+        """Kupiec's test per participant, method and level over the days :meth:`on_day` assessed."""
+        out = []
+        for key, record in self._record.items():
+            if key.count("|") != 2:
+                continue
+            participant, method, level = key.split("|")
+            c = float(level)
+            var = np.array([r[1] for r in record])
+            loss = -np.array([r[2] for r in record])
+            out.append((participant, method, c, kupiec_pof(int((loss > var).sum()), len(record), c)))
+        return out
 
     def scenarios(self, daily_prices: FloatArray) -> FloatArray:
         """Price changes per slot over the horizon in the lookback window, shape (n, S). [EUR/MWh]
@@ -115,13 +236,13 @@ class RiskService:
         pnl = pnl_scenarios(q, changes)
         mean, cov = changes.mean(axis=0), np.atleast_2d(np.cov(changes, rowvar=False))
         daily_mean = np.nanmean(np.asarray(daily_prices, dtype=float)[-self.lookback_days :], axis=1)
-        model = JumpDiffusion.fit(daily_mean) if len(daily_mean) >= 30 else None
+        model = self._price_model(daily_mean)
         limits = self.limits.get(participant, RiskLimits())
         rows = []
         for c in self.confidence_levels:
             figures = {"historical": historical(pnl, c), "parametric": parametric(q, mean, cov, c)}
             if model is not None:
-                figures["monte_carlo"] = monte_carlo(q, model, float(daily_mean[-1]), c, self.horizon_days, self.mc_paths)
+                figures["monte_carlo"] = monte_carlo(q, model, float(daily_mean[-1]), c, self.horizon_days, self.mc_paths, self.seed)
             for method, fig in figures.items():
                 use = limits.var_eur if limits.var_eur and abs(c - limits.var_confidence) < 1e-12 else None
                 rows.append(RiskRow(participant, date, method, c, fig.var_eur, fig.es_eur,

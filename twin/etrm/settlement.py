@@ -48,8 +48,8 @@ def _split(frame: pd.DataFrame, kw: str, eur: str, dt_h: float, what: str) -> li
     return out
 
 
-def settle(sites: pd.DataFrame, tz: str = "Europe/Berlin") -> list[Settlement]:
-    """Invoice lines per site, counterparty and local calendar month of a run's ``sites.parquet``.
+def settle(sites: pd.DataFrame, tz: str = "Europe/Berlin", period: str = "month") -> list[Settlement]:
+    """Invoice lines per site, counterparty and local calendar month (or ``period="day"``) of a run's ``sites.parquet``.
 
     Returns
     -------
@@ -60,7 +60,9 @@ def settle(sites: pd.DataFrame, tz: str = "Europe/Berlin") -> list[Settlement]:
     stamps = pd.DatetimeIndex(pd.to_datetime(frame["timestamp_utc"], utc=True))
     dt_h = float(stamps.to_series().diff().dropna().mode().iloc[0] / pd.Timedelta(hours=1)) if len(stamps) > 1 else 1.0
     local = stamps.tz_convert(tz)
-    frame["month"] = local.strftime("%Y-%m")
+    if period not in ("month", "day"):
+        raise ValueError(f"period {period!r}: choose month or day")
+    frame["month"] = local.strftime("%Y-%m" if period == "month" else "%Y-%m-%d")
     frame["date"] = local.date
     out = []
     for (site_id, _), part in frame.groupby(["site_id", "month"], sort=True):

@@ -102,3 +102,50 @@ def events(frame_hz: FloatArray, levels: AlertLevels | None = None) -> list[tupl
         out.append((i, j, str(worst), float(np.abs(hz[i : j + 1] - NOMINAL_HZ).max() * 1000.0)))
         i = j + 1
     return out
+
+
+class FrequencyReplay:
+    """Recorded frequency samples replayed from time 0, end to end and repeated.
+
+    Sample ``i`` holds from ``i * sample_s`` to ``(i + 1) * sample_s``; after the
+    last sample the recording starts again. A backtest that replays a short
+    recording over a year uses a realistic *pattern* of the frequency, not the
+    frequency of its period; results say so.
+
+    Parameters
+    ----------
+    frequency_hz : np.ndarray, shape (n,)
+        Samples in order. [Hz]
+    sample_s : float
+        Spacing of the samples. [s]
+
+    Raises
+    ------
+    ValueError
+        Without samples, with a non-finite sample or a spacing <= 0.
+    """
+
+    def __init__(self, frequency_hz: FloatArray, sample_s: float) -> None:
+        hz = np.asarray(frequency_hz, dtype=float)
+        if hz.size == 0 or not np.isfinite(hz).all():
+            raise ValueError("a frequency replay needs at least one sample and only finite values")
+        if not sample_s > 0:
+            raise ValueError(f"sample_s {sample_s} must be > 0")
+        self.frequency_hz = hz
+        self.sample_s = float(sample_s)
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the recording. [s]"""
+        return len(self.frequency_hz) * self.sample_s
+
+    def at(self, t_s: float) -> float:
+        """Frequency at replay time ``t_s``. [Hz]"""
+        return float(self.frequency_hz[int(t_s // self.sample_s) % len(self.frequency_hz)])
+
+    def window(self, t0_s: float, t1_s: float) -> FloatArray:
+        """The samples that start in ``[t0_s, t1_s)``, in order (wrapping around). [Hz]"""
+        first = int(np.ceil(t0_s / self.sample_s - 1e-9))
+        last = int(np.ceil(t1_s / self.sample_s - 1e-9))
+        out: FloatArray = self.frequency_hz[np.arange(first, last) % len(self.frequency_hz)]
+        return out

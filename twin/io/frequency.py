@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from twin.errors import DataError
+from twin.grid.frequency import FrequencyReplay
 
 
 def read_frequency(path: Path) -> pd.DataFrame:
@@ -43,3 +44,22 @@ def read_frequency(path: Path) -> pd.DataFrame:
             "sample": frame["sample"] if "sample" in frame else "file",
         }
     )
+
+
+def read_replay(path: Path) -> FrequencyReplay:
+    """The samples of a frequency file as a :class:`~twin.grid.frequency.FrequencyReplay`.
+
+    Recordings (the ``sample`` column) are joined end to end in file order; the
+    spacing is the median spacing inside the recordings.
+
+    Raises
+    ------
+    DataError
+        As :func:`read_frequency`, or if the spacing is not positive.
+    """
+    frame = read_frequency(path)
+    spacing = frame.groupby("sample", sort=False)["timestamp"].diff().dropna().dt.total_seconds()
+    sample_s = float(spacing.median()) if len(spacing) else 0.0
+    if not sample_s > 0:
+        raise DataError(f"{path}: cannot tell the sample spacing (median {sample_s} s); the timestamps must increase")
+    return FrequencyReplay(frame["frequency_hz"].to_numpy(dtype=float), sample_s)

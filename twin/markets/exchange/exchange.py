@@ -32,6 +32,8 @@ from twin.markets.exchange.commands import (
 )
 from twin.markets.exchange.engine import EngineConfig, Execution, MatchingEngine
 from twin.markets.exchange.journal import CommandRow, JournalStore, trade_row
+from twin.markets.exchange.limits import LimitBook, OrderContext, check_limits
+from twin.markets.exchange.limits import power_kw as limit_power_kw
 from twin.markets.exchange.orders import (
     Order,
     OrderRequest,
@@ -64,6 +66,13 @@ def _shown(value: object) -> str:
     return text if len(text) <= MAX_ID_CHARS else text[:MAX_ID_CHARS] + "..."
 
 
+def _worst_net_sell(position: Position, side: Side) -> float:
+    """Net sell in a product if every open order of ``side`` fills and none of the other side. [MWh]"""
+    if side is Side.SELL:
+        return position.sell_filled_mwh + position.sell_open_mwh - position.buy_filled_mwh
+    return position.sell_filled_mwh - position.buy_filled_mwh - position.buy_open_mwh
+
+
 def _safe_ts(command: Command) -> int:
     ts_ns = getattr(command, "ts_ns", 0)
     valid = isinstance(ts_ns, int) and not isinstance(ts_ns, bool) and 0 <= ts_ns <= MAX_TS_NS
@@ -82,6 +91,9 @@ class Exchange:
     policy : TradingPolicy, optional
     max_events : int
         Events kept for :meth:`events_since`.
+    limits : LimitBook, optional
+        Credit, VaR, position and grid limits of the pre-trade check
+        (:mod:`twin.markets.exchange.limits`); none by default.
 
     Raises
     ------
@@ -95,8 +107,10 @@ class Exchange:
         engine: EngineConfig | None = None,
         policy: TradingPolicy | None = None,
         max_events: int = 100_000,
+        limits: LimitBook | None = None,
     ) -> None:
         self.engine = MatchingEngine(engine)
+        self.limits = limits or LimitBook()
         self.policy = policy or TradingPolicy()
         self.products: dict[str, Product] = {}
         self.participants: dict[str, ParticipantKind] = {}
@@ -294,13 +308,14 @@ class Exchange:
 
     def _reject(self, rejection: Rejection, ts_ns: int) -> Ack:
         self._pending_rejections.append(
-            (ts_ns, _shown(rejection.participant), str(rejection.reason), rejection.message[:1000])
+            (ts_ns, _shown(rejection.participant), "+".join(map(str, rejection.reasons)), rejection.message[:1000])
         )
         self._emit(
             ts_ns,
             "order_rejected",
             participant=rejection.participant,
             reason=str(rejection.reason),
+            reasons=[str(r) for r in rejection.reasons],
             message=rejection.message,
             order_id=rejection.order_id,
             client_order_id=rejection.client_order_id,
@@ -385,22 +400,51 @@ class Exchange:
                 who,
                 cid,
             )
-        if state is None or product is None:
-            return None  # a trader, or an unknown product the engine will name
-        rejection = check_deliverable(
-            self.policy,
-            state,
-            request.product,
-            product.dt_h,
-            Side(request.side),
-            float(request.quantity_mwh),
-            self._earlier(who, state, product),
-            self.position(who, request.product),
-            derate,
-        )
-        if rejection is None:
+        if product is None:
+            return None  # an unknown product the engine will name
+        found: list[Rejection] = []
+        if state is not None:
+            rejection = check_deliverable(
+                self.policy,
+                state,
+                request.product,
+                product.dt_h,
+                Side(request.side),
+                float(request.quantity_mwh),
+                self._earlier(who, state, product),
+                self.position(who, request.product),
+                derate,
+            )
+            if rejection is not None:
+                found.append(rejection)
+        if self.limits.checks_anything:
+            found += check_limits(self.limits, self._order_context(request, product))
+        if not found:
             return None
-        return Rejection(rejection.reason, rejection.message, who, cid)
+        return Rejection(
+            found[0].reason, "; ".join(r.message for r in found), who, cid,
+            also=tuple(r.reason for r in found[1:]),
+        )  # fmt: skip
+
+    def _order_context(self, request: OrderRequest, product: Product) -> OrderContext:
+        """The participant's worst-case book with ``request`` filled, for :func:`check_limits`."""
+        who, side, qty = request.participant, Side(request.side), float(request.quantity_mwh)
+        state = self.sites.get(who)
+        held = (
+            list(state.periods) if state is not None
+            else [pid for (p, pid) in self._keys if p == who and pid in self.engine.books and self.engine.books[pid].open]
+        )  # fmt: skip
+        net = {pid: _worst_net_sell(self.position(who, pid), side) for pid in held if (who, pid) in self._keys}
+        net[request.product] = net.get(request.product, _worst_net_sell(self.position(who, request.product), side))
+        net[request.product] += qty if side is Side.SELL else -qty
+        site_kw = {}
+        for site_id, state in self.sites.items():
+            period = state.periods.get(request.product)
+            if period is None:
+                continue
+            q = net[request.product] if site_id == who else self.position(site_id, request.product).intended_sell_mwh
+            site_kw[site_id] = limit_power_kw(period.base_power_kw, q, product.dt_h)
+        return OrderContext(who, request.product, side, qty, float(request.price_eur_per_mwh), product.dt_h, net, site_kw)
 
     def _earlier(
         self, who: str, state: SiteTradingState, product: Product

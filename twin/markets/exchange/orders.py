@@ -80,6 +80,10 @@ class RejectReason(enum.StrEnum):
     VENUE_CLOSED = "VENUE_CLOSED"
     DUPLICATE_CLIENT_ORDER_ID = "DUPLICATE_CLIENT_ORDER_ID"
     INVALID_TIMESTAMP = "INVALID_TIMESTAMP"
+    POSITION_LIMIT = "POSITION_LIMIT"
+    VAR_LIMIT = "VAR_LIMIT"
+    CREDIT_LIMIT = "CREDIT_LIMIT"
+    GRID_LIMIT = "GRID_LIMIT"
 
 
 class CancelReason(enum.StrEnum):
@@ -137,6 +141,9 @@ class Rejection:
     client_order_id : str, optional
     order_id : int, optional
         Set when a cancel or modify of an existing order was refused.
+    also : tuple of RejectReason
+        Further reasons the pre-trade check found (it reports every one);
+        ``message`` explains them all.
     """
 
     reason: RejectReason
@@ -144,6 +151,12 @@ class Rejection:
     participant: str = ""
     client_order_id: str | None = None
     order_id: int | None = None
+    also: tuple[RejectReason, ...] = ()
+
+    @property
+    def reasons(self) -> tuple[RejectReason, ...]:
+        """Every reason, the first one first."""
+        return (self.reason, *self.also)
 
     @property
     def status(self) -> OrderStatus:

@@ -76,6 +76,10 @@ class ParticipantResult:
     cash_eur: FloatArray
     fees_eur: FloatArray
     rejected: dict[str, int] = field(default_factory=dict)
+    """Rejections per reason (an order with several reasons counts under each)."""
+    rejected_orders: int = 0
+    rejections: list[tuple[str, str, str]] = field(default_factory=list)
+    """The rejected orders: (product, reasons joined by '+', message)."""
 
 
 @dataclass
@@ -113,6 +117,8 @@ def merge_sessions(results: list[SessionResult]) -> SessionResult | None:
             acc.fees_eur += r.fees_eur
             for reason, count in r.rejected.items():
                 acc.rejected[reason] = acc.rejected.get(reason, 0) + count
+            acc.rejected_orders += r.rejected_orders
+            acc.rejections.extend(r.rejections)
     trades = [t for result in results for t in result.trades]
     return SessionResult(first.products, merged, trades, first.lot_mwh, first.opened_ns)
 
@@ -198,6 +204,7 @@ def run_session(
     acks1 = exchange.process(phase1)
     # phase 2: the rest crosses to the LP's top quote
     phase2: list[Command] = []
+    owners2: list[tuple[str, int]] = []
     by_site = {intent.state.site_id: intent for intent in intents}
     for ack, (site_id, k) in zip(acks1, owners, strict=True):
         order = ack.order
@@ -207,6 +214,7 @@ def run_session(
             if live.is_open and by_site[site_id].accepts(k, price):
                 ts += step_ns
                 phase2.append(Modify(site_id, order.order_id, ts, _round_to(price, tick)))
+                owners2.append((site_id, k))
     acks2 = exchange.process(phase2)
     ts += step_ns
     exchange.close_products([p.product_id for k, p in enumerate(products) if is_open[k]], ts)
@@ -231,13 +239,18 @@ def run_session(
             r.sell_mwh[k] += sign * q
             r.cash_eur[k] += sign * q * t.price_eur_per_mwh
             r.fees_eur[k] += q * fee
-    for ack in (*acks1, *acks2):
-        _count_rejection(ack, results)
+    ids1 = [products[k].product_id for _, k in owners]
+    ids2 = [products[k].product_id for _, k in owners2]
+    for ack, product_id in (*zip(acks1, ids1, strict=True), *zip(acks2, ids2, strict=True)):
+        _count_rejection(ack, product_id, results)
     return SessionResult(products, results, trades, lot, ts_open_ns)
 
 
-def _count_rejection(ack: Ack, results: dict[str, ParticipantResult]) -> None:
+def _count_rejection(ack: Ack, product: str, results: dict[str, ParticipantResult]) -> None:
     if ack.rejection is not None and ack.rejection.participant in results:
-        rejected = results[ack.rejection.participant].rejected
-        reason = str(ack.rejection.reason)
-        rejected[reason] = rejected.get(reason, 0) + 1
+        mine = results[ack.rejection.participant]
+        reasons = [str(r) for r in ack.rejection.reasons]
+        for reason in reasons:
+            mine.rejected[reason] = mine.rejected.get(reason, 0) + 1
+        mine.rejected_orders += 1
+        mine.rejections.append((product, "+".join(reasons), ack.rejection.message))

@@ -1,0 +1,43 @@
+"""A delivery day's values on the regular local slots of a day (DST days made regular)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from twin.types import FloatArray
+
+
+def slots_per_day(step: pd.Timedelta) -> int:
+    """Regular slots in a local day at ``step``: 24 at 1 h, 96 at 15 min."""
+    return int(pd.Timedelta(days=1) / step)
+
+
+def to_local_slots(
+    values: FloatArray, start_utc: pd.Timestamp, step: pd.Timedelta, tz: str, how: str = "sum"
+) -> FloatArray:
+    """Arrange one day's values, shape (n,), by local time of day into shape (S,).
+
+    The hour repeated in autumn is summed (``how="sum"``, for volumes) or
+    averaged (``how="mean"``, for prices); the hour skipped in spring is 0
+    (sum) or NaN (mean).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``how``.
+    """
+    if how not in ("sum", "mean"):
+        raise ValueError(f"how {how!r}: choose sum or mean")
+    v = np.asarray(values, dtype=float)
+    local = pd.date_range(start_utc, periods=len(v), freq=step).tz_convert(tz)
+    minutes = int(step / pd.Timedelta(minutes=1))
+    pos = np.asarray((local.hour * 60 + local.minute) // minutes, dtype=int)
+    n = slots_per_day(step)
+    total, count = np.zeros(n), np.zeros(n)
+    np.add.at(total, pos, v)
+    np.add.at(count, pos, 1.0)
+    if how == "sum":
+        return total
+    out: FloatArray = np.where(count > 0, total / np.maximum(count, 1.0), np.nan)
+    return out
