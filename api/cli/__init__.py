@@ -102,6 +102,10 @@ def backtest(
             "load_balancing, fcr, stacked or auto"
         ),
     ] = None,
+    etrm: Annotated[
+        bool,
+        typer.Option("--etrm/--no-etrm", help="Run the risk, credit, billing and grid services (default: as the scenario says)"),
+    ] = True,
 ) -> None:
     """Run a backtest: day-ahead arbitrage (and intraday where traded), or the EMS of sites with load, PV, tariffs and FCR."""
     started = time.perf_counter()
@@ -110,7 +114,7 @@ def backtest(
     try:
         ready = prepare(scenario, forecaster=forecaster, start=start, end=end,
                         report_week=report_week, day_ahead_only=day_ahead_only,
-                        strategy=strategy)
+                        strategy=strategy, etrm=etrm)
         out_dir = out or Path("runs") / f"{ready.scenario.name}-{dt.datetime.now():%Y%m%dT%H%M%S}"
         check_writable(out_dir)
     except ScenarioError as err:

@@ -39,6 +39,7 @@ def prepare(
     report_week: str | None = None,
     day_ahead_only: bool = False,
     strategy: str | None = None,
+    etrm: bool = True,
 ) -> Prepared:
     """Load the scenario and every file a backtest reads; check the period and the report week.
 
@@ -47,7 +48,8 @@ def prepare(
 
     ``day_ahead_only`` switches the scenario's intraday trading off (the baseline
     that shows what intraday adds). ``strategy`` sets every site's strategy kind
-    (to compare strategies on one scenario).
+    (to compare strategies on one scenario). ``etrm=False`` switches the risk,
+    credit, billing and grid services off.
 
     Raises
     ------
@@ -70,6 +72,8 @@ def prepare(
     sc = load_scenario(scenario_path)
     if strategy is not None:
         sc = _with_strategy(sc, strategy)
+    if not etrm:
+        sc = sc.model_copy(update={"etrm": sc.etrm.model_copy(update={"enabled": False})})
     if day_ahead_only:
         market = sc.market.model_copy(
             update={"intraday": sc.market.intraday.model_copy(update={"enabled": False})}

@@ -23,7 +23,7 @@ def test_invoices_match_sites_parquet_to_the_cent(tmp_path, data_dir, monkeypatc
     monkeypatch.setenv("BESS_TWIN_DATA", str(data_dir))
     run = tmp_path / "run"
     result = runner.invoke(app, ["backtest", "scenarios/quickstart.yaml", "--runtime", "local", "--out", str(run),
-                                 "--start", "2023-03-30", "--end", "2023-04-02"])  # fmt: skip
+                                 "--start", "2023-03-30", "--end", "2023-04-02", "--no-etrm"])  # fmt: skip
     assert result.exit_code == 0, result.output
     done = runner.invoke(app, ["invoices", str(run), "--vat", "0.2"])
     assert done.exit_code == 0, done.output

@@ -52,7 +52,7 @@ from twin.backtest.site_day import SiteDay
 from twin.backtest.site_summary import ems_array as _ems_array
 from twin.backtest.site_summary import ratio as _ratio
 from twin.backtest.site_summary import site_summary as _site_summary
-from twin.backtest.trades import trades_table, trading_summary
+from twin.backtest.trades import rejections_table, trades_table, trading_summary
 from twin.config import Scenario
 from twin.ems.dispatch import DispatchResult
 from twin.ems.multimarket import MultiMarketBound
@@ -335,7 +335,10 @@ def assemble(
             **summary.get("intraday", {}),
             **trading_summary(sessions or [], marks),
         }
-    return BacktestResult(sites=sites, daily=daily, summary=summary, trades=trades)
+    return BacktestResult(
+        sites=sites, daily=daily, summary=summary, trades=trades,
+        rejections=rejections_table(sessions or []) if scenario.market.intraday.enabled else None,
+    )  # fmt: skip
 
 
 

@@ -33,6 +33,8 @@ class BacktestResult:
     daily: pd.DataFrame
     summary: dict[str, Any]
     trades: pd.DataFrame | None = None
+    rejections: pd.DataFrame | None = None
+    """Rejected intraday orders with every reason (``rejections.parquet``), or None without intraday."""
 
 
 def _json_default(value: Any) -> Any:
@@ -76,6 +78,9 @@ def write_results(result: BacktestResult, out_dir: Path) -> dict[str, Path]:
     result.daily.to_parquet(paths["daily"], index=False)
     trades = result.trades if result.trades is not None else trades_table([], 0.0)
     trades.to_parquet(paths["trades"], index=False)
+    if result.rejections is not None:
+        paths["rejections"] = out_dir / "rejections.parquet"
+        result.rejections.to_parquet(paths["rejections"], index=False)
     return paths
 
 
@@ -87,4 +92,5 @@ def read_results(run_dir: Path) -> BacktestResult:
         daily=pd.read_parquet(run_dir / "daily.parquet"),
         summary=summary,
         trades=pd.read_parquet(trades) if (trades := run_dir / "trades.parquet").exists() else None,
+        rejections=pd.read_parquet(r) if (r := run_dir / "rejections.parquet").exists() else None,
     )

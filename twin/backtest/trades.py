@@ -89,10 +89,12 @@ def trading_summary(sessions: list[SessionResult | None], marks: dict[str, float
         ``participants``: per name ``cash_eur``, ``fees_eur``, ``sold_mwh``,
         ``bought_mwh``, ``net_sell_mwh``, ``marked_pnl_eur`` (cash minus fees
         plus the net position valued at the marks); ``trades``; ``traded_mwh``;
-        ``cash_sum_eur`` (zero when the books add up).
+        ``cash_sum_eur`` (zero when the books add up); ``rejection_reasons``:
+        rejected orders per reason (an order counts under each of its reasons).
     """
     out: dict[str, dict[str, float]] = {}
     trades, traded = 0, 0.0
+    reasons: dict[str, int] = {}
     for session in sessions:
         if session is None:
             continue
@@ -115,9 +117,29 @@ def trading_summary(sessions: list[SessionResult | None], marks: dict[str, float
             )
             acc["marked_pnl_eur"] += float(r.cash_eur.sum() - r.fees_eur.sum()) + position_value
             acc["rejected_orders"] += float(r.rejected_orders)
+            for reason, count in r.rejected.items():
+                reasons[reason] = reasons.get(reason, 0) + count
     return {
         "trades": trades,
         "traded_mwh": traded,
         "cash_sum_eur": sum(p["cash_eur"] for p in out.values()),
         "participants": out,
+        "rejection_reasons": dict(sorted(reasons.items())),
     }
+
+
+REJECTIONS_COLUMNS = ["delivery_date", "participant", "product", "reasons", "message"]
+"""Columns of ``rejections.parquet`` (one row per rejected order)."""
+
+
+def rejections_table(sessions: list[SessionResult | None]) -> pd.DataFrame:
+    """Every rejected order of the run with all its reasons ('+'-joined) and the message naming them."""
+    rows = [
+        {"delivery_date": pd.Timestamp(s.products[0].delivery_start), "participant": who,
+         "product": product, "reasons": reasons, "message": message}  # fmt: skip
+        for s in sessions
+        if s is not None
+        for who, r in s.participants.items()
+        for product, reasons, message in r.rejections
+    ]
+    return pd.DataFrame(rows, columns=REJECTIONS_COLUMNS)

@@ -434,9 +434,10 @@ class Exchange:
             list(state.periods) if state is not None
             else [pid for (p, pid) in self._keys if p == who and pid in self.engine.books and self.engine.books[pid].open]
         )  # fmt: skip
-        net = {pid: _worst_net_sell(self.position(who, pid), side) for pid in held if (who, pid) in self._keys}
-        net[request.product] = net.get(request.product, _worst_net_sell(self.position(who, request.product), side))
-        net[request.product] += qty if side is Side.SELL else -qty
+        # other products: every open order fills; the order's product: the worst case of its side
+        net = {pid: self.position(who, pid).intended_sell_mwh for pid in held if (who, pid) in self._keys}
+        own = _worst_net_sell(self.position(who, request.product), side)
+        net[request.product] = own + (qty if side is Side.SELL else -qty)
         site_kw = {}
         for site_id, state in self.sites.items():
             period = state.periods.get(request.product)
