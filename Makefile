@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.exchange
 	$(BIN)/python -m bench.ems
 	$(BIN)/python -m bench.forecast
+	$(BIN)/python -m bench.etrm
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -46,10 +46,10 @@ class BillingDesk:
         Local time zone of the billing calendar.
     """
 
-    def __init__(self, config: BillingConfig, step: pd.Timedelta, tz: str) -> None:
+    def __init__(self, config: BillingConfig, step: pd.Timedelta, tz: str, metrics: EtrmMetrics | None = None) -> None:
         self.service = BillingService(InvoiceBook(config.prefix, Decimal(config.vat_rate)), config.period, tz)
         self.step = step
-        self.metrics = EtrmMetrics()
+        self.metrics = metrics or EtrmMetrics()
 
     def on_day(self, day: DeliveryDay, *site_days: SiteDay) -> int:
         """Book one delivered day; returns how many invoices it issued (a period closed)."""

@@ -64,8 +64,7 @@ class CreditDesk:
     """
 
     def __init__(
-        self, config: EtrmConfig, published: pd.Series, step: pd.Timedelta, tz: str, participants: list[str]
-    ) -> None:
+        self, config: EtrmConfig, published: pd.Series, step: pd.Timedelta, tz: str, participants: list[str], metrics: EtrmMetrics | None = None) -> None:
         limits = dict(config.credit.limits_eur)
         for p in participants:
             lim = config.limits_of(p).credit_eur
@@ -74,7 +73,7 @@ class CreditDesk:
         self.service = CreditService(dict(config.credit.settlement_days), limits, config.credit.pfe_confidence,
                                      config.risk.lookback_days)  # fmt: skip
         self.step, self.tz, self.dt_h = step, tz, step / pd.Timedelta(hours=1)
-        self.metrics = EtrmMetrics()
+        self.metrics = metrics or EtrmMetrics()
         if len(published):
             _, values, _ = to_local_days(published.to_frame("price"), tz, step)
             for row in values[-(config.risk.lookback_days + 1) :, :, 0]:

@@ -22,9 +22,9 @@ class GridDesk:
         Schedule step.
     """
 
-    def __init__(self, service: GridService, step: pd.Timedelta) -> None:
+    def __init__(self, service: GridService, step: pd.Timedelta, metrics: EtrmMetrics | None = None) -> None:
         self.service, self.step = service, step
-        self.metrics = EtrmMetrics()
+        self.metrics = metrics or EtrmMetrics()
 
     def on_day(self, day: DeliveryDay, *site_days: SiteDay) -> int:
         """Check the day's schedules (grid exchange, importing positive) and frequency; returns the events found."""

@@ -42,8 +42,7 @@ class RiskDesk:
     """
 
     def __init__(
-        self, config: EtrmConfig, site_ids: list[str], published: pd.Series, step: pd.Timedelta, tz: str
-    ) -> None:
+        self, config: EtrmConfig, site_ids: list[str], published: pd.Series, step: pd.Timedelta, tz: str, metrics: EtrmMetrics | None = None) -> None:
         risk = config.risk
         limits = {}
         for participant in [*site_ids, "fleet"]:
@@ -52,7 +51,7 @@ class RiskDesk:
         levels = tuple(sorted({*risk.confidence_levels, *(lim.var_confidence for lim in limits.values() if lim.var_eur)}))
         self.service = RiskService(limits, levels, risk.horizon_days, risk.lookback_days, risk.mc_paths, risk.seed)
         self.step, self.tz, self.dt_h = step, tz, step / pd.Timedelta(hours=1)
-        self.metrics = EtrmMetrics()
+        self.metrics = metrics or EtrmMetrics()
         if len(published):
             _, values, _ = to_local_days(published.to_frame("price"), tz, step)
             for row in values[-(risk.lookback_days + risk.horizon_days + 1) :, :, 0]:

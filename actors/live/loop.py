@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import logging
 import signal
 import time
@@ -26,6 +27,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from actors.live.etrm import LiveEtrmClient
 from actors.live.market import LiveMarketClient
 from actors.live.site import LiveSiteClient
 from actors.runtime import make_runtime
@@ -52,6 +54,8 @@ class LiveSummary:
     wall_s: float
     stop_reason: str
     history_path: Path
+    etrm: dict[str, Any] | None = None
+    """The ETRM services' summary (``etrm.json`` beside the history), or None when off."""
 
 
 def live_start_utc(scenario: Scenario, prices: PriceSeries) -> dt.datetime:
@@ -116,6 +120,8 @@ async def run_live(
             loop.add_signal_handler(sig, stop.set)
     history = HistoryStore(live.history_path)
     sites: list[LiveSiteClient] = []
+    etrm: LiveEtrmClient | None = None
+    etrm_summary: dict[str, Any] | None = None
     ticks = 0
     reason = "stopped"
     clock = VirtualClock(live_start_utc(scenario, prices), live.speed_up)
@@ -136,6 +142,7 @@ async def run_live(
                                  options=site.actor_options)
             for site in scenario.sites
         ]
+        etrm = _spawn_etrm(rt, scenario, prices, calendar, clock)
         await asyncio.gather(*(s.start() for s in sites))
         while not stop.is_set():
             tick_started = time.monotonic()
@@ -151,6 +158,8 @@ async def run_live(
                 break
             rows = await asyncio.gather(*(s.tick(window) for s in sites))
             history.append(rows)
+            if etrm is not None:
+                await etrm.on_tick(rows, now)
             ticks += 1
             if on_tick is not None:
                 on_tick(rows)
@@ -161,6 +170,9 @@ async def run_live(
             reason = "stop requested"
         vintages = await market.vintages()
         vintages.to_parquet(live.history_path.with_name("forecasts.parquet"), index=False)
+        if etrm is not None:
+            etrm_summary = await etrm.close()
+            live.history_path.with_name("etrm.json").write_text(json.dumps(etrm_summary, indent=2, default=str) + "\n")
     finally:
         if sites:
             finals = await asyncio.gather(
@@ -182,7 +194,25 @@ async def run_live(
         wall_s=time.monotonic() - started,
         stop_reason=reason,
         history_path=live.history_path,
+        etrm=etrm_summary,
     )
+
+
+def _spawn_etrm(
+    rt: Any, scenario: Scenario, prices: PriceSeries, calendar: PublicationCalendar, clock: VirtualClock
+) -> LiveEtrmClient | None:
+    """The live ETRM service, or None when the scenario switches ETRM off."""
+    if not scenario.etrm.enabled:
+        return None
+    f = scenario.etrm.grid.frequency
+    replay = None
+    if f is not None and f.mqtt_topic is None and f.path is not None:
+        from twin.io.frequency import read_replay
+
+        replay = read_replay(f.path)
+    published = calendar.published_day_ahead(prices.price_eur_per_mwh, pd.Timestamp(clock.now()))
+    return LiveEtrmClient.spawn(rt, scenario, published, prices.step, scenario.live.history_path.parent,
+                                clock.start_utc, replay)  # fmt: skip
 
 
 def _live_forecaster(scenario: Scenario) -> Forecaster:

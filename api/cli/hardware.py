@@ -271,6 +271,13 @@ def live(
     console.print(f"{summary.stop_reason}: {summary.ticks} ticks, {summary.rows} rows in {summary.history_path}, "
                   f"market {summary.market_start_utc:%Y-%m-%d %H:%M} to {summary.market_end_utc:%Y-%m-%d %H:%M} UTC "
                   f"in {summary.wall_s:.1f} s")
+    if summary.etrm is not None:
+        e = summary.etrm
+        events = sum(e.get("grid", {}).get("events", {}).values())
+        console.print(f"ETRM: {e.get('risk', {}).get('days_assessed', 0)} day(s) assessed, "
+                      f"{e.get('risk', {}).get('alerts', 0)} risk alert(s), {e.get('billing', {}).get('invoices', 0)} "
+                      f"invoice(s), {events} grid event(s); ledger head {e['ledger']['head'][:16]}... "
+                      f"({summary.history_path.parent}/etrm.json)", highlight=False)  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

@@ -187,7 +187,7 @@ def check_writable(out_dir: Path) -> None:
 def _frequency(sc: Scenario) -> FrequencyReplay | None:
     """The frequency samples the run replays (grid service and FCR response), or None."""
     f = sc.etrm.grid.frequency
-    if not (sc.etrm.enabled and sc.etrm.grid.enabled and f is not None):
+    if not (sc.etrm.enabled and sc.etrm.grid.enabled and f is not None and f.path is not None):
         return None
     from twin.io.frequency import read_replay
 

@@ -146,6 +146,15 @@ def test_ray_and_local_runtimes_agree(synthetic_csv, ray_session):
             np.testing.assert_array_equal(a.revenue_eur, b.revenue_eur)
     for site_id, pf in local.perfect_foresight.items():
         np.testing.assert_array_equal(pf.power_kw, remote.perfect_foresight[site_id].power_kw)
+    # the ETRM actors see the same days in the same order
+    assert local.etrm is not None and remote.etrm is not None
+    pd.testing.assert_frame_equal(local.etrm.credit, remote.etrm.credit)
+    assert len(local.etrm.credit) > 0
+    pd.testing.assert_frame_equal(local.etrm.risk, remote.etrm.risk)
+    assert [(i.invoice.number, i.invoice.gross_eur) for i in local.etrm.invoices] == [
+        (i.invoice.number, i.invoice.gross_eur) for i in remote.etrm.invoices
+    ]
+    assert local.etrm.invoices
 
 
 @pytest.mark.data

@@ -160,3 +160,13 @@ def test_fcr_response_recomputes_from_the_frequency_samples(tmp_path, data_dir):
     _backtest(plain, "scenarios/fcr_stacking.yaml", "2022-03-01", "2022-03-03")
     soc_plain = pd.read_parquet(plain / "sites.parquet")["soc"].to_numpy()
     assert np.abs(sites["soc"].to_numpy() - soc_plain).max() > 1e-3  # the droop moves the SoC
+
+
+def test_report_shows_the_var_backtest_and_the_ledger_head(quickstart):
+    out, summary = quickstart
+    page = (out / "report.html").read_text()
+    assert "VaR backtest (Kupiec proportion of failures)" in page
+    fleet = next(t for t in summary["etrm"]["risk"]["var_backtest"]
+                 if t["participant"] == "fleet" and t["method"] == "historical" and t["confidence"] == 0.99)  # fmt: skip
+    assert f"<td>{fleet['exceedances']}</td><td>{fleet['expected_exceedances']:.1f}</td>" in page
+    assert summary["etrm"]["ledger"]["head"] in page

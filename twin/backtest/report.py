@@ -10,6 +10,7 @@ import pandas as pd
 from plotly.offline import get_plotlyjs
 
 from twin.backtest.ems_figures import ems_section_html
+from twin.backtest.etrm_report import etrm_section_html
 from twin.backtest.figures import cumulative_revenue_figure, pick_week, week_figure
 from twin.backtest.results import BacktestResult
 
@@ -162,6 +163,7 @@ dt {{ font-weight: bold; }}
 {market_html}
 {forecast_table_html(summary)}
 {ems_section_html(result)}
+{etrm_section_html(summary)}
 <h2>Cumulative revenue</h2>
 {cumulative}
 <h2>One week</h2>

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from twin.config.base import ExpandedPath, FrozenModel
+from twin.config.devices import MqttDeviceConfig
 
 COUNTERPARTIES = (
     "day-ahead exchange",
@@ -107,16 +108,19 @@ class FrequencyConfig(FrozenModel):
     Live mode reads ``mqtt_topic`` when set.
     """
 
-    path: ExpandedPath = Field(description="CSV of frequency samples (frequency_hz or frequency_deviation_mhz), e.g. the RTE 10-s samples")
+    path: ExpandedPath | None = Field(None, description="CSV of frequency samples (frequency_hz or frequency_deviation_mhz), e.g. the RTE 10-s samples; replayed in backtests (and live without mqtt_topic)")
     watch_mhz: float = Field(50.0, gt=0, description="Deviation beyond which a watch alert is raised [mHz]")
     fcr_full_mhz: float = Field(200.0, gt=0, description="Deviation of full FCR activation [mHz]")
     emergency_mhz: float = Field(800.0, gt=0, description="Deviation of the emergency alert [mHz]")
     deadband_mhz: float = Field(10.0, ge=0, description="FCR insensitivity band [mHz]")
-    mqtt_topic: str | None = Field(None, description="Live mode: MQTT topic carrying frequency_hz readings")
+    mqtt_topic: str | None = Field(None, pattern=r"^[^#+]+$", description="Live mode: MQTT topic carrying frequency readings (a number in Hz, or JSON with frequency_hz)")
+    mqtt_broker: MqttDeviceConfig | None = Field(None, description="Live mode: the broker of mqtt_topic (kind: mqtt, host, port, auth, TLS); default 127.0.0.1:1883")
     fcr_response: bool = Field(True, description="Sites holding an FCR band follow the droop in the SimPy plant")
 
     @model_validator(mode="after")
     def _ordered(self) -> FrequencyConfig:
+        if self.path is None and self.mqtt_topic is None:
+            raise ValueError("frequency needs a source: path (a CSV of samples to replay) or mqtt_topic (live)")
         if not self.deadband_mhz < self.watch_mhz < self.fcr_full_mhz < self.emergency_mhz:
             raise ValueError(
                 "frequency thresholds must grow: deadband_mhz < watch_mhz < fcr_full_mhz < emergency_mhz; "
@@ -146,10 +150,10 @@ class EtrmConfig(FrozenModel):
     """The ETRM services next to trading, and the limits every order is checked against."""
 
     enabled: bool = Field(True, description="Run the ETRM services (off: the run has no risk, credit, invoices, grid events or ledger)")
-    risk: RiskConfig = Field(default_factory=RiskConfig)
-    credit: CreditConfig = Field(default_factory=CreditConfig)
-    billing: BillingConfig = Field(default_factory=BillingConfig)
-    grid: GridServiceConfig = Field(default_factory=GridServiceConfig)
+    risk: RiskConfig = Field(default_factory=RiskConfig, description="VaR and expected shortfall of each site's day-ahead position, limits, VaR backtest")
+    credit: CreditConfig = Field(default_factory=CreditConfig, description="Exposure to each counterparty against its limit")
+    billing: BillingConfig = Field(default_factory=BillingConfig, description="Invoices per site, counterparty and period (PDF, ledger)")
+    grid: GridServiceConfig = Field(default_factory=GridServiceConfig, description="Frequency monitoring, FCR response and grid constraints")
     limits: dict[str, ParticipantLimits] = Field(
         default_factory=dict,
         description="Limits per participant: a site id, fleet, the liquidity provider's name, or default (every site without its own)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from fpdf import FPDF
@@ -14,8 +15,13 @@ def _eur(value: object) -> str:
 
 
 def render_invoice(invoice: Invoice, path: Path, issuer: str = "bess-twin operator") -> Path:
-    """Write ``invoice`` as a one-page A4 PDF at ``path``; returns the path."""
+    """Write ``invoice`` as a one-page A4 PDF at ``path``; returns the path.
+
+    The PDF's creation date is the issue date, so the same invoice always gives
+    the same bytes (its SHA-256 in the ledger is reproducible).
+    """
     pdf = FPDF(format="A4")
+    pdf.set_creation_date(dt.datetime.combine(invoice.issued, dt.time(), tzinfo=dt.UTC))
     pdf.set_auto_page_break(auto=False)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)

@@ -68,23 +68,8 @@ def _awards(sites: pd.DataFrame, tz: str) -> dict[dt.date, list[dict[str, Any]]]
     return out
 
 
-def write_etrm(
-    results: EtrmResults, out_dir: Path, sites: pd.DataFrame, trades: pd.DataFrame | None, tz: str, pdf: bool = True
-) -> dict[str, Any]:
-    """Write the ETRM files of a run; returns the ``etrm`` block of ``summary.json``.
-
-    Parameters
-    ----------
-    results : EtrmResults
-    out_dir : Path
-        The run folder.
-    sites, trades : pd.DataFrame
-        The run's ``sites.parquet`` and ``trades.parquet`` content.
-    tz : str
-        Local time zone of the delivery days.
-    pdf : bool
-        Render each invoice as a PDF in ``invoices/``.
-    """
+def write_tables(results: EtrmResults, out_dir: Path) -> dict[str, Any]:
+    """Write ``risk.parquet``, ``risk_alerts.parquet``, ``credit.parquet`` and ``grid_events.parquet``; their summary."""
     summary: dict[str, Any] = {}
     if results.risk is not None:
         results.risk.to_parquet(out_dir / "risk.parquet", index=False)
@@ -113,6 +98,47 @@ def write_etrm(
             "events": {":".join(map(str, cast("tuple[str, str]", key))): int(v) for key, v in counts.items()},
             "frequency": "replay of recorded samples, repeated from the first delivery day (not the frequency of the period)" if results.frequency_replayed else "none configured",
         }
+    return summary
+
+
+def append_invoice(ledger: Ledger, issued: IssuedInvoice, folder: Path | None) -> dict[str, Any]:
+    """Append an invoice's settlement and the invoice (with its PDF's SHA-256 when ``folder`` is given); the invoice record."""
+    digest = None
+    if folder is not None:
+        path = render_invoice(issued.invoice, folder / f"{issued.invoice.number}.pdf")
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    s = issued.settlement
+    ledger.append("settlement", {"site_id": s.site_id, "counterparty": s.counterparty, "period_start": str(s.period_start),
+                                 "period_end": str(s.period_end),
+                                 "lines": [[ln.description, str(ln.quantity), ln.unit, str(ln.amount_eur)] for ln in s.lines]})  # fmt: skip
+    record = _invoice_record(issued, digest)
+    ledger.append("invoice", record)
+    return record
+
+
+def award_payloads(sites: pd.DataFrame, tz: str) -> dict[dt.date, list[dict[str, Any]]]:
+    """Per local delivery day, one ``day_ahead_award`` ledger payload per site that traded (rows as ``sites.parquet``)."""
+    return _awards(sites, tz)
+
+
+def write_etrm(
+    results: EtrmResults, out_dir: Path, sites: pd.DataFrame, trades: pd.DataFrame | None, tz: str, pdf: bool = True
+) -> dict[str, Any]:
+    """Write the ETRM files of a run; returns the ``etrm`` block of ``summary.json``.
+
+    Parameters
+    ----------
+    results : EtrmResults
+    out_dir : Path
+        The run folder.
+    sites, trades : pd.DataFrame
+        The run's ``sites.parquet`` and ``trades.parquet`` content.
+    tz : str
+        Local time zone of the delivery days.
+    pdf : bool
+        Render each invoice as a PDF in ``invoices/``.
+    """
+    summary = write_tables(results, out_dir)
     ledger = Ledger(out_dir / "ledger.sqlite")
     ledger.begin()
     try:
@@ -122,24 +148,14 @@ def write_etrm(
             day_of = pd.DatetimeIndex(pd.to_datetime(trades["delivery_start_utc"], utc=True)).tz_convert(tz).date
             by_day = {cast("dt.date", d): part for d, part in trades.assign(_d=day_of).groupby("_d", sort=True)}
         invoices = list(results.invoices or [])
-        folder = out_dir / "invoices"
-        if invoices and pdf:
+        folder = out_dir / "invoices" if pdf else None
+        if invoices and folder is not None:
             folder.mkdir(exist_ok=True)
         rows = []
         pending = sorted(invoices, key=lambda i: (i.invoice.issued, i.invoice.number))
         for date in sorted(set(awards) | set(by_day) | {i.invoice.issued for i in invoices}):
             while pending and pending[0].invoice.issued <= date:
-                issued = pending.pop(0)
-                digest = None
-                if pdf:
-                    path = render_invoice(issued.invoice, folder / f"{issued.invoice.number}.pdf")
-                    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-                record = _invoice_record(issued, digest)
-                ledger.append("settlement", {"site_id": issued.settlement.site_id, "counterparty": issued.settlement.counterparty,
-                                             "period_start": str(issued.settlement.period_start), "period_end": str(issued.settlement.period_end),
-                                             "lines": [[ln.description, str(ln.quantity), ln.unit, str(ln.amount_eur)] for ln in issued.settlement.lines]})  # fmt: skip
-                ledger.append("invoice", record)
-                rows.append(record)
+                rows.append(append_invoice(ledger, pending.pop(0), folder))
             for payload in awards.get(date, []):
                 ledger.append("day_ahead_award", payload)
             for t in by_day.get(date, pd.DataFrame()).to_dict(orient="records"):

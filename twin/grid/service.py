@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from twin.grid.constraints import SharedLimit, check_schedules
@@ -59,6 +60,8 @@ class GridService:
     start_utc: pd.Timestamp | None = None
     levels: AlertLevels = field(default_factory=AlertLevels)
     _events: list[GridEvent] = field(default_factory=list)
+    _open: dict[tuple[str, str], tuple[pd.Timestamp, str, float, str]] = field(default_factory=dict)
+    _last_utc: pd.Timestamp | None = None
 
     def on_day(
         self, date: dt.date, start_utc: pd.Timestamp, step: pd.Timedelta, grid_kw: dict[str, FloatArray]
@@ -93,6 +96,57 @@ class GridService:
                                        f"{date}: frequency {level} for {(j - i + 1) * self.frequency.sample_s:.0f} s, worst {dev:.1f} mHz"))  # fmt: skip
         self._events += found
         return found
+
+    def observe(
+        self, now_utc: pd.Timestamp, frequency_hz: float | None, grid_kw: dict[str, float]
+    ) -> list[GridEvent]:
+        """Live: classify one reading of the frequency and of each site's grid exchange; returns the events that ended.
+
+        A condition that persists over consecutive readings is one event, from
+        its first to its last reading, with its worst value; it is reported when
+        a reading finds it over.
+
+        Parameters
+        ----------
+        now_utc : pd.Timestamp
+        frequency_hz : float or None
+            The latest frequency reading, or None when there is none. [Hz]
+        grid_kw : dict of site_id to float
+            Each site's exchange with the grid now, importing positive. [kW]
+        """
+        current: dict[tuple[str, str], tuple[str, float, str]] = {}
+        if frequency_hz is not None and np.isfinite(frequency_hz):
+            level = str(self.levels.classify(np.array([frequency_hz]))[0])
+            if level != "normal":
+                dev = abs(frequency_hz - 50.0) * 1000.0
+                current[("frequency", "frequency")] = (level, dev, f"frequency {level}, {dev:.1f} mHz")
+        steps = {k: np.array([v]) for k, v in grid_kw.items() if np.isfinite(v)}
+        known = set(steps)
+        shared = [lim for lim in self.shared if set(lim.site_ids) <= known]
+        for alert in check_schedules(steps, self.site_limits, shared):
+            current[("constraint", alert.constraint)] = (alert.direction, alert.worst_overshoot_kw, alert.message)
+        ended = []
+        for key, (start, level, worst, message) in list(self._open.items()):
+            if key not in current or current[key][0] != level:
+                ended.append(GridEvent(key[0], level, key[1], start, self._last_utc or start, worst, message))
+                del self._open[key]
+        for key, (level, value, message) in current.items():
+            if key in self._open:
+                start, _, worst, old = self._open[key]
+                self._open[key] = (start, level, max(worst, value), message if value >= worst else old)
+            else:
+                self._open[key] = (now_utc, level, value, message)
+        self._last_utc = now_utc
+        self._events += ended
+        return ended
+
+    def flush(self) -> list[GridEvent]:
+        """Live: end every open event at the last reading (at the end of a run)."""
+        ended = [GridEvent(k[0], level, k[1], start, self._last_utc or start, worst, message)
+                 for k, (start, level, worst, message) in self._open.items()]  # fmt: skip
+        self._open.clear()
+        self._events += ended
+        return ended
 
     def events(self) -> list[GridEvent]:
         """Every event so far, in order."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sqlite3
@@ -175,3 +176,62 @@ def test_market_forecasts_unpublished_hours_with_the_scenarios_model_and_keeps_v
     realised = prices.price_eur_per_mwh.reindex(rest).to_numpy()
     persistence = prices.price_eur_per_mwh.reindex(rest - pd.Timedelta(days=1)).to_numpy()
     assert np.abs(direct - realised).mean() < 1.5 * np.abs(persistence - realised).mean()
+
+
+def test_live_etrm_reads_frequency_over_mqtt_and_settles_each_market_day(tmp_path, data_dir):
+    """Across a market midnight: the day closes through risk, credit and billing, and the frequency comes from MQTT."""
+    import threading
+
+    import paho.mqtt.client as mqtt
+
+    from twin.etrm.ledger import verify
+
+    path = live_scenario(tmp_path, duration_h=6.0, start="2023-06-14T19:00:00", speed_up=1440)
+    data = yaml.safe_load(path.read_text())
+    port = next(s["device"]["port"] for s in data["sites"] if s["device"]["kind"] == "mqtt")
+    data["etrm"] = {
+        "billing": {"period": "day"},
+        "grid": {"frequency": {"mqtt_topic": "grid/frequency", "mqtt_broker": {"kind": "mqtt", "port": port}}},
+        "limits": {"graz": {"var_eur": 0.01}},
+    }
+    path.write_text(yaml.safe_dump(data))
+    scenario = load_scenario(path)
+    done = threading.Event()
+
+    def pmu():  # a phasor measurement unit publishing an under-frequency of -250 mHz
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="pmu")
+        while not done.is_set():
+            try:
+                client.connect("127.0.0.1", port)
+                break
+            except OSError:
+                time.sleep(0.2)
+        client.loop_start()
+        while not done.is_set():
+            client.publish("grid/frequency", b"49.75", qos=0)
+            time.sleep(0.1)
+        client.loop_stop()
+        client.disconnect()
+
+    thread = threading.Thread(target=pmu, daemon=True)
+    thread.start()
+    try:
+        summary = asyncio.run(run_live(scenario, load_prices(scenario.market), runtime="local", children=Children(scenario, path)))
+    finally:
+        done.set()
+        thread.join(5)
+    etrm = json.loads((tmp_path / "etrm.json").read_text())
+    assert summary.etrm == etrm
+    credit = pd.read_parquet(tmp_path / "credit.parquet")
+    assert sorted({str(d) for d in credit["date"]}) == ["2023-06-14", "2023-06-15"]
+    risk = pd.read_parquet(tmp_path / "risk.parquet")
+    assert {"graz", "salzburg", "innsbruck", "fleet"} == set(risk["participant"])
+    alerts = pd.read_parquet(tmp_path / "risk_alerts.parquet")
+    assert (alerts["participant"] == "graz").any()  # its 0.01 EUR VaR limit breaks
+    invoices = pd.read_csv(tmp_path / "invoices.csv")
+    june14 = invoices[invoices["period_start"] == "2023-06-14"]  # the day closed at market midnight
+    assert len(june14) >= 3 and (june14["issued"] == "2023-06-15").all()
+    events = pd.read_parquet(tmp_path / "grid_events.parquet")
+    assert ((events["kind"] == "frequency") & (events["level"] == "fcr_full")).any()
+    check = verify(tmp_path / "ledger.sqlite", etrm["ledger"]["head"])
+    assert check.ok and check.entries == etrm["ledger"]["entries"] > 6

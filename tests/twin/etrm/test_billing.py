@@ -64,3 +64,9 @@ def test_pdf_reads_back_with_number_lines_and_totals(tmp_path) -> None:
     for expected in (inv.number, "linz", "Day-ahead sales", "1,219.25 EUR", "-100.51 EUR", "2,090.74 EUR",
                      "397.24 EUR", "2,487.98 EUR", "2023-03-01 to 2023-03-31"):  # fmt: skip
         assert expected in text, expected
+
+
+def test_the_same_invoice_renders_to_the_same_bytes(tmp_path) -> None:
+    inv = InvoiceBook().issue("linz", D1, D2, _lines(), dt.date(2023, 4, 3))
+    first = render_invoice(inv, tmp_path / "a.pdf").read_bytes()
+    assert render_invoice(inv, tmp_path / "b.pdf").read_bytes() == first

@@ -128,3 +128,20 @@ def test_local_slots_make_dst_days_regular():
     autumn = pd.Timestamp("2023-10-29", tz="Europe/Berlin").tz_convert("UTC")
     mean = to_local_slots(np.arange(25, dtype=float), autumn, pd.Timedelta(hours=1), "Europe/Berlin", "mean")
     assert mean[2] == pytest.approx(2.5) and mean[3] == 4.0
+
+
+def test_live_grid_readings_merge_into_events_that_end_when_the_condition_does():
+    grid = GridService({"a": (None, 50.0)}, [SharedLimit("trafo", ("a", "b"), import_max_kw=100.0)])
+    t = [pd.Timestamp("2023-03-01T00:00Z") + pd.Timedelta(seconds=10 * k) for k in range(6)]
+    assert grid.observe(t[0], 50.00, {"a": 0.0, "b": 0.0}) == []
+    assert grid.observe(t[1], 49.93, {"a": -60.0, "b": 0.0}) == []  # watch starts, export over 50 kW starts
+    assert grid.observe(t[2], 49.90, {"a": -70.0, "b": 180.0}) == []  # worse; trafo import 110 kW starts
+    ended = grid.observe(t[3], 50.00, {"a": -40.0, "b": 0.0})
+    assert {(e.kind, e.subject) for e in ended} == {("frequency", "frequency"), ("constraint", "site a connection"), ("constraint", "shared trafo")}
+    freq = next(e for e in ended if e.kind == "frequency")
+    assert (freq.start_utc, freq.end_utc, freq.value) == (t[1], t[2], pytest.approx(100.0))
+    export = next(e for e in ended if e.subject == "site a connection")
+    assert export.level == "export" and export.value == pytest.approx(20.0)
+    assert grid.observe(t[4], 49.7, {}) == []
+    assert [e.level for e in grid.flush()] == ["fcr_full"]
+    assert len(grid.events()) == 4
