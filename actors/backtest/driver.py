@@ -350,9 +350,9 @@ def run_backtest(
         ]
         etrm_refs: list[Ref[Any]] = []
         if etrm is not None:
-            risk_ref, credit_ref, etrm_refs = etrm.on_day(day, clearing, session_refs, delivered)
+            updates, etrm_refs = etrm.on_day(day, clearing, session_refs, delivered)
             if exchange is not None:
-                etrm_refs.append(exchange.update_limits(risk_ref, credit_ref))
+                etrm_refs.append(exchange.update_limits(*updates))
         in_flight.append((day, [*delivered, *session_refs, *etrm_refs], len(session_refs)))
         if len(in_flight) >= window:
             _collect_oldest()

@@ -17,6 +17,7 @@ import ray
 from actors.client import ServiceClient, remote
 from actors.etrm.credit import CreditUpdate
 from actors.etrm.risk import RiskUpdate
+from actors.etrm.services import EtrmDay
 from actors.metrics import ExchangeMetrics
 from twin.backtest.clock import DeliveryDay
 from twin.config.intraday import IntradayConfig
@@ -129,14 +130,17 @@ class ExchangeService:
         self.metrics.count_price_update(self.market, len(trades))
         self.metrics.consume(self.exchange, self.indicators)
 
-    def update_limits(self, risk: RiskUpdate | None, credit: CreditUpdate | None) -> None:
+    def update_limits(self, *updates: RiskUpdate | CreditUpdate | EtrmDay) -> None:
         """Take in what the risk (price-change sigma) and credit (exposures, PFE move) services last measured."""
         book = self.exchange.limits
-        if risk is not None:
-            book.sigma_eur_per_mwh = risk.sigma_eur_per_mwh
-        if credit is not None:
-            book.exposure_eur = dict(credit.exposure_eur)
-            book.move_eur_per_mwh = credit.move_eur_per_mwh
+        for update in updates:
+            risk = update.risk if isinstance(update, EtrmDay) else update if isinstance(update, RiskUpdate) else None
+            credit = update.credit if isinstance(update, EtrmDay) else update if isinstance(update, CreditUpdate) else None
+            if risk is not None:
+                book.sigma_eur_per_mwh = risk.sigma_eur_per_mwh
+            if credit is not None:
+                book.exposure_eur = dict(credit.exposure_eur)
+                book.move_eur_per_mwh = credit.move_eur_per_mwh
 
     # --- the API's entry points --------------------------------------------------------
     def register(self, participant: str, kind: str = "site") -> None:

@@ -18,21 +18,22 @@ from twin.etrm.billing_service import SETTLEMENT_COLUMNS, BillingService, Issued
 
 
 def settlement_rows(day: DeliveryDay, step: pd.Timedelta, site_days: tuple[SiteDay, ...]) -> pd.DataFrame:
-    """The day's :data:`SETTLEMENT_COLUMNS`, as ``sites.parquet`` holds them."""
-    frames = []
-    for d in site_days:
-        n = len(d.power_kw)
-        zeros = np.zeros(n)
-
-        def get(name: str, d: SiteDay = d, zeros: np.ndarray = zeros) -> np.ndarray:
+    """The day's :data:`SETTLEMENT_COLUMNS` for every site, as ``sites.parquet`` holds them (one frame per day)."""
+    n = len(site_days[0].power_kw) if site_days else 0
+    ns = day.start_utc.value + step.value * np.arange(n, dtype=np.int64)
+    columns: dict[str, object] = {
+        "timestamp_utc": pd.to_datetime(np.tile(ns, len(site_days)), utc=True),
+        "site_id": np.repeat([d.site_id for d in site_days], n),
+    }
+    for name in SETTLEMENT_COLUMNS[2:]:
+        parts = []
+        for d in site_days:
             value = getattr(d, name)
-            return value if value is not None else zeros
-
-        columns = {name: get(name) for name in SETTLEMENT_COLUMNS[2:]}
-        columns["grid_kw"] = d.grid_kw if d.grid_kw is not None else -d.power_kw
-        frames.append(pd.DataFrame({"timestamp_utc": pd.date_range(day.start_utc, periods=n, freq=step),
-                                    "site_id": d.site_id, **columns}))  # fmt: skip
-    return pd.concat(frames, ignore_index=True)
+            if name == "grid_kw" and value is None:
+                value = -d.power_kw
+            parts.append(value if value is not None else np.zeros(n))
+        columns[name] = np.concatenate(parts) if parts else np.zeros(0)
+    return pd.DataFrame(columns)
 
 
 class BillingDesk:

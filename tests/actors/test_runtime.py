@@ -137,7 +137,8 @@ def test_ideal_plant_delivers_the_schedule_exactly(synthetic_csv):
 def test_ray_and_local_runtimes_agree(synthetic_csv, ray_session):
     scenario = scenario_on(synthetic_csv, forecaster="seasonal_naive")
     _, local = run(scenario, LocalRuntime())
-    _, remote = run(scenario, RayRuntime())
+    per_service = scenario.model_copy(update={"etrm": scenario.etrm.model_copy(update={"placement": "per_service"})})
+    _, remote = run(per_service, RayRuntime())  # and the ETRM services in actors of their own
     assert len(local.site_days) == len(remote.site_days) == 3
     for day_l, day_r in zip(local.site_days, remote.site_days, strict=True):
         for a, b in zip(day_l, day_r, strict=True):

@@ -157,7 +157,9 @@ def test_fcr_response_recomputes_from_the_frequency_samples(tmp_path, data_dir):
     events = pd.read_parquet(out / "grid_events.parquet")
     assert set(events["kind"]) == {"frequency"} and "watch" in set(events["level"])
     plain = tmp_path / "plain"
-    _backtest(plain, "scenarios/fcr_stacking.yaml", "2022-03-01", "2022-03-03")
+    (tmp_path / "p").mkdir()
+    without = _scenario_copy(tmp_path / "p", "scenarios/fcr_stacking.yaml", lambda data: data.pop("etrm", None))
+    _backtest(plain, without, "2022-03-01", "2022-03-03")
     soc_plain = pd.read_parquet(plain / "sites.parquet")["soc"].to_numpy()
     assert np.abs(sites["soc"].to_numpy() - soc_plain).max() > 1e-3  # the droop moves the SoC
 
@@ -170,3 +172,11 @@ def test_report_shows_the_var_backtest_and_the_ledger_head(quickstart):
                  if t["participant"] == "fleet" and t["method"] == "historical" and t["confidence"] == 0.99)  # fmt: skip
     assert f"<td>{fleet['exceedances']}</td><td>{fleet['expected_exceedances']:.1f}</td>" in page
     assert summary["etrm"]["ledger"]["head"] in page
+
+
+def test_positions_settle_to_the_runs_revenue(quickstart):
+    out, summary = quickstart
+    positions = pd.read_parquet(out / "positions.parquet")
+    fleet = positions[positions["participant"] == "fleet"]
+    assert fleet["realised_pnl_eur"].sum() == pytest.approx(summary["fleet"]["revenue_eur"], abs=0.01)
+    assert (fleet["scheduled_mwh"] + fleet["imbalance_mwh"] - fleet["delivered_mwh"]).abs().max() < 1e-9

@@ -150,6 +150,10 @@ class EtrmConfig(FrozenModel):
     """The ETRM services next to trading, and the limits every order is checked against."""
 
     enabled: bool = Field(True, description="Run the ETRM services (off: the run has no risk, credit, invoices, grid events or ledger)")
+    placement: Literal["one_actor", "per_service"] = Field(
+        "one_actor",
+        description="one_actor: the four services share one actor (one call a day, one process to start); per_service: one actor each, running in parallel (clusters)",
+    )
     risk: RiskConfig = Field(default_factory=RiskConfig, description="VaR and expected shortfall of each site's day-ahead position, limits, VaR backtest")
     credit: CreditConfig = Field(default_factory=CreditConfig, description="Exposure to each counterparty against its limit")
     billing: BillingConfig = Field(default_factory=BillingConfig, description="Invoices per site, counterparty and period (PDF, ledger)")

@@ -78,3 +78,53 @@ def mark_to_market(positions: pd.DataFrame, mark_eur_per_mwh: pd.Series, now_utc
         open_mwh=np.where(delivered, 0.0, positions["net_mwh"].to_numpy()),
     )
     return frame.groupby("participant", as_index=False)[["open_mwh", "realised_pnl_eur", "unrealised_pnl_eur"]].sum()
+
+
+SITE_POSITION_COLUMNS = [
+    "participant", "delivery_start_utc", "day_ahead_mwh", "intraday_mwh", "scheduled_mwh", "delivered_mwh",
+    "imbalance_mwh", "mark_eur_per_mwh", "cash_eur", "realised_pnl_eur",
+]  # fmt: skip
+"""Columns of ``positions.parquet``."""
+
+
+def site_positions(sites: pd.DataFrame) -> pd.DataFrame:
+    """Net position and realised P&L per participant (each site, and ``fleet``) and delivery product.
+
+    From ``sites.parquet``: the day-ahead award and the intraday trades sold
+    (MWh, positive selling) make the scheduled position; what the plant
+    delivered settles it, the rest is imbalance. Every product of a finished
+    run is delivered, so its P&L is realised: the cash of the day-ahead and
+    intraday trades, the fees and the imbalance settlement. The mark is the
+    day-ahead price of the product.
+
+    Parameters
+    ----------
+    sites : pd.DataFrame
+        A run's ``sites.parquet``.
+
+    Returns
+    -------
+    pd.DataFrame
+        :data:`SITE_POSITION_COLUMNS`, one row per participant and product.
+    """
+    stamps = pd.DatetimeIndex(pd.to_datetime(sites["timestamp_utc"], utc=True))
+    dt_h = float(stamps.to_series().diff().dropna().mode().iloc[0] / pd.Timedelta(hours=1)) if len(stamps) > 1 else 1.0
+    to_mwh = dt_h / 1000.0
+    zeros = pd.Series(0.0, index=sites.index)
+
+    def col(name: str) -> pd.Series:
+        return sites[name] if name in sites else zeros
+
+    cash = col("day_ahead_revenue_eur") + col("intraday_revenue_eur") - col("fees_eur") + col("imbalance_eur")
+    frame = pd.DataFrame({
+        "participant": sites["site_id"].astype(str), "delivery_start_utc": stamps,
+        "day_ahead_mwh": col("day_ahead_kw") * to_mwh, "intraday_mwh": col("intraday_kw") * to_mwh,
+        "delivered_mwh": sites["power_kw"] * to_mwh, "mark_eur_per_mwh": sites["price_eur_per_mwh"], "cash_eur": cash,
+    })  # fmt: skip
+    frame["scheduled_mwh"] = frame["day_ahead_mwh"] + frame["intraday_mwh"]
+    frame["imbalance_mwh"] = frame["delivered_mwh"] - frame["scheduled_mwh"]
+    frame["realised_pnl_eur"] = frame["cash_eur"]
+    sums = ["day_ahead_mwh", "intraday_mwh", "scheduled_mwh", "delivered_mwh", "imbalance_mwh", "cash_eur", "realised_pnl_eur"]
+    fleet = frame.groupby("delivery_start_utc", as_index=False).agg({**dict.fromkeys(sums, "sum"), "mark_eur_per_mwh": "first"})
+    fleet["participant"] = "fleet"
+    return pd.concat([frame, fleet], ignore_index=True)[SITE_POSITION_COLUMNS]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from twin.errors import ForecastError
-from twin.etrm.price_model import JumpDiffusion, monte_carlo
+from twin.etrm.price_model import JumpDiffusion
 from twin.etrm.var import (
     CONFIDENCE_LEVELS,
     KupiecResult,
@@ -99,13 +99,27 @@ class RiskService:
     _alerts: list[Alert] = field(default_factory=list)
     _model_key: tuple[int, float] | None = None
     _model: JumpDiffusion | None = None
+    _mc_key: tuple[int, float] | None = None
+    _mc: FloatArray = field(default_factory=lambda: np.zeros(0))
+
+    def _mc_changes(self, model: JumpDiffusion, price_eur_per_mwh: float) -> FloatArray:
+        """Simulated one-horizon price changes of ``model`` from ``price``, drawn once per model and price.
+
+        Every participant and level of a day shares the same paths (as
+        :func:`~twin.etrm.price_model.monte_carlo` would draw them with the seed).
+        """
+        key = (id(model), price_eur_per_mwh)
+        if self._mc_key != key:
+            self._mc_key = key
+            self._mc = model.simulate_change(price_eur_per_mwh, self.horizon_days, self.mc_paths, self.seed)
+        return self._mc
 
     def _price_model(self, daily_mean: FloatArray) -> JumpDiffusion | None:
         """The jump-diffusion fitted to ``daily_mean`` (refitted only when the series changed); None if it cannot be fitted."""
         finite = daily_mean[np.isfinite(daily_mean)]
         key = (len(finite), float(finite.sum()) if len(finite) else 0.0)
         if key != self._model_key:
-            self._model_key = key
+            self._model_key, self._mc_key = key, None
             try:
                 self._model = JumpDiffusion.fit(finite) if len(finite) >= 30 else None
             except ForecastError:
@@ -242,7 +256,8 @@ class RiskService:
         for c in self.confidence_levels:
             figures = {"historical": historical(pnl, c), "parametric": parametric(q, mean, cov, c)}
             if model is not None:
-                figures["monte_carlo"] = monte_carlo(q, model, float(daily_mean[-1]), c, self.horizon_days, self.mc_paths, self.seed)
+                pnl_mc = self._mc_changes(model, float(daily_mean[-1])) * float(q.sum())
+                figures["monte_carlo"] = historical(pnl_mc, c)
             for method, fig in figures.items():
                 use = limits.var_eur if limits.var_eur and abs(c - limits.var_confidence) < 1e-12 else None
                 rows.append(RiskRow(participant, date, method, c, fig.var_eur, fig.es_eur,

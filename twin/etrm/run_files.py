@@ -22,6 +22,7 @@ import pandas as pd
 from twin.etrm.billing_service import IssuedInvoice
 from twin.etrm.invoice_pdf import render_invoice
 from twin.etrm.ledger import Ledger
+from twin.etrm.positions import site_positions
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ def write_etrm(
         Render each invoice as a PDF in ``invoices/``.
     """
     summary = write_tables(results, out_dir)
+    site_positions(sites).to_parquet(out_dir / "positions.parquet", index=False)
     ledger = Ledger(out_dir / "ledger.sqlite")
     ledger.begin()
     try:

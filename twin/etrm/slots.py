@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -11,6 +13,16 @@ from twin.types import FloatArray
 def slots_per_day(step: pd.Timedelta) -> int:
     """Regular slots in a local day at ``step``: 24 at 1 h, 96 at 15 min."""
     return int(pd.Timedelta(days=1) / step)
+
+
+@functools.lru_cache(maxsize=64)
+def slot_positions(start_utc: pd.Timestamp, n: int, step: pd.Timedelta, tz: str) -> np.ndarray:
+    """Local slot of each of ``n`` steps from ``start_utc`` (cached: every site of a day shares it)."""
+    local = pd.date_range(start_utc, periods=n, freq=step).tz_convert(tz)
+    minutes = int(step / pd.Timedelta(minutes=1))
+    out = np.asarray((local.hour * 60 + local.minute) // minutes, dtype=int)
+    out.setflags(write=False)
+    return out
 
 
 def to_local_slots(
@@ -30,9 +42,7 @@ def to_local_slots(
     if how not in ("sum", "mean"):
         raise ValueError(f"how {how!r}: choose sum or mean")
     v = np.asarray(values, dtype=float)
-    local = pd.date_range(start_utc, periods=len(v), freq=step).tz_convert(tz)
-    minutes = int(step / pd.Timedelta(minutes=1))
-    pos = np.asarray((local.hour * 60 + local.minute) // minutes, dtype=int)
+    pos = slot_positions(pd.Timestamp(start_utc), len(v), pd.Timedelta(step), tz)
     n = slots_per_day(step)
     total, count = np.zeros(n), np.zeros(n)
     np.add.at(total, pos, v)

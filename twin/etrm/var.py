@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
-from scipy import stats
 
 from twin.errors import ForecastError
 from twin.types import FloatArray
+
+_NORMAL = NormalDist()
 
 CONFIDENCE_LEVELS = (0.95, 0.99, 0.995)
 """The confidence levels reported by default."""
@@ -115,9 +117,9 @@ def parametric(position_mwh: FloatArray, mean_eur_per_mwh: FloatArray, cov: Floa
     q = np.asarray(position_mwh, dtype=float)
     mu = float(q @ np.asarray(mean_eur_per_mwh, dtype=float))
     sigma = float(np.sqrt(max(q @ np.asarray(cov, dtype=float) @ q, 0.0)))
-    z = float(stats.norm.ppf(confidence))
+    z = _NORMAL.inv_cdf(confidence)
     var = -mu + z * sigma
-    es = -mu + sigma * float(stats.norm.pdf(z)) / (1.0 - confidence)
+    es = -mu + sigma * _NORMAL.pdf(z) / (1.0 - confidence)
     return RiskFigure(confidence, var, es)
 
 
@@ -149,7 +151,7 @@ def kupiec_pof(exceedances: int, observations: int, confidence: float) -> Kupiec
         return (t - x) * _log(1.0 - prob) + x * _log(prob)
 
     lr = max(-2.0 * (loglik(p) - loglik(rate)), 0.0)
-    return KupiecResult(t, x, p * t, lr, float(stats.chi2.sf(lr, 1)))
+    return KupiecResult(t, x, p * t, lr, math.erfc(math.sqrt(lr / 2.0)))  # chi-square(1) survival
 
 
 def _log(value: float) -> float:

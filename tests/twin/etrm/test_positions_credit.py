@@ -47,3 +47,23 @@ def test_exposure_and_utilisation_by_hand():
     assert exposure("x", -50.0, 20.0, 0.0, 10.0).current_eur == 0.0
     moves = price_move_quantile(np.array([0.0, 10.0, 0.0, 30.0, 0.0]), 1, confidence=1.0)
     assert moves == 30.0
+
+
+def test_site_positions_by_hand_and_the_fleet_sums_the_sites():
+    from twin.etrm.positions import site_positions
+
+    t = pd.date_range("2023-03-01", periods=2, freq="h", tz="UTC")
+    sites = pd.DataFrame({
+        "timestamp_utc": list(t) * 2, "site_id": ["a", "a", "b", "b"], "price_eur_per_mwh": [50.0, 80.0] * 2,
+        "power_kw": [-100.0, 95.0, 0.0, 50.0], "day_ahead_kw": [-100.0, 100.0, 0.0, 0.0],
+        "intraday_kw": [0.0, 0.0, 0.0, 50.0], "day_ahead_revenue_eur": [-5.0, 8.0, 0.0, 0.0],
+        "intraday_revenue_eur": [0.0, 0.0, 0.0, 4.5], "fees_eur": [0.0, 0.0, 0.0, 0.01],
+        "imbalance_eur": [0.0, -0.45, 0.0, 0.0],
+    })  # fmt: skip
+    p = site_positions(sites).set_index(["participant", "delivery_start_utc"])
+    assert p.loc[("a", t[1]), "scheduled_mwh"] == pytest.approx(0.1)
+    assert p.loc[("a", t[1]), "imbalance_mwh"] == pytest.approx(-0.005)
+    assert p.loc[("a", t[1]), "realised_pnl_eur"] == pytest.approx(7.55)
+    assert p.loc[("b", t[1]), "realised_pnl_eur"] == pytest.approx(4.49)
+    assert p.loc[("fleet", t[1]), "delivered_mwh"] == pytest.approx(0.145)
+    assert p.loc[("fleet", t[1]), "realised_pnl_eur"] == pytest.approx(12.04)
