@@ -100,7 +100,22 @@ class RiskService:
     _model_key: tuple[int, float] | None = None
     _model: JumpDiffusion | None = None
     _mc_key: tuple[int, float] | None = None
+    _moments_key: tuple[object, ...] | None = None
+    _moments_value: tuple[FloatArray, FloatArray, FloatArray, FloatArray] = field(default_factory=lambda: (np.zeros(0),) * 4)
     _mc: FloatArray = field(default_factory=lambda: np.zeros(0))
+
+    def _moments(self, daily_prices: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """Scenarios, their mean and covariance, and the daily mean prices of a history (cached: every participant of a day shares them)."""
+        p = np.asarray(daily_prices, dtype=float)
+        key = (p.shape, float(np.nansum(p[-1])) if len(p) else 0.0, float(np.nansum(p)))
+        if self._moments_key != key:
+            changes = self.scenarios(p)
+            self._moments_key = key
+            self._moments_value = (
+                changes, changes.mean(axis=0), np.atleast_2d(np.cov(changes, rowvar=False)),
+                np.nanmean(p[-self.lookback_days :], axis=1),
+            )  # fmt: skip
+        return self._moments_value
 
     def _mc_changes(self, model: JumpDiffusion, price_eur_per_mwh: float) -> FloatArray:
         """Simulated one-horizon price changes of ``model`` from ``price``, drawn once per model and price.
@@ -246,10 +261,8 @@ class RiskService:
             Day-ahead prices published before ``date`` (nothing later).
         """
         q = np.asarray(position_mwh, dtype=float)
-        changes = self.scenarios(daily_prices)
+        changes, mean, cov, daily_mean = self._moments(daily_prices)
         pnl = pnl_scenarios(q, changes)
-        mean, cov = changes.mean(axis=0), np.atleast_2d(np.cov(changes, rowvar=False))
-        daily_mean = np.nanmean(np.asarray(daily_prices, dtype=float)[-self.lookback_days :], axis=1)
         model = self._price_model(daily_mean)
         limits = self.limits.get(participant, RiskLimits())
         rows = []

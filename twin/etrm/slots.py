@@ -44,9 +44,8 @@ def to_local_slots(
     v = np.asarray(values, dtype=float)
     pos = slot_positions(pd.Timestamp(start_utc), len(v), pd.Timedelta(step), tz)
     n = slots_per_day(step)
-    total, count = np.zeros(n), np.zeros(n)
-    np.add.at(total, pos, v)
-    np.add.at(count, pos, 1.0)
+    total: FloatArray = np.bincount(pos, weights=v, minlength=n)[:n].astype(float)
+    count = np.bincount(pos, minlength=n)[:n].astype(float)
     if how == "sum":
         return total
     out: FloatArray = np.where(count > 0, total / np.maximum(count, 1.0), np.nan)
