@@ -18,6 +18,11 @@ def slots_per_day(step: pd.Timedelta) -> int:
 @functools.lru_cache(maxsize=64)
 def slot_positions(start_utc: pd.Timestamp, n: int, step: pd.Timedelta, tz: str) -> np.ndarray:
     """Local slot of each of ``n`` steps from ``start_utc`` (cached: every site of a day shares it)."""
+    start_local = start_utc.tz_convert(tz)
+    if n == slots_per_day(step) and start_local == start_local.normalize():
+        regular = np.arange(n)  # a day without a DST change, from local midnight
+        regular.setflags(write=False)
+        return regular
     local = pd.date_range(start_utc, periods=n, freq=step).tz_convert(tz)
     minutes = int(step / pd.Timedelta(minutes=1))
     out = np.asarray((local.hour * 60 + local.minute) // minutes, dtype=int)
