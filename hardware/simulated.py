@@ -124,6 +124,8 @@ class SimulatedBattery:
         self._fcr_kw = 0.0
         self.fcr_requested_kwh = 0.0
         """Cumulative droop energy asked of the plant (discharge positive). [kWh]"""
+        self.fcr_shortfall_kwh = 0.0
+        """Cumulative droop energy the plant's limits kept it from delivering, in the droop's direction (discharge positive). [kWh]"""
         self.env.process(self._run())
         if frequency is not None:
             self.env.process(self._follow_frequency(frequency))
@@ -152,6 +154,11 @@ class SimulatedBattery:
         after = battery_step(spec, before, mean_kw, dt_s / 3600.0)
         if after.power_kw != mean_kw:  # the BMS limited the step (SoC window)
             p1 = after.power_kw
+        if self._fcr_kw != 0.0:
+            # droop energy the limits (power rating, derating, SoC window) kept the plant from delivering
+            held = (wanted - after.power_kw) * math.copysign(1.0, self._fcr_kw)
+            short = min(max(held, 0.0), abs(self._fcr_kw)) * dt_s / 3600.0
+            self.fcr_shortfall_kwh += math.copysign(short, self._fcr_kw)
         self._state = after
         self._actual_kw = p1
         loss_kw = (after.energy_lost_kwh - before.energy_lost_kwh) * 3600.0 / dt_s

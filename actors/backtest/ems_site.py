@@ -109,7 +109,8 @@ class EmsSite:
         mtu_s = dt_h * 3600.0
         delivered, energy, soc, temperature, soh, setpoints, fcr_kwh = (np.empty(n) for _ in range(7))
         net_kwh = plant.energy_discharged_kwh - plant.energy_charged_kwh
-        fcr_seen = plant.fcr_requested_kwh
+        fcr_seen, short_seen = plant.fcr_requested_kwh, plant.fcr_shortfall_kwh
+        fcr_short = np.empty(n)
         interval = planner.strategy.replan_interval_h
         every = max(round(interval / dt_h), 1) if interval is not None and btm and not band.any() else 0
         for k in range(n):
@@ -131,6 +132,7 @@ class EmsSite:
             plant.set_setpoint(float(setpoint))
             plant.advance(t0_s + (k + 1) * mtu_s)
             fcr_kwh[k], fcr_seen = plant.fcr_requested_kwh - fcr_seen, plant.fcr_requested_kwh
+            fcr_short[k], short_seen = plant.fcr_shortfall_kwh - short_seen, plant.fcr_shortfall_kwh
             now_kwh = plant.energy_discharged_kwh - plant.energy_charged_kwh
             delivered[k] = (now_kwh - net_kwh) / dt_h
             net_kwh = now_kwh
@@ -193,6 +195,7 @@ class EmsSite:
             fcr_band_kw=band.copy(),
             fcr_revenue_eur=fcr_eur,
             fcr_activation_kwh=fcr_kwh,
+            fcr_shortfall_kwh=fcr_short,
             energy_bill_eur=bill,
             energy_bill_without_battery_eur=bill0,
             strategy=self.strategy,

@@ -269,6 +269,19 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
         f"results in [bold]{out_dir}[/]: summary.json, sites.parquet, daily.parquet, "
         f"trades.parquet, forecasts.parquet, report.html"
     )
+    etrm = summary.get("etrm")
+    if etrm:
+        risk = etrm.get("risk", {})
+        fleet = next((t for t in risk.get("var_backtest", [])
+                      if t["participant"] == "fleet" and t["method"] == "historical" and abs(t["confidence"] - 0.99) < 1e-9), None)  # fmt: skip
+        var_text = (f"fleet VaR 99 % exceeded {fleet['exceedances']}x in {fleet['observations']} days "
+                    f"(Kupiec p {fleet['p_value']:.3f})") if fleet else "VaR: history too short"  # fmt: skip
+        console.print(
+            f"ETRM: {var_text}; {etrm.get('billing', {}).get('invoices', 0)} invoices; "
+            f"{sum(etrm.get('grid', {}).get('events', {}).values())} grid events; {etrm['ledger']['entries']} ledger "
+            "entries (risk.parquet, credit.parquet, positions.parquet, grid_events.parquet, invoices/, ledger.sqlite)",
+            highlight=False,
+        )
 
 
 def _money(value: float | None) -> str:

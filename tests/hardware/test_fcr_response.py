@@ -63,3 +63,16 @@ def test_replay_wraps_and_windows():
     np.testing.assert_array_equal(replay.window(5.0, 25.0), [49.9, 50.1])
     with pytest.raises(ValueError, match="finite"):
         FrequencyReplay(np.array([np.nan]), 10.0)
+
+
+def test_a_full_battery_cannot_absorb_over_frequency_and_counts_the_shortfall():
+    full = SPEC.model_copy(update={"soc_initial": 0.9})
+    replay = FrequencyReplay(np.array([50.1, 49.9]), 10.0)  # +100 mHz (charge 40 kW), then -100 mHz (discharge 40 kW)
+    b = SimulatedBattery(full, INSTANT, frequency=replay)
+    b.set_fcr_band(80.0)
+    b.advance(600.0)
+    sample_kwh = 40.0 * 10 / 3600
+    assert b.fcr_requested_kwh == pytest.approx(0.0, abs=1e-9)
+    # only the first sample finds the battery full; each discharge then makes room for the next charge
+    assert b.fcr_shortfall_kwh == pytest.approx(-sample_kwh, rel=1e-3)  # a charge not absorbed
+    assert b.energy_discharged_kwh == pytest.approx(30 * sample_kwh, rel=1e-3)

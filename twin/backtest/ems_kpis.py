@@ -38,6 +38,21 @@ from twin.ems.tariff import (
 from twin.units import KWH_PER_MWH
 
 
+def _fcr_delivery(frame: pd.DataFrame) -> dict[str, Any]:
+    """FCR activation asked by the replayed frequency and what the plant could not deliver (empty without a band)."""
+    if "fcr_activation_kwh" not in frame or not (frame["fcr_band_kw"] > 0).any():
+        return {}
+    asked = frame["fcr_activation_kwh"].abs()
+    short = frame.get("fcr_shortfall_kwh", pd.Series(0.0, index=frame.index)).abs()
+    held = frame["fcr_band_kw"] > 0
+    return {
+        "fcr_activation_kwh": float(asked.sum()),
+        "fcr_shortfall_kwh": float(short.sum()),
+        "fcr_steps_short": int((held & (short > 0.01 * asked.clip(lower=1e-9))).sum()),
+        "fcr_steps_held": int(held.sum()),
+    }
+
+
 def bill_parts(
     site: SiteConfig, grid_kw: np.ndarray, price_eur_per_mwh: np.ndarray, period: np.ndarray, dt_h: float
 ) -> tuple[float, float, dict[int, float]]:
@@ -126,6 +141,7 @@ def ems_site_summary(
         "bill_without_battery_eur": energy0 + demand0,
         "savings_eur": savings,
         "fcr_revenue_eur": float(frame["fcr_revenue_eur"].sum()),
+        **_fcr_delivery(frame),
         "peaks": [
             {
                 "period": period_label(p),

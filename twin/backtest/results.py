@@ -95,6 +95,7 @@ SITES_COLUMNS = [
     "fcr_band_kw",
     "fcr_revenue_eur",
     "fcr_activation_kwh",
+    "fcr_shortfall_kwh",
     "energy_bill_eur",
     "energy_bill_without_battery_eur",
     "perfect_foresight_power_kw",
@@ -108,6 +109,7 @@ _EMS_COLUMNS = (
     "fcr_band_kw",
     "fcr_revenue_eur",
     "fcr_activation_kwh",
+    "fcr_shortfall_kwh",
     "energy_bill_eur",
     "energy_bill_without_battery_eur",
 )

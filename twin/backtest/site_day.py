@@ -64,6 +64,9 @@ class SiteDay:
     fcr_activation_kwh : np.ndarray, shape (n,), optional
         Droop energy the frequency asked of the FCR band in each step, discharge
         positive (a replay of recorded frequency). [kWh]
+    fcr_shortfall_kwh : np.ndarray, shape (n,), optional
+        The part of that energy the plant did not deliver (held at its SoC or
+        power limits), in the droop's direction: FCR not provided. [kWh]
         FCR capacity revenue (also in ``revenue_eur``). [EUR]
     energy_bill_eur, energy_bill_without_battery_eur : np.ndarray, shape (n,), optional
         Tariff energy bill of the PCC flow with the battery and without it (same
@@ -98,6 +101,7 @@ class SiteDay:
     fcr_band_kw: FloatArray | None = None
     fcr_revenue_eur: FloatArray | None = None
     fcr_activation_kwh: FloatArray | None = None
+    fcr_shortfall_kwh: FloatArray | None = None
     energy_bill_eur: FloatArray | None = None
     energy_bill_without_battery_eur: FloatArray | None = None
     strategy: str = "arbitrage"
