@@ -22,6 +22,8 @@ from api.cli.invoices import register as register_invoice_commands
 from api.cli.ledger import register as register_ledger_commands
 from api.cli.output import EXIT_BAD_INPUT, console, fail
 from api.cli.prepare import check_writable, prepare
+from api.cli.serve import register as register_serve_command
+from api.cli.users import register as register_user_commands
 from twin.errors import ScenarioError
 from twin.forecast.registry import FORECASTERS
 
@@ -141,6 +143,8 @@ register_hardware_commands(app)
 register_forecast_commands(app)
 register_ledger_commands(app)
 register_invoice_commands(app)
+register_user_commands(app)
+register_serve_command(app)
 
 
 def main() -> None:

@@ -53,10 +53,12 @@ class Ledger:
     ----------
     path : str or Path
         SQLite file (created if missing).
+    shared : bool
+        Allow calls from several threads (the caller serialises them, e.g. with a lock).
     """
 
-    def __init__(self, path: str | Path) -> None:
-        self._db = sqlite3.connect(str(path), isolation_level=None)
+    def __init__(self, path: str | Path, shared: bool = False) -> None:
+        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=not shared)
         self._db.execute(_SCHEMA)
         row = self._db.execute("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
         self._seq, self._head = (int(row[0]), str(row[1])) if row else (0, GENESIS)

@@ -1,0 +1,73 @@
+"""The FastAPI app: thin routers over the run folders (and the live twin), auth on every route.
+
+``create_app`` builds it from :class:`~api.settings.ApiSettings`; ``bess-twin
+serve`` runs it with uvicorn on loopback by default.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import Response
+
+from api.audit import AuditLog
+from api.auth.store import User, UserStore
+from api.deps import require
+from api.hardening import LoginLimiter, install
+from api.metrics import ApiMetrics
+from api.routes import auth, runs
+from api.runs import RunStore
+from api.settings import ApiSettings
+
+log = logging.getLogger("bess_twin.api")
+
+
+def create_app(settings: ApiSettings | None = None, runs_dir: Path | None = None) -> FastAPI:
+    """The API app.
+
+    Parameters
+    ----------
+    settings : ApiSettings, optional
+        Default: from the environment.
+    runs_dir : Path, optional
+        Folder of finished backtest runs to serve read-only.
+    """
+    settings = settings or ApiSettings()
+    app = FastAPI(title="bess-twin API", version="1", description="Sites, backtest runs, ETRM results. "
+                  "Every route needs a bearer token from /api/v1/auth/token; users see only their sites.")  # fmt: skip
+    app.state.settings = settings
+    app.state.store = UserStore(settings.users_db)
+    app.state.audit = AuditLog(settings.audit_ledger)
+    app.state.metrics = ApiMetrics()
+    app.state.login_limiter = LoginLimiter(settings.login_per_minute)
+    app.state.runs = RunStore(runs_dir) if runs_dir is not None else None
+    _first_admin(app.state.store, settings)
+    install(app, settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"])  # fmt: skip
+    app.include_router(auth.router)
+    app.include_router(runs.router)
+
+    @app.get("/metrics", tags=["metrics"], response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+    def metrics(_: Annotated[User, Depends(require())]) -> Response:
+        """Prometheus exposition (admin)."""
+        return Response(app.state.metrics.text(), media_type="text/plain; version=0.0.4")
+
+    return app
+
+
+def _first_admin(store: UserStore, settings: ApiSettings) -> None:
+    """Create the first admin from the environment when no user exists (never a default password)."""
+    if store.list() or settings.admin_user is None:
+        if not store.list():
+            log.warning("no user exists: create one with `bess-twin users add NAME --role admin`")
+        return
+    if settings.admin_password is None:
+        raise ValueError("BESS_TWIN_API_ADMIN_USER is set without BESS_TWIN_API_ADMIN_PASSWORD; set both or neither")
+    store.add(settings.admin_user, settings.admin_password.get_secret_value(), "admin", ["*"])
+    log.warning("created the first admin %r from the environment", settings.admin_user)

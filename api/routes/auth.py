@@ -1,0 +1,36 @@
+"""``POST /api/v1/auth/token`` (OAuth2 password flow) and ``GET /api/v1/me``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from api.auth.store import UserStore
+from api.auth.tokens import issue
+from api.deps import CurrentUser, store
+from api.schemas import Me, Token
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+
+
+@router.post("/auth/token", response_model=Token, responses={401: {"description": "wrong user or password"}, 429: {"description": "too many attempts"}})
+def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], users: Annotated[UserStore, Depends(store)]) -> Token:
+    """Exchange a user name and password for a short-lived access token."""
+    request.state.user = form.username[:64]
+    client = request.client.host if request.client else "?"
+    if not request.app.state.login_limiter.allow(form.username[:64], client):
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many login attempts; wait a minute")
+    user = users.authenticate(form.username, form.password)
+    if user is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong user name or password", headers={"WWW-Authenticate": "Bearer"})
+    settings = request.app.state.settings
+    token, ttl = issue(user.username, settings.jwt_secret.get_secret_value(), settings.token_minutes)
+    return Token(access_token=token, expires_in_s=ttl)
+
+
+@router.get("/me", response_model=Me)
+def me(user: CurrentUser) -> Me:
+    """Who the token belongs to: role and sites."""
+    return Me(username=user.username, role=user.role, sites=list(user.sites))
