@@ -6,7 +6,10 @@ serve`` runs it with uvicorn on loopback by default.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
@@ -18,15 +21,19 @@ from api.audit import AuditLog
 from api.auth.store import User, UserStore
 from api.deps import require
 from api.hardening import LoginLimiter, install
+from api.live import LiveHub
 from api.metrics import ApiMetrics
-from api.routes import auth, runs
+from api.routes import auth, runs, sites
 from api.runs import RunStore
 from api.settings import ApiSettings
+from twin.config import load_scenario
 
 log = logging.getLogger("bess_twin.api")
 
 
-def create_app(settings: ApiSettings | None = None, runs_dir: Path | None = None) -> FastAPI:
+def create_app(
+    settings: ApiSettings | None = None, runs_dir: Path | None = None, live: Path | None = None, runtime: str = "local"
+) -> FastAPI:
     """The API app.
 
     Parameters
@@ -35,10 +42,27 @@ def create_app(settings: ApiSettings | None = None, runs_dir: Path | None = None
         Default: from the environment.
     runs_dir : Path, optional
         Folder of finished backtest runs to serve read-only.
+    live : Path, optional
+        A scenario to run live inside the server (its devices, market and ETRM services).
+    runtime : {"local", "ray"}
+        Runtime of the live run.
     """
     settings = settings or ApiSettings()
-    app = FastAPI(title="bess-twin API", version="1", description="Sites, backtest runs, ETRM results. "
+    hub = LiveHub(load_scenario(live)) if live is not None else None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if hub is not None and live is not None:
+            hub.task = asyncio.create_task(hub.run(live, runtime))
+        yield
+        if hub is not None and hub.task is not None:
+            hub.stop.set()
+            with contextlib.suppress(Exception):
+                await hub.task
+
+    app = FastAPI(title="bess-twin API", version="1", lifespan=lifespan, description="Sites, backtest runs, ETRM results. "
                   "Every route needs a bearer token from /api/v1/auth/token; users see only their sites.")  # fmt: skip
+    app.state.live = hub
     app.state.settings = settings
     app.state.store = UserStore(settings.users_db)
     app.state.audit = AuditLog(settings.audit_ledger)
@@ -51,7 +75,10 @@ def create_app(settings: ApiSettings | None = None, runs_dir: Path | None = None
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"])  # fmt: skip
     app.include_router(auth.router)
-    app.include_router(runs.router)
+    if runs_dir is not None:
+        app.include_router(runs.router)
+    if hub is not None:
+        app.include_router(sites.router)
 
     @app.get("/metrics", tags=["metrics"], response_class=Response, responses={200: {"content": {"text/plain": {}}}})
     def metrics(_: Annotated[User, Depends(require())]) -> Response:

@@ -88,6 +88,7 @@ async def run_live(
     on_tick: Callable[[list[dict[str, Any]]], None] | None = None,
     children: ChildProcesses | None = None,
     stop: asyncio.Event | None = None,
+    on_started: Callable[[dict[str, LiveSiteClient]], None] | None = None,
 ) -> LiveSummary:
     """Run the scenario's fleet live until stopped.
 
@@ -105,6 +106,8 @@ async def run_live(
         connect, and to stop at the end (the CLI's ``api.cli.children.Children``).
     stop : asyncio.Event, optional
         Set it to stop; default: SIGINT and SIGTERM set it.
+    on_started : callable, optional
+        Called with the started site clients by id (the API sends operator setpoints through them).
 
     Returns
     -------
@@ -113,9 +116,10 @@ async def run_live(
     live = scenario.live
     started = time.monotonic()
     rt = make_runtime(runtime, ray_address)  # type: ignore[arg-type]  # before the clock: Ray takes seconds
+    own_signals = stop is None
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):  # after ray.init, which installs handlers of its own
+    for sig in (signal.SIGINT, signal.SIGTERM) if own_signals else ():  # after ray.init, which installs its own
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     history = HistoryStore(live.history_path)
@@ -144,6 +148,8 @@ async def run_live(
         ]
         etrm = _spawn_etrm(rt, scenario, prices, calendar, clock)
         await asyncio.gather(*(s.start() for s in sites))
+        if on_started is not None:
+            on_started({cfg.site_id: client for cfg, client in zip(scenario.sites, sites, strict=True)})
         while not stop.is_set():
             tick_started = time.monotonic()
             now = clock.now()
@@ -183,7 +189,7 @@ async def run_live(
         rt.close()
         if children is not None:
             children.stop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM) if own_signals else ():
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
     return LiveSummary(

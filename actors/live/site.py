@@ -135,6 +135,19 @@ class LiveSiteService:
             rejected=sum(self.guard.rejected.values()),
         )
 
+    async def set_setpoint(self, power_kw: float) -> float:
+        """An operator setpoint that overrides the schedule until it expires; returns its lifetime. [kW, s]
+
+        Raises
+        ------
+        ValueError
+            If ``power_kw`` is not finite, or the site has not started.
+        """
+        if self.guard is None or self.stopped:
+            raise ValueError(f"site {self.site.site_id} is not running")
+        self.guard.set_external(power_kw)
+        return float(self.site.safety.external_setpoint_expiry_s)
+
     async def stop(self) -> dict[str, Any]:
         """Command 0 kW, close the device and return the final history row.
 
@@ -185,4 +198,5 @@ class LiveSiteClient(ServiceClient):
     start = remote_async(LiveSiteService.start)
     tick = remote_async(LiveSiteService.tick)
     stop = remote_async(LiveSiteService.stop)
+    set_setpoint = remote_async(LiveSiteService.set_setpoint)
 

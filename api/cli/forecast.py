@@ -15,6 +15,7 @@ from typing import Annotated
 import numpy as np
 import pandas as pd
 import typer
+from pandas.tseries.frequencies import to_offset
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -204,7 +205,7 @@ def _evaluate_profile(
             raise ScenarioError(f"--test-end {last} is before --test-start {first}")
         series = read_measured(data, column)
         step = pd.Timedelta(series.index.to_series().diff().dropna().mode().iloc[0])
-        series = series.asfreq(step)  # gaps stay NaN on a regular grid: not scored, not trained on
+        series = series.asfreq(to_offset(step))  # gaps stay NaN on a regular grid: not scored, not trained on
         days = [d.date() for d in pd.date_range(first, last, freq="D")]
         local_first = pd.Timestamp(series.index[0]).tz_convert(tz).date()
         if (first - local_first).days < 35:
@@ -331,7 +332,7 @@ def value(
         table.add_column(column, justify="right")
     for row in rows:
         table.add_row(
-            row["forecaster"], _num(row["mae_eur_per_mwh"], 2), _num(row["rmae_weekly"], 3), _num(row["rmae_daily"], 3),
+            str(row["forecaster"]), _num(row["mae_eur_per_mwh"], 2), _num(row["rmae_weekly"], 3), _num(row["rmae_daily"], 3),
             _num(row["day_ahead_revenue_eur"], 0), _num(row["capture_ratio_day_ahead"], 3),
             _num(row["eur_per_mwh_capacity_per_year"], 0),
         )  # fmt: skip

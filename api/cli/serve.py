@@ -1,4 +1,4 @@
-"""``bess-twin serve --runs DIR``: the REST API over finished backtest runs, with uvicorn on loopback by default."""
+"""``bess-twin serve [--runs DIR] [--live SCENARIO]``: the REST API over finished runs and a live twin, uvicorn on loopback."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from api.cli.output import EXIT_BAD_INPUT, console, fail
 
 def serve(
     runs: Annotated[Path, typer.Option(help="Folder of backtest run folders to serve read-only")] = Path("runs"),
+    live: Annotated[Path | None, typer.Option(help="Also run this scenario live inside the server and serve its sites")] = None,
+    runtime: Annotated[str, typer.Option(help="Runtime of the live run: local or ray")] = "local",
     host: Annotated[str, typer.Option(help="Interface to bind; loopback unless you mean otherwise")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
 ) -> None:
@@ -21,14 +23,17 @@ def serve(
 
     from api.main import create_app
     from api.settings import ApiSettings
+    from twin.errors import TwinError
 
     if not runs.is_dir():
         raise fail(f"--runs {runs}: not a folder; pass the folder that holds your run folders", EXIT_BAD_INPUT)
+    if runtime not in ("local", "ray"):
+        raise fail(f"--runtime {runtime!r}: choose local or ray", EXIT_BAD_INPUT)
     try:
         settings = ApiSettings()
-        app = create_app(settings, runs)
-    except (ValidationError, ValueError) as err:
-        raise fail(f"API settings: {err}", EXIT_BAD_INPUT) from None
+        app = create_app(settings, runs, live, runtime)
+    except (ValidationError, ValueError, TwinError) as err:
+        raise fail(f"{err}", EXIT_BAD_INPUT) from None
     if host not in ("127.0.0.1", "::1", "localhost"):
         console.print(f"[yellow]binding to {host}: the API is reachable from other machines; put TLS in front of it[/]")
     console.print(f"serving {runs} on http://{host}:{port} (docs: /docs)", highlight=False)

@@ -1,0 +1,148 @@
+"""The live sites: state, fleet aggregate, operator setpoints, and the Server-Sent Events stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from pydantic import BaseModel, Field
+from sse_starlette.sse import EventSourceResponse
+
+from api.auth.store import User
+from api.deps import CurrentUser, not_found, require, visible_site
+from api.live import LiveHub
+
+router = APIRouter(prefix="/api/v1", tags=["live"])
+
+
+def hub(request: Request) -> LiveHub:
+    """The live run this server serves."""
+    live: LiveHub | None = request.app.state.live
+    if live is None:
+        raise not_found("live run")
+    return live
+
+
+Hub = Annotated[LiveHub, Depends(hub)]
+
+
+class SiteState(BaseModel):
+    """The latest reading and control state of a site."""
+
+    site_id: str
+    market_utc: str | None
+    soc_percent: float | None = Field(description="State of charge [%]")
+    power_kw: float | None = Field(description="Power at the PCC, discharge positive [kW]")
+    temperature_c: float | None
+    quality: str | None
+    safe: bool | None = Field(description="The guard holds the site in its safe state")
+    safe_reason: str | None
+    schedule_kw: float | None = Field(description="The EMS schedule for now [kW]")
+    commanded_kw: float | None = Field(description="What the guard commanded [kW]")
+    external: bool | None = Field(description="An operator setpoint is in force")
+    strategy: str = Field(description="The site's active strategy")
+
+
+class FleetState(BaseModel):
+    """The fleet of the user's sites."""
+
+    sites: int
+    soc_percent: float | None = Field(description="Capacity-weighted SoC of the sites with a reading [%]")
+    power_kw: float = Field(description="Total power, discharge positive [kW]")
+    capacity_kwh: float
+
+
+class Setpoint(BaseModel):
+    """An operator setpoint; it expires unless renewed."""
+
+    power_kw: float = Field(ge=-1e7, le=1e7, description="Power at the PCC, discharge positive [kW]")
+
+
+class SetpointAck(BaseModel):
+    """The setpoint in force and when it lapses."""
+
+    site_id: str
+    power_kw: float
+    expires_in_s: float
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+
+
+def _state(live: LiveHub, site_id: str) -> SiteState:
+    row = live.latest.get(site_id, {})
+    soc = _num(row.get("soc"))
+    return SiteState(
+        site_id=site_id, market_utc=row.get("market_utc"), soc_percent=None if soc is None else 100.0 * soc,
+        power_kw=_num(row.get("power_kw")), temperature_c=_num(row.get("temperature_c")), quality=row.get("quality"),
+        safe=None if row.get("safe") is None else bool(row["safe"]), safe_reason=row.get("safe_reason"),
+        schedule_kw=_num(row.get("schedule_kw")), commanded_kw=_num(row.get("commanded_kw")),
+        external=None if row.get("external") is None else bool(row["external"]),
+        strategy=live.scenario.strategy.kind,
+    )  # fmt: skip
+
+
+def _known(live: LiveHub, site_id: str) -> str:
+    if site_id not in live.capacity_kwh:
+        raise not_found(f"site {site_id}")
+    return site_id
+
+
+@router.get("/sites", response_model=list[SiteState])
+def sites(live: Hub, user: CurrentUser) -> list[SiteState]:
+    """Every site of the user's, with its latest state."""
+    return [_state(live, s) for s in live.capacity_kwh if user.sees(s)]
+
+
+@router.get("/sites/{site_id}/state", response_model=SiteState, responses={404: {"description": "no such site for this user"}})
+def site_state(site_id: Annotated[str, Depends(visible_site)], live: Hub) -> SiteState:
+    """One site's latest state."""
+    return _state(live, _known(live, site_id))
+
+
+@router.get("/fleet", response_model=FleetState)
+def fleet(live: Hub, user: CurrentUser) -> FleetState:
+    """Capacity-weighted SoC and total power of the user's sites."""
+    mine = [s for s in live.capacity_kwh if user.sees(s)]
+    weighted = [(live.capacity_kwh[s], _num(live.latest.get(s, {}).get("soc"))) for s in mine]
+    known = [(c, soc) for c, soc in weighted if soc is not None]
+    capacity = sum(c for c, _ in known)
+    power = sum(_num(live.latest.get(s, {}).get("power_kw")) or 0.0 for s in mine)
+    return FleetState(sites=len(mine), soc_percent=100.0 * sum(c * soc for c, soc in known) / capacity if capacity else None,
+                      power_kw=power, capacity_kwh=sum(live.capacity_kwh[s] for s in mine))  # fmt: skip
+
+
+@router.post("/sites/{site_id}/setpoint", response_model=SetpointAck, status_code=status.HTTP_202_ACCEPTED,
+             responses={403: {"description": "role may not"}, 404: {"description": "no such site for this user"}, 409: {"description": "site not running"}})  # fmt: skip
+async def setpoint(
+    site_id: Annotated[str, Depends(visible_site)], body: Setpoint, live: Hub, user: Annotated[User, Depends(require("operator"))]
+) -> SetpointAck:
+    """Override the site's schedule with an operator setpoint; it expires after the site's ``external_setpoint_expiry_s``."""
+    _known(live, site_id)
+    try:
+        expires = await live.set_setpoint(site_id, body.power_kw, user.username)
+    except ValueError as err:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from None
+    return SetpointAck(site_id=site_id, power_kw=body.power_kw, expires_in_s=expires)
+
+
+@router.get("/events", responses={200: {"content": {"text/event-stream": {}}, "description": "state, setpoint and alert events of the user's sites"}})
+async def events(request: Request, live: Hub, user: CurrentUser) -> EventSourceResponse:
+    """Server-Sent Events of the user's sites (``state``, ``setpoint``), with a keep-alive every 15 s."""
+
+    async def stream() -> AsyncIterator[dict[str, str]]:
+        async with live.subscribe() as queue:
+            while not await request.is_disconnected():
+                try:
+                    event = await asyncio.wait_for(queue.get(), timeout=1.0)
+                except TimeoutError:
+                    continue
+                if event["site_id"] is None or user.sees(event["site_id"]):
+                    yield {"id": str(event["seq"]), "event": event["kind"], "data": json.dumps(event["data"], default=str)}
+
+    return EventSourceResponse(stream(), ping=15)

@@ -1,0 +1,110 @@
+"""``serve --live``: a real uvicorn serving the live demo (SimPy, Modbus simulator, MQTT broker) on loopback.
+
+An operator's setpoint reaches the Modbus site, holds, and lapses after its
+expiry (60 s of wall time by default, 3 s here); a viewer of one site sees only that site, in the state
+routes and the event stream; a viewer cannot post setpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import httpx
+import pytest
+import uvicorn
+import yaml
+
+from api.main import create_app
+from api.settings import ApiSettings
+from hardware.mqtt.broker import free_port
+from tests.actors.live.test_live import live_scenario
+
+pytestmark = pytest.mark.data
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def server(tmp_path, data_dir):
+    path = live_scenario(tmp_path, speed_up=60, control_interval_s=0.25)
+    data = yaml.safe_load(path.read_text())
+    for site in data["sites"]:  # the default 60 s lapse, shortened so the test need not wait a minute of wall time
+        site["safety"] = {**site.get("safety", {}), "external_setpoint_expiry_s": 3.0}
+    path.write_text(yaml.safe_dump(data))
+    app = create_app(ApiSettings(jwt_secret="s" * 48, state_dir=tmp_path / "state"), None, path, "local")
+    for name, role, sites in (("op", "operator", ["salzburg", "graz"]), ("view", "viewer", ["graz"])):
+        app.state.store.add(name, PASSWORD, role, sites)
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not (srv.started and app.state.live.sites and len(app.state.live.latest) == 3):
+            assert time.monotonic() < deadline, "live run did not start"
+            time.sleep(0.1)
+        yield app, base
+    finally:
+        srv.should_exit = True
+        thread.join(60)
+
+
+def _login(base: str, user: str) -> dict[str, str]:
+    r = httpx.post(f"{base}/api/v1/auth/token", data={"username": user, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def _until(predicate, timeout_s: float = 30.0):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
+def test_operator_setpoint_reaches_the_modbus_site_and_lapses(server):
+    app, base = server
+    op = _login(base, "op")
+    state = httpx.get(f"{base}/api/v1/sites/salzburg/state", headers=op).json()
+    assert state["quality"] == "good" and 10 <= state["soc_percent"] <= 90
+    power = 40.0 if state["soc_percent"] > 50 else -40.0  # a direction the SoC allows
+    ack = httpx.post(f"{base}/api/v1/sites/salzburg/setpoint", json={"power_kw": power}, headers=op)
+    assert ack.status_code == 202 and ack.json()["expires_in_s"] == 3.0
+    held = _until(lambda: (s := httpx.get(f"{base}/api/v1/sites/salzburg/state", headers=op).json())["external"] and s)
+    assert held["commanded_kw"] == pytest.approx(power), held
+    row = app.state.live.latest["salzburg"]
+    assert row["setpoint_confirmed"] == 1 and row["source"] == "modbus"  # the Modbus device took the write
+    lapsed_at = time.monotonic()
+    _until(lambda: not httpx.get(f"{base}/api/v1/sites/salzburg/state", headers=op).json()["external"])
+    assert time.monotonic() - lapsed_at <= 3.5  # wall clock, as a real operator's setpoint
+    fleet = httpx.get(f"{base}/api/v1/fleet", headers=op).json()
+    assert fleet["sites"] == 2 and fleet["capacity_kwh"] == 500.0
+    bad = httpx.post(f"{base}/api/v1/sites/salzburg/setpoint", json={"power_kw": "lots"}, headers=op)
+    assert bad.status_code == 422
+
+
+def test_a_viewer_sees_one_site_everywhere_and_cannot_steer(server):
+    _, base = server
+    view = _login(base, "view")
+    assert [s["site_id"] for s in httpx.get(f"{base}/api/v1/sites", headers=view).json()] == ["graz"]
+    assert httpx.get(f"{base}/api/v1/sites/salzburg/state", headers=view).status_code == 404
+    assert httpx.post(f"{base}/api/v1/sites/graz/setpoint", json={"power_kw": 1.0}, headers=view).status_code == 403
+    assert httpx.post(f"{base}/api/v1/sites/salzburg/setpoint", json={"power_kw": 1.0}, headers=view).status_code in (403, 404)
+    seen = []
+    with httpx.stream("GET", f"{base}/api/v1/events", headers=view, timeout=30) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                seen.append(json.loads(line[5:]))
+            if line.startswith("id:"):
+                seen.append(int(line[3:]))
+            if len(seen) >= 12:
+                break
+    ids = [x for x in seen if isinstance(x, int)]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert {d["site_id"] for d in seen if isinstance(d, dict)} == {"graz"}
+    assert httpx.get(f"{base}/api/v1/events").status_code == 401
