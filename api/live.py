@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,9 @@ QUEUE_EVENTS = 1000
 class LiveHub:
     """Latest rows, subscribers and the site clients of a live run."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, on_row: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.scenario = scenario
+        self.on_row = on_row
         self.capacity_kwh = {s.site_id: s.battery.energy_kwh for s in scenario.sites}
         self.latest: dict[str, dict[str, Any]] = {}
         self.sites: dict[str, LiveSiteClient] = {}
@@ -45,6 +46,8 @@ class LiveHub:
         """Keep each site's latest row and publish it as a ``state`` event."""
         for row in rows:
             self.latest[row["site_id"]] = row
+            if self.on_row is not None:
+                self.on_row(row)
             self.publish("state", row["site_id"], row)
 
     def publish(self, kind: str, site_id: str | None, data: dict[str, Any]) -> None:

@@ -48,7 +48,8 @@ def create_app(
         Runtime of the live run.
     """
     settings = settings or ApiSettings()
-    hub = LiveHub(load_scenario(live)) if live is not None else None
+    api_metrics = ApiMetrics()
+    hub = LiveHub(load_scenario(live), api_metrics.set_site) if live is not None else None
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -66,7 +67,7 @@ def create_app(
     app.state.settings = settings
     app.state.store = UserStore(settings.users_db)
     app.state.audit = AuditLog(settings.audit_ledger)
-    app.state.metrics = ApiMetrics()
+    app.state.metrics = api_metrics
     app.state.login_limiter = LoginLimiter(settings.login_per_minute)
     app.state.runs = RunStore(runs_dir) if runs_dir is not None else None
     _first_admin(app.state.store, settings)

@@ -86,6 +86,16 @@ def test_operator_setpoint_reaches_the_modbus_site_and_lapses(server):
     assert fleet["sites"] == 2 and fleet["capacity_kwh"] == 500.0
     bad = httpx.post(f"{base}/api/v1/sites/salzburg/setpoint", json={"power_kw": "lots"}, headers=op)
     assert bad.status_code == 422
+    assert httpx.get(f"{base}/metrics", headers=op).status_code == 403  # admin only
+    admin = app.state.store
+    admin.add("root", PASSWORD, "admin", ["*"])
+    text = httpx.get(f"{base}/metrics", headers=_login(base, "root")).text
+    from prometheus_client.parser import text_string_to_metric_families
+
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    socs = {s.labels["site"]: s.value for s in families["bess_twin_site_soc_ratio"].samples}
+    assert set(socs) == {"graz", "salzburg", "innsbruck"} and all(0.09 <= v <= 0.91 for v in socs.values())
+    assert any(s.labels["route"] == "/api/v1/sites/{site_id}/setpoint" for s in families["bess_twin_api_requests"].samples)
 
 
 def test_a_viewer_sees_one_site_everywhere_and_cannot_steer(server):
