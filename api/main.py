@@ -23,7 +23,7 @@ from api.deps import require
 from api.hardening import LoginLimiter, install
 from api.live import LiveHub
 from api.metrics import ApiMetrics
-from api.routes import auth, runs, sites
+from api.routes import auth, runs, sites, telemetry
 from api.runs import RunStore
 from api.settings import ApiSettings
 from twin.config import load_scenario
@@ -80,6 +80,7 @@ def create_app(
         app.include_router(runs.router)
     if hub is not None:
         app.include_router(sites.router)
+        app.include_router(telemetry.router)
 
     @app.get("/metrics", tags=["metrics"], response_class=Response, responses={200: {"content": {"text/plain": {}}}})
     def metrics(_: Annotated[User, Depends(require())]) -> Response:

@@ -21,6 +21,7 @@ _FACTORIES: dict[str, str | DeviceFactory] = {
     "simulated": "hardware.simulated:SimulatedDevice.from_site",
     "modbus": "hardware.modbus.client:ModbusDevice.from_site",
     "mqtt": "hardware.mqtt.client:MqttDevice.from_site",
+    "rest": "hardware.rest:RestDevice.from_site",
 }
 
 

@@ -135,6 +135,20 @@ class LiveSiteService:
             rejected=sum(self.guard.rejected.values()),
         )
 
+    async def push_telemetry(self, body: Any) -> float:
+        """A REST telemetry push for this site's device; returns the setpoint for the device. [kW]
+
+        Raises
+        ------
+        ValueError
+            If the site's device is not a REST device, or the body does not validate.
+        """
+        from hardware.rest import RestDevice
+
+        if not isinstance(self.device, RestDevice):
+            raise ValueError(f"site {self.site.site_id} has no REST telemetry device (device.kind: rest)")
+        return self.device.push(body)
+
     async def set_setpoint(self, power_kw: float) -> float:
         """An operator setpoint that overrides the schedule until it expires; returns its lifetime. [kW, s]
 
@@ -199,4 +213,5 @@ class LiveSiteClient(ServiceClient):
     tick = remote_async(LiveSiteService.tick)
     stop = remote_async(LiveSiteService.stop)
     set_setpoint = remote_async(LiveSiteService.set_setpoint)
+    push_telemetry = remote_async(LiveSiteService.push_telemetry)
 

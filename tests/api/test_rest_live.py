@@ -29,6 +29,8 @@ PASSWORD = "correct horse battery"
 def server(tmp_path, data_dir):
     path = live_scenario(tmp_path, speed_up=60, control_interval_s=0.25)
     data = yaml.safe_load(path.read_text())
+    data["sites"].append({"site_id": "bregenz", "device": {"kind": "rest"},
+                          "battery": {"energy_kwh": 100, "p_charge_max_kw": 50, "p_discharge_max_kw": 50}})  # fmt: skip
     for site in data["sites"]:  # the default 60 s lapse, shortened so the test need not wait a minute of wall time
         site["safety"] = {**site.get("safety", {}), "external_setpoint_expiry_s": 3.0}
     path.write_text(yaml.safe_dump(data))
@@ -42,7 +44,7 @@ def server(tmp_path, data_dir):
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
-        while not (srv.started and app.state.live.sites and len(app.state.live.latest) == 3):
+        while not (srv.started and app.state.live.sites and len(app.state.live.latest) == 4):
             assert time.monotonic() < deadline, "live run did not start"
             time.sleep(0.1)
         yield app, base
@@ -94,7 +96,7 @@ def test_operator_setpoint_reaches_the_modbus_site_and_lapses(server):
 
     families = {f.name: f for f in text_string_to_metric_families(text)}
     socs = {s.labels["site"]: s.value for s in families["bess_twin_site_soc_ratio"].samples}
-    assert set(socs) == {"graz", "salzburg", "innsbruck"} and all(0.09 <= v <= 0.91 for v in socs.values())
+    assert {"graz", "salzburg", "innsbruck"} <= set(socs) and all(0.09 <= socs[s] <= 0.91 for s in ("graz", "salzburg", "innsbruck"))
     assert any(s.labels["route"] == "/api/v1/sites/{site_id}/setpoint" for s in families["bess_twin_api_requests"].samples)
 
 
@@ -118,3 +120,32 @@ def test_a_viewer_sees_one_site_everywhere_and_cannot_steer(server):
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     assert {d["site_id"] for d in seen if isinstance(d, dict)} == {"graz"}
     assert httpx.get(f"{base}/api/v1/events").status_code == 401
+
+
+def test_a_rest_device_pushes_telemetry_with_its_key_and_gets_its_setpoint(server):
+    app, base = server
+    key = app.state.store.add_device_key("bregenz")
+    other = app.state.store.add_device_key("graz")
+    url = f"{base}/api/v1/telemetry/bregenz"
+    good = {"soc_percent": 62.5, "power_kw": 0.0, "temperature_c": 24.0}
+    assert httpx.post(url, json=good).status_code == 401
+    assert httpx.post(url, json=good, headers={"X-API-Key": key + "x"}).status_code == 401
+    assert httpx.post(url, json=good, headers={"X-API-Key": other}).status_code == 404
+    for bad, why in (({**good, "soc_percent": 140}, "soc_percent 140 outside"), ({**good, "power_kw": "high"}, "power_kw must be a number"),
+                     ({**good, "timestamp": "yesterday"}, "not ISO 8601"), ([1, 2], "JSON object")):  # fmt: skip
+        r = httpx.post(url, json=bad, headers={"X-API-Key": key})
+        assert r.status_code == 422 and why in r.text, r.text
+    root = "admin"
+    app.state.store.add(root, PASSWORD, "admin", ["*"])
+    h = _login(base, root)
+
+    def pushed():
+        r = httpx.post(url, json=good, headers={"X-API-Key": key})
+        assert r.status_code == 200, r.text
+        state = httpx.get(f"{base}/api/v1/sites/bregenz/state", headers=h).json()
+        return state if state["quality"] == "good" else None
+
+    state = _until(pushed)
+    assert state["soc_percent"] == pytest.approx(62.5)
+    reply = httpx.post(url, json=good, headers={"X-API-Key": key}).json()
+    assert reply["setpoint_kw"] == pytest.approx(app.state.live.latest["bregenz"]["commanded_kw"], abs=1e-6)

@@ -22,6 +22,17 @@ class SimulatedDeviceConfig(FrozenModel):
     )
 
 
+class RestDeviceConfig(FrozenModel):
+    """A battery that pushes its telemetry to the REST API (``POST /api/v1/telemetry/{site_id}`` with its API key).
+
+    The reply to each push carries the setpoint the EMS wants, so a device
+    behind a firewall needs no inbound connection.
+    """
+
+    kind: Literal["rest"] = Field(description="A battery pushing telemetry over the REST API")
+    stale_after_s: float = Field(30.0, gt=0, description="A reading older than this counts as stale [s]")
+
+
 class SimulatorSpawn(FrozenModel):
     """Let ``bess-twin live`` start the device simulator as a child process.
 
@@ -128,7 +139,7 @@ class MqttDeviceConfig(FrozenModel):
 
 
 DeviceConfig = Annotated[
-    SimulatedDeviceConfig | ModbusDeviceConfig | MqttDeviceConfig,
+    SimulatedDeviceConfig | ModbusDeviceConfig | MqttDeviceConfig | RestDeviceConfig,
     Field(discriminator="kind"),
 ]
 
