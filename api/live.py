@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+from actors.live.etrm import LiveEtrmClient
 from actors.live.loop import run_live
 from actors.live.site import LiveSiteClient
 from twin.config import Scenario
@@ -32,15 +33,16 @@ class LiveHub:
         self.capacity_kwh = {s.site_id: s.battery.energy_kwh for s in scenario.sites}
         self.latest: dict[str, dict[str, Any]] = {}
         self.sites: dict[str, LiveSiteClient] = {}
+        self.etrm: LiveEtrmClient | None = None
         self.seq = 0
         self.dropped = 0
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
         self.stop = asyncio.Event()
         self.task: asyncio.Task[Any] | None = None
 
-    def attach(self, sites: dict[str, LiveSiteClient]) -> None:
-        """Keep the started site clients (for setpoints)."""
-        self.sites = sites
+    def attach(self, sites: dict[str, LiveSiteClient], etrm: LiveEtrmClient | None = None) -> None:
+        """Keep the started site clients (for setpoints) and the ETRM service (for risk, credit, grid, invoices)."""
+        self.sites, self.etrm = sites, etrm
 
     def on_tick(self, rows: list[dict[str, Any]]) -> None:
         """Keep each site's latest row and publish it as a ``state`` event."""

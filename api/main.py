@@ -23,7 +23,7 @@ from api.deps import require
 from api.hardening import LoginLimiter, install
 from api.live import LiveHub
 from api.metrics import ApiMetrics
-from api.routes import auth, runs, sites, telemetry
+from api.routes import auth, etrm, runs, sites, telemetry
 from api.runs import RunStore
 from api.settings import ApiSettings
 from twin.config import load_scenario
@@ -81,11 +81,15 @@ def create_app(
     if hub is not None:
         app.include_router(sites.router)
         app.include_router(telemetry.router)
+        app.include_router(etrm.router)
 
     @app.get("/metrics", tags=["metrics"], response_class=Response, responses={200: {"content": {"text/plain": {}}}})
-    def metrics(_: Annotated[User, Depends(require())]) -> Response:
-        """Prometheus exposition (admin)."""
-        return Response(app.state.metrics.text(), media_type="text/plain; version=0.0.4")
+    async def metrics(_: Annotated[User, Depends(require())]) -> Response:
+        """Prometheus exposition (admin): the API, the live sites and the live ETRM services."""
+        text = app.state.metrics.text()
+        if hub is not None and hub.etrm is not None:
+            text += await hub.etrm.metrics_text()
+        return Response(text, media_type="text/plain; version=0.0.4")
 
     return app
 

@@ -205,6 +205,31 @@ class LiveEtrmService:
             self.mqtt.close()
         return summary
 
+    def snapshot(self) -> dict[str, Any]:
+        """What the services hold now, for the API: latest VaR rows per participant, exposures, events, invoices."""
+        risk_rows: list[dict[str, Any]] = []
+        if self.risk is not None:
+            days = self.risk.service.days()
+            latest = {d.participant: d for d in days}
+            risk_rows = [
+                {"participant": d.participant, "date": str(d.date), "method": r.method, "confidence": r.confidence,
+                 "var_eur": r.var_eur, "es_eur": r.es_eur, "utilisation_pct": r.utilisation_pct,
+                 "gross_position_mwh": d.gross_position_mwh, "realised_pnl_eur": d.realised_pnl_eur}  # fmt: skip
+                for d in latest.values()
+                for r in d.rows
+            ]
+        credit_rows = []
+        if self.credit is not None:
+            rows = self.credit.service.rows()
+            last = {r.counterparty: r for r in rows}
+            credit_rows = [{**r.__dict__, "date": str(r.date)} for r in last.values()]
+        events = [
+            {**e.__dict__, "start_utc": e.start_utc.isoformat(), "end_utc": e.end_utc.isoformat()}
+            for e in (self.grid.events()[-200:] if self.grid is not None else [])
+        ]
+        return {"risk": risk_rows, "credit": credit_rows, "grid_events": events, "invoices": list(self._invoices),
+                "frequency_hz": self.frequency_hz}  # fmt: skip
+
     def metrics_text(self) -> bytes:
         """Prometheus exposition of every ETRM gauge of the run."""
         return self.metrics.text()
@@ -220,4 +245,5 @@ class LiveEtrmClient(ServiceClient):
     actor = LiveEtrmActor
     on_tick = remote_async(LiveEtrmService.on_tick)
     close = remote_async(LiveEtrmService.close)
+    snapshot = remote_async(LiveEtrmService.snapshot)
     metrics_text = remote_async(LiveEtrmService.metrics_text)

@@ -88,7 +88,7 @@ async def run_live(
     on_tick: Callable[[list[dict[str, Any]]], None] | None = None,
     children: ChildProcesses | None = None,
     stop: asyncio.Event | None = None,
-    on_started: Callable[[dict[str, LiveSiteClient]], None] | None = None,
+    on_started: Callable[[dict[str, LiveSiteClient], LiveEtrmClient | None], None] | None = None,
 ) -> LiveSummary:
     """Run the scenario's fleet live until stopped.
 
@@ -107,7 +107,8 @@ async def run_live(
     stop : asyncio.Event, optional
         Set it to stop; default: SIGINT and SIGTERM set it.
     on_started : callable, optional
-        Called with the started site clients by id (the API sends operator setpoints through them).
+        Called with the started site clients by id and the ETRM client (the API sends operator
+        setpoints through the sites and reads risk, credit, grid and invoices from the ETRM service).
 
     Returns
     -------
@@ -149,7 +150,7 @@ async def run_live(
         etrm = _spawn_etrm(rt, scenario, prices, calendar, clock)
         await asyncio.gather(*(s.start() for s in sites))
         if on_started is not None:
-            on_started({cfg.site_id: client for cfg, client in zip(scenario.sites, sites, strict=True)})
+            on_started({cfg.site_id: client for cfg, client in zip(scenario.sites, sites, strict=True)}, etrm)
         while not stop.is_set():
             tick_started = time.monotonic()
             now = clock.now()

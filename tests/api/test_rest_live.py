@@ -149,3 +149,21 @@ def test_a_rest_device_pushes_telemetry_with_its_key_and_gets_its_setpoint(serve
     assert state["soc_percent"] == pytest.approx(62.5)
     reply = httpx.post(url, json=good, headers={"X-API-Key": key}).json()
     assert reply["setpoint_kw"] == pytest.approx(app.state.live.latest["bregenz"]["commanded_kw"], abs=1e-6)
+
+
+def test_live_etrm_routes_and_gauges(server):
+    app, base = server
+    view = _login(base, "view")
+    grid = httpx.get(f"{base}/api/v1/grid", headers=view).json()
+    assert 49.8 < grid["frequency_hz"] < 50.2  # the live demo replays the RTE samples
+    assert httpx.get(f"{base}/api/v1/risk", headers=view).status_code == 200
+    assert httpx.get(f"{base}/api/v1/credit", headers=view).status_code == 403  # the fleet's exposures: traders and admins
+    app.state.store.add("boss", PASSWORD, "admin", ["*"])
+    boss = _login(base, "boss")
+    assert httpx.get(f"{base}/api/v1/credit", headers=boss).status_code == 200
+    text = httpx.get(f"{base}/metrics", headers=boss).text
+    assert "bess_twin_grid_frequency_hz" in text and "bess_twin_site_soc_ratio" in text
+    from prometheus_client.parser import text_string_to_metric_families
+
+    names = [f.name for f in text_string_to_metric_families(text)]
+    assert len(names) == len(set(names))  # one exposition, no family twice

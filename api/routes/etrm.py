@@ -1,0 +1,90 @@
+"""The live run's ETRM services: VaR and limits, credit exposure, grid events, invoices (of the user's sites)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from api.auth.store import User
+from api.deps import CurrentUser, not_found, require
+from api.routes.sites import Hub
+
+router = APIRouter(prefix="/api/v1", tags=["etrm"])
+
+
+class VarRow(BaseModel):
+    """The latest VaR of a participant by method and level. [EUR]"""
+
+    participant: str
+    date: str
+    method: str
+    confidence: float
+    var_eur: float
+    es_eur: float
+    utilisation_pct: float | None
+    gross_position_mwh: float
+    realised_pnl_eur: float
+
+
+class Exposure(BaseModel):
+    """The latest credit exposure to a counterparty. [EUR]"""
+
+    counterparty: str
+    date: str
+    receivables_eur: float
+    pfe_eur: float
+    exposure_eur: float
+    limit_eur: float | None
+    utilisation_pct: float | None
+    breached: bool
+
+
+class GridEvent(BaseModel):
+    """A frequency excursion or a broken grid limit."""
+
+    kind: str
+    level: str
+    subject: str
+    start_utc: str
+    end_utc: str
+    value: float = Field(description="Largest |deviation| [mHz], or worst overshoot [kW]")
+    message: str
+
+
+class GridStatus(BaseModel):
+    """The latest frequency reading and the recent events."""
+
+    frequency_hz: float | None
+    events: list[GridEvent]
+
+
+async def _snapshot(live: Any) -> dict[str, Any]:
+    if live.etrm is None:
+        raise not_found("ETRM services of the live run")
+    return await live.etrm.snapshot()
+
+
+@router.get("/risk", response_model=list[VarRow])
+async def risk(live: Hub, user: CurrentUser) -> list[VarRow]:
+    """The latest VaR and ES of the user's sites (and of the fleet for users who see every site)."""
+    snap = await _snapshot(live)
+    every = all(user.sees(s) for s in live.capacity_kwh)
+    return [VarRow(**r) for r in snap["risk"] if user.sees(r["participant"]) and (r["participant"] != "fleet" or every)]
+
+
+@router.get("/credit", response_model=list[Exposure])
+async def credit(live: Hub, user: Annotated[User, Depends(require("trader"))]) -> list[Exposure]:
+    """The latest exposure to each counterparty (traders and admins: exposures are the fleet's, not a site's)."""
+    snap = await _snapshot(live)
+    return [Exposure(**r) for r in snap["credit"]]
+
+
+@router.get("/grid", response_model=GridStatus)
+async def grid(live: Hub, user: CurrentUser) -> GridStatus:
+    """The latest frequency and the recent events (constraint events only of the user's sites)."""
+    snap = await _snapshot(live)
+    mine = [GridEvent(**{k: e[k] for k in GridEvent.model_fields}) for e in snap["grid_events"]
+            if e["kind"] == "frequency" or any(user.sees(s) and s in e["subject"].split() for s in live.capacity_kwh)]  # fmt: skip
+    return GridStatus(frequency_hz=snap["frequency_hz"], events=mine)
