@@ -8,10 +8,11 @@ are not given exists (404, as for a site that does not exist).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
+from pydantic import BaseModel
 
 from api.auth.store import User, UserStore
 from api.auth.tokens import subject
@@ -70,3 +71,18 @@ def visible_site(site_id: str, user: CurrentUser) -> str:
     if not user.sees(site_id):
         raise not_found(f"site {site_id}")
     return site_id
+
+
+class ErrorBody(BaseModel):
+    """Every error answers ``{"detail": "..."}`` naming what is wrong."""
+
+    detail: Any
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "no, a bad or an expired token"},
+    403: {"model": ErrorBody, "description": "the user's role may not do this"},
+    404: {"model": ErrorBody, "description": "not found, or not one of the user's sites"},
+    413: {"model": ErrorBody, "description": "request body too large"},
+}
+"""Error responses every authenticated route documents (the OpenAPI schema says what a client may get)."""

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 
 from api.audit import AuditLog
 from api.auth.store import User, UserStore
-from api.deps import require
+from api.deps import ERRORS, require
 from api.hardening import LoginLimiter, install
 from api.live import LiveHub
 from api.metrics import ApiMetrics
@@ -83,7 +83,7 @@ def create_app(
         app.include_router(telemetry.router)
         app.include_router(etrm.router)
 
-    @app.get("/metrics", tags=["metrics"], response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+    @app.get("/metrics", tags=["metrics"], response_class=Response, responses={200: {"content": {"text/plain": {}}}, **ERRORS})
     async def metrics(_: Annotated[User, Depends(require())]) -> Response:
         """Prometheus exposition (admin): the API, the live sites and the live ETRM services."""
         text = app.state.metrics.text()

@@ -9,13 +9,13 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from api.auth.store import UserStore
 from api.auth.tokens import issue
-from api.deps import CurrentUser, store
+from api.deps import ERRORS, CurrentUser, store
 from api.schemas import Me, Token
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
-@router.post("/auth/token", response_model=Token, responses={401: {"description": "wrong user or password"}, 429: {"description": "too many attempts"}})
+@router.post("/auth/token", response_model=Token, responses={401: {"description": "wrong user or password"}, 413: ERRORS[413], 429: {"description": "too many attempts"}})
 def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], users: Annotated[UserStore, Depends(store)]) -> Token:
     """Exchange a user name and password for a short-lived access token."""
     request.state.user = form.username[:64]
@@ -30,7 +30,7 @@ def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
     return Token(access_token=token, expires_in_s=ttl)
 
 
-@router.get("/me", response_model=Me)
+@router.get("/me", response_model=Me, responses=ERRORS)
 def me(user: CurrentUser) -> Me:
     """Who the token belongs to: role and sites."""
     return Me(username=user.username, role=user.role, sites=list(user.sites))

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from api.auth.store import User
-from api.deps import CurrentUser, not_found, require
+from api.deps import ERRORS, CurrentUser, not_found, require
 from api.routes.sites import Hub
 
-router = APIRouter(prefix="/api/v1", tags=["etrm"])
+router = APIRouter(prefix="/api/v1", tags=["etrm"], responses=ERRORS)
 
 
 class VarRow(BaseModel):

@@ -14,12 +14,12 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 
-from api.deps import CurrentUser, not_found, visible_site
+from api.deps import ERRORS, CurrentUser, not_found, visible_site
 from api.runs import RunStore
 from api.schemas import InvoiceInfo, LedgerStatus, RiskRow, RunInfo, SeriesPage, SiteSummary
 from twin.etrm.ledger import verify
 
-router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
+router = APIRouter(prefix="/api/v1/runs", tags=["runs"], responses=ERRORS)
 MAX_PAGE_ROWS = 5000
 
 

@@ -13,10 +13,10 @@ from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 
 from api.auth.store import User
-from api.deps import CurrentUser, not_found, require, visible_site
+from api.deps import ERRORS, CurrentUser, not_found, require, visible_site
 from api.live import LiveHub
 
-router = APIRouter(prefix="/api/v1", tags=["live"])
+router = APIRouter(prefix="/api/v1", tags=["live"], responses=ERRORS)
 
 
 def hub(request: Request) -> LiveHub:

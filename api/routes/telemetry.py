@@ -15,10 +15,10 @@ from fastapi import APIRouter, Body, Depends, Header, HTTPException, Request, st
 from pydantic import BaseModel, Field
 
 from api.auth.store import UserStore
-from api.deps import not_found, store
+from api.deps import ERRORS, not_found, store
 from api.routes.sites import Hub
 
-router = APIRouter(prefix="/api/v1", tags=["telemetry"])
+router = APIRouter(prefix="/api/v1", tags=["telemetry"], responses=ERRORS)
 
 
 class TelemetryAck(BaseModel):
