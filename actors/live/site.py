@@ -63,6 +63,9 @@ class LiveSiteService:
         self.replans = 0
         self._plan_start: Any = None
         self._plan_kw: np.ndarray | None = None
+        self._plan_soc = np.zeros(0)
+        self._plan_prices = np.zeros(0)
+        self._plan_known = 0
         self._io = asyncio.Lock()  # one device exchange at a time: a tick never overlaps stop()
         self.stopped = False
 
@@ -91,6 +94,8 @@ class LiveSiteService:
             log.warning("%s: re-plan failed, keeping the previous plan: %s", self.site.site_id, err)
             return
         self._plan_kw, self._plan_start = result.power_kw.copy(), window["mtu_start_utc"]
+        self._plan_soc = result.energy_kwh[1:] / self.site.battery.energy_kwh
+        self._plan_prices, self._plan_known = np.asarray(prices, dtype=float).copy(), int(window.get("known_steps", 0))
         self.replans += 1
 
     async def tick(self, window: dict) -> dict[str, Any]:
@@ -134,6 +139,16 @@ class LiveSiteService:
             replans=self.replans,
             rejected=sum(self.guard.rejected.values()),
         )
+
+    async def plan(self) -> dict[str, Any] | None:
+        """The current plan: from which MTU, power and SoC per MTU, the prices it used (published, then forecast)."""
+        if self._plan_kw is None or self._plan_start is None:
+            return None
+        return {
+            "mtu_start_utc": str(self._plan_start), "dt_h": self.dt_h, "power_kw": self._plan_kw.tolist(),
+            "soc": self._plan_soc.tolist(), "price_eur_per_mwh": self._plan_prices.tolist(),
+            "published_steps": self._plan_known,
+        }  # fmt: skip
 
     async def push_telemetry(self, body: Any) -> float:
         """A REST telemetry push for this site's device; returns the setpoint for the device. [kW]
@@ -214,4 +229,5 @@ class LiveSiteClient(ServiceClient):
     stop = remote_async(LiveSiteService.stop)
     set_setpoint = remote_async(LiveSiteService.set_setpoint)
     push_telemetry = remote_async(LiveSiteService.push_telemetry)
+    plan = remote_async(LiveSiteService.plan)
 

@@ -131,6 +131,37 @@ async def setpoint(
     return SetpointAck(site_id=site_id, power_kw=body.power_kw, expires_in_s=expires)
 
 
+class Plan(BaseModel):
+    """A site's current plan: one value per MTU from ``mtu_start_utc``."""
+
+    site_id: str
+    mtu_start_utc: str
+    dt_h: float = Field(description="MTU length [h]")
+    power_kw: list[float] = Field(description="Planned power, discharge positive [kW]")
+    soc_percent: list[float] = Field(description="Planned SoC at the end of each MTU [%]")
+    price_eur_per_mwh: list[float] = Field(description="Prices the plan used: published, then forecast [EUR/MWh]")
+    published_steps: int = Field(description="How many leading prices are published; the rest are forecasts")
+    expected_revenue_24h_eur: float = Field(description="The plan's market revenue over the next 24 h at those prices [EUR]")
+
+
+@router.get("/sites/{site_id}/plan", response_model=Plan, responses={404: {"description": "no such site for this user, or no plan yet"}})
+async def plan(site_id: Annotated[str, Depends(visible_site)], live: Hub) -> Plan:
+    """The site's current plan for the next horizon (24-36 h) with the price forecast it used."""
+    _known(live, site_id)
+    client = live.sites.get(site_id)
+    got = await client.plan() if client is not None else None
+    if got is None:
+        raise not_found(f"plan of site {site_id}")
+    return Plan(site_id=site_id, mtu_start_utc=got["mtu_start_utc"], dt_h=got["dt_h"], power_kw=got["power_kw"],
+                soc_percent=[100.0 * x for x in got["soc"]], price_eur_per_mwh=got["price_eur_per_mwh"],
+                published_steps=got["published_steps"], expected_revenue_24h_eur=_revenue_24h(got))  # fmt: skip
+
+
+def _revenue_24h(plan: dict[str, Any]) -> float:
+    n = round(24 / plan["dt_h"])
+    return float(sum(p * q for p, q in zip(plan["price_eur_per_mwh"][:n], plan["power_kw"][:n], strict=False)) * plan["dt_h"] / 1000.0)
+
+
 @router.get("/events", responses={200: {"content": {"text/event-stream": {}}, "description": "state, setpoint and alert events of the user's sites"}})
 async def events(request: Request, live: Hub, user: CurrentUser) -> EventSourceResponse:
     """Server-Sent Events of the user's sites (``state``, ``setpoint``), with a keep-alive every 15 s."""

@@ -84,6 +84,11 @@ def test_operator_setpoint_reaches_the_modbus_site_and_lapses(server):
     lapsed_at = time.monotonic()
     _until(lambda: not httpx.get(f"{base}/api/v1/sites/salzburg/state", headers=op).json()["external"])
     assert time.monotonic() - lapsed_at <= 3.5  # wall clock, as a real operator's setpoint
+    plan = httpx.get(f"{base}/api/v1/sites/salzburg/plan", headers=op).json()
+    assert len(plan["power_kw"]) == len(plan["soc_percent"]) == len(plan["price_eur_per_mwh"]) == 36
+    assert 0 < plan["published_steps"] <= 36 and all(10 - 1e-6 <= x <= 90 + 1e-6 for x in plan["soc_percent"])
+    n = round(24 / plan["dt_h"])
+    assert plan["expected_revenue_24h_eur"] == pytest.approx(sum(p * q for p, q in zip(plan["price_eur_per_mwh"][:n], plan["power_kw"][:n], strict=True)) * plan["dt_h"] / 1000)
     fleet = httpx.get(f"{base}/api/v1/fleet", headers=op).json()
     assert fleet["sites"] == 2 and fleet["capacity_kwh"] == 500.0
     bad = httpx.post(f"{base}/api/v1/sites/salzburg/setpoint", json={"power_kw": "lots"}, headers=op)
