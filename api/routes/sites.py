@@ -8,13 +8,14 @@ import math
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 
 from api.auth.store import User
 from api.deps import ERRORS, CurrentUser, not_found, require, visible_site
 from api.live import LiveHub
+from twin.io.history import read_history
 
 router = APIRouter(prefix="/api/v1", tags=["live"], responses=ERRORS)
 
@@ -160,6 +161,40 @@ async def plan(site_id: Annotated[str, Depends(visible_site)], live: Hub) -> Pla
 def _revenue_24h(plan: dict[str, Any]) -> float:
     n = round(24 / plan["dt_h"])
     return float(sum(p * q for p, q in zip(plan["price_eur_per_mwh"][:n], plan["power_kw"][:n], strict=False)) * plan["dt_h"] / 1000.0)
+
+
+class HistoryRow(BaseModel):
+    """One recorded control step of a site."""
+
+    id: int = Field(description="Row id; page on with after_id")
+    market_utc: str
+    soc_percent: float | None
+    power_kw: float | None
+    schedule_kw: float | None
+    commanded_kw: float | None
+    temperature_c: float | None
+    quality: str | None
+    safe: bool | None
+    external: bool | None
+    price_eur_per_mwh: float | None
+    event: str | None
+
+
+@router.get("/sites/{site_id}/history", response_model=list[HistoryRow])
+def history(
+    site_id: Annotated[str, Depends(visible_site)], live: Hub,
+    after_id: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> list[HistoryRow]:  # fmt: skip
+    """The site's recorded state, oldest first, from the live history (page with ``after_id``)."""
+    _known(live, site_id)
+    rows = read_history(live.scenario.live.history_path, site_id, after_id, limit)
+    return [HistoryRow(
+        id=r["id"], market_utc=r["market_utc"], soc_percent=None if _num(r["soc"]) is None else 100.0 * r["soc"],
+        power_kw=_num(r["power_kw"]), schedule_kw=_num(r["schedule_kw"]), commanded_kw=_num(r["commanded_kw"]),
+        temperature_c=_num(r["temperature_c"]), quality=r["quality"], safe=None if r["safe"] is None else bool(r["safe"]),
+        external=None if r["external"] is None else bool(r["external"]), price_eur_per_mwh=_num(r["price_eur_per_mwh"]),
+        event=r["event"],
+    ) for r in rows]  # fmt: skip
 
 
 @router.get("/events", responses={200: {"content": {"text/event-stream": {}}, "description": "state, setpoint and alert events of the user's sites"}})

@@ -89,6 +89,11 @@ def test_operator_setpoint_reaches_the_modbus_site_and_lapses(server):
     assert 0 < plan["published_steps"] <= 36 and all(10 - 1e-6 <= x <= 90 + 1e-6 for x in plan["soc_percent"])
     n = round(24 / plan["dt_h"])
     assert plan["expected_revenue_24h_eur"] == pytest.approx(sum(p * q for p, q in zip(plan["price_eur_per_mwh"][:n], plan["power_kw"][:n], strict=True)) * plan["dt_h"] / 1000)
+    rows = httpx.get(f"{base}/api/v1/sites/salzburg/history?limit=5", headers=op).json()
+    assert len(rows) == 5 and [r["id"] for r in rows] == sorted(r["id"] for r in rows)
+    more = httpx.get(f"{base}/api/v1/sites/salzburg/history?after_id={rows[-1]['id']}&limit=5", headers=op).json()
+    assert more and more[0]["id"] > rows[-1]["id"] and all(r["market_utc"] >= rows[-1]["market_utc"] for r in more)
+    assert any(r["external"] for r in rows + more + httpx.get(f"{base}/api/v1/sites/salzburg/history?limit=5000", headers=op).json())
     fleet = httpx.get(f"{base}/api/v1/fleet", headers=op).json()
     assert fleet["sites"] == 2 and fleet["capacity_kwh"] == 500.0
     bad = httpx.post(f"{base}/api/v1/sites/salzburg/setpoint", json={"power_kw": "lots"}, headers=op)

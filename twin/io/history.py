@@ -86,3 +86,35 @@ class HistoryStore:
         """Checkpoint the WAL into the database file and close."""
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._db.close()
+
+
+def read_history(path: Path, site_id: str, after_id: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+    """Rows of one site after row ``after_id``, oldest first (read-only; a live run may be writing).
+
+    Parameters
+    ----------
+    path : Path
+        A history file written by :class:`HistoryStore`.
+    site_id : str
+    after_id : int
+        Return rows with a larger id (page on with the last row's ``id``).
+    limit : int
+        At most this many rows.
+
+    Returns
+    -------
+    list of dict
+        ``id`` and :data:`COLUMNS`; empty when the file does not exist yet.
+    """
+    if not path.is_file():
+        return []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        cur = db.execute(
+            f"SELECT id, {', '.join(COLUMNS)} FROM site_state WHERE site_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (site_id, after_id, limit),
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    finally:
+        db.close()
