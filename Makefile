@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ems
 	$(BIN)/python -m bench.forecast
 	$(BIN)/python -m bench.etrm
+	$(BIN)/python -m bench.api
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
