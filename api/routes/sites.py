@@ -15,6 +15,7 @@ from sse_starlette.sse import EventSourceResponse
 from api.auth.store import User
 from api.deps import ERRORS, CurrentUser, not_found, require, visible_site
 from api.live import LiveHub
+from twin.backtest.history_kpis import daily_from_history
 from twin.io.history import read_history
 
 router = APIRouter(prefix="/api/v1", tags=["live"], responses=ERRORS)
@@ -195,6 +196,48 @@ def history(
         external=None if r["external"] is None else bool(r["external"]), price_eur_per_mwh=_num(r["price_eur_per_mwh"]),
         event=r["event"],
     ) for r in rows]  # fmt: skip
+
+
+class DayFigures(BaseModel):
+    """One local day of a live site."""
+
+    date: str
+    charged_kwh: float
+    discharged_kwh: float
+    revenue_eur: float = Field(description="Metered energy valued at the day-ahead price [EUR]")
+    soc_min_percent: float | None
+    soc_max_percent: float | None
+    steps: int
+    safe_steps: int
+    override_steps: int = Field(description="Steps under an operator setpoint")
+
+
+class Analytics(BaseModel):
+    """Daily figures of a site and their sum over the days shown."""
+
+    site_id: str
+    days: list[DayFigures]
+    total_revenue_eur: float
+    total_discharged_kwh: float
+    equivalent_full_cycles: float = Field(description="(charged + discharged) / (2 x capacity) over the days shown")
+
+
+@router.get("/sites/{site_id}/analytics", response_model=Analytics)
+def analytics(site_id: Annotated[str, Depends(visible_site)], live: Hub, days: Annotated[int, Query(ge=1, le=366)] = 7) -> Analytics:
+    """Daily energy, value, SoC range and control figures of the site over its last ``days`` days, from the live history."""
+    _known(live, site_id)
+    rows = read_history(live.scenario.live.history_path, site_id, 0, 10_000_000)
+    table = daily_from_history([r for r in rows if r.get("event") == "tick"], live.scenario.market.timezone).tail(days)
+    figures = [DayFigures(
+        date=str(r["date"]), charged_kwh=float(r["charged_kwh"]), discharged_kwh=float(r["discharged_kwh"]),
+        revenue_eur=float(r["revenue_eur"]), soc_min_percent=None if _num(r["soc_min"]) is None else 100.0 * r["soc_min"],
+        soc_max_percent=None if _num(r["soc_max"]) is None else 100.0 * r["soc_max"], steps=int(r["steps"]),
+        safe_steps=int(r["safe_steps"]), override_steps=int(r["override_steps"]),
+    ) for r in table.to_dict(orient="records")]  # fmt: skip
+    cap = live.capacity_kwh[site_id]
+    return Analytics(site_id=site_id, days=figures, total_revenue_eur=sum(d.revenue_eur for d in figures),
+                     total_discharged_kwh=sum(d.discharged_kwh for d in figures),
+                     equivalent_full_cycles=sum(d.charged_kwh + d.discharged_kwh for d in figures) / (2 * cap))  # fmt: skip
 
 
 @router.get("/events", responses={200: {"content": {"text/event-stream": {}}, "description": "state, setpoint and alert events of the user's sites"}})

@@ -12,6 +12,7 @@ import threading
 import time
 
 import httpx
+import pandas as pd
 import pytest
 import uvicorn
 import yaml
@@ -94,6 +95,13 @@ def test_operator_setpoint_reaches_the_modbus_site_and_lapses(server):
     more = httpx.get(f"{base}/api/v1/sites/salzburg/history?after_id={rows[-1]['id']}&limit=5", headers=op).json()
     assert more and more[0]["id"] > rows[-1]["id"] and all(r["market_utc"] >= rows[-1]["market_utc"] for r in more)
     assert any(r["external"] for r in rows + more + httpx.get(f"{base}/api/v1/sites/salzburg/history?limit=5000", headers=op).json())
+    every = httpx.get(f"{base}/api/v1/sites/salzburg/history?limit=5000", headers=op).json()
+    ticks = [r for r in every if r["event"] == "tick"]
+    stats = httpx.get(f"{base}/api/v1/sites/salzburg/analytics?days=30", headers=op).json()
+    spans = [(pd.Timestamp(b["market_utc"]) - pd.Timestamp(a["market_utc"])).total_seconds() / 3600 for a, b in zip(ticks, ticks[1:], strict=False)]
+    upto = max(d["steps"] for d in stats["days"]) and sum(d["steps"] for d in stats["days"])
+    discharged = sum(max(r["power_kw"] or 0.0, 0.0) * h for r, h in zip(ticks[: upto - 1], spans, strict=False))
+    assert stats["total_discharged_kwh"] == pytest.approx(discharged, rel=0.05, abs=0.5)  # the server's history grows meanwhile
     fleet = httpx.get(f"{base}/api/v1/fleet", headers=op).json()
     assert fleet["sites"] == 2 and fleet["capacity_kwh"] == 500.0
     bad = httpx.post(f"{base}/api/v1/sites/salzburg/setpoint", json={"power_kw": "lots"}, headers=op)
