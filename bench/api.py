@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,20 +24,16 @@ from pathlib import Path
 import httpx
 import yaml
 
+from hardware.mqtt.broker import free_port
+
 PASSWORD = "bench password 123"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _scenario(folder: Path) -> Path:
     data = yaml.safe_load(Path("scenarios/live_demo.yaml").read_text())
     for site in data["sites"]:
         if site["device"]["kind"] in ("modbus", "mqtt"):
-            site["device"]["port"] = _free_port()
+            site["device"]["port"] = free_port()
     data["live"].update({"history_path": str(folder / "history.sqlite"), "speed_up": 120, "control_interval_s": 0.5})
     path = folder / "live.yaml"
     path.write_text(yaml.safe_dump(data))
@@ -99,7 +94,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         scenario = _scenario(folder)
-        port = _free_port()
+        port = free_port()
         env = {**os.environ, "BESS_TWIN_API_STATE_DIR": str(folder / "state"), "BESS_TWIN_API_ADMIN_USER": "bench",
                "BESS_TWIN_API_ADMIN_PASSWORD": PASSWORD, "BESS_TWIN_API_JWT_SECRET": "b" * 48}  # fmt: skip
         server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--runs", str(folder), "--live", str(scenario),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import shutil
 import socket
 import subprocess
@@ -18,9 +19,35 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+_PORT_RANGE = (20000, 32768)
+"""Where :func:`free_port` looks: above Ray's worker ports (10002-19999), below Linux's ephemeral range."""
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return _PORT_RANGE[1]
+
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on right now."""
+    """A TCP port nobody listens on right now, outside the kernel's ephemeral range.
+
+    A port the OS hands out for ``bind(0)`` lies in the ephemeral range, where
+    any outgoing connection may take it while a test has its server stopped
+    (and then the server cannot come back on it). Ports are drawn at random
+    below that range instead; the OS's choice is the fallback.
+    """
+    high = min(_PORT_RANGE[1], _ephemeral_low())
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(_PORT_RANGE[0], high) if high > _PORT_RANGE[0] else 0
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])

@@ -70,3 +70,14 @@ def test_readings_over_a_real_broker_and_staleness_on_an_injected_clock(broker):
         publisher.loop_stop()
         publisher.disconnect()
         source.close()
+
+
+def test_free_ports_stay_out_of_the_ephemeral_range():
+    """A stopped test server must be able to come back on its port: no outgoing connection may have taken it."""
+    from pathlib import Path
+
+    from hardware.mqtt.broker import free_port
+
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    ports = {free_port() for _ in range(50)}
+    assert all(20000 <= p < min(low, 32768) for p in ports) and len(ports) > 40
