@@ -23,7 +23,7 @@ from api.deps import ERRORS, require
 from api.hardening import LoginLimiter, install
 from api.live import LiveHub
 from api.metrics import ApiMetrics
-from api.routes import auth, etrm, runs, sites, telemetry
+from api.routes import auth, devices, etrm, runs, sites, telemetry
 from api.runs import RunStore
 from api.settings import ApiSettings
 from twin.config import load_scenario
@@ -82,6 +82,7 @@ def create_app(
         app.include_router(sites.router)
         app.include_router(telemetry.router)
         app.include_router(etrm.router)
+        app.include_router(devices.router)
 
     @app.get("/metrics", tags=["metrics"], response_class=Response, responses={200: {"content": {"text/plain": {}}}, **ERRORS})
     async def metrics(_: Annotated[User, Depends(require())]) -> Response:

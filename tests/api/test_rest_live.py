@@ -201,9 +201,9 @@ def test_every_live_route_x_role_x_own_and_other_site(server):
             return 401  # a device key, never a bearer token
         if role is None:
             return 401
-        if "{site_id}" in path and not own and role != "admin":
+        if "{site_id}" in path and not own and role != "admin" and "/device" not in path:
             return 404
-        if path == "/metrics":
+        if path == "/metrics" or "/device" in path:
             return 200 if role == "admin" else 403
         if path == "/api/v1/credit":
             return 200 if role in ("trader", "admin") else 403
@@ -230,3 +230,16 @@ def test_every_live_route_x_role_x_own_and_other_site(server):
                     assert status == expected(path, method, role, own), (user, method, url, status)
                     checked += 1
     assert checked >= 5 * 2 * 9
+
+
+def test_admin_reads_device_config_and_tests_the_connections(server):
+    app, base = server
+    app.state.store.add("dev_admin", PASSWORD, "admin", ["*"])
+    h = _login(base, "dev_admin")
+    modbus = httpx.get(f"{base}/api/v1/sites/salzburg/device", headers=h).json()
+    assert modbus["kind"] == "modbus" and modbus["config"]["port"] > 0
+    ok = httpx.post(f"{base}/api/v1/sites/salzburg/device/test", headers=h).json()
+    assert ok["ok"] and ok["latency_ms"] > 0 and ok["target"] == f"127.0.0.1:{modbus['config']['port']}"
+    assert httpx.post(f"{base}/api/v1/sites/innsbruck/device/test", headers=h).json()["ok"]  # its MQTT broker
+    assert httpx.post(f"{base}/api/v1/sites/graz/device/test", headers=h).json()["target"] is None  # simulated
+    assert httpx.get(f"{base}/api/v1/sites/nowhere/device", headers=h).status_code == 404
