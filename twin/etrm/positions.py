@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from twin.etrm.slots import step_hours
+
 BOOK_COLUMNS = ["participant", "delivery_start_utc", "net_mwh", "cash_eur"]
 
 
@@ -108,7 +110,7 @@ def site_positions(sites: pd.DataFrame) -> pd.DataFrame:
         :data:`SITE_POSITION_COLUMNS`, one row per participant and product.
     """
     stamps = pd.DatetimeIndex(pd.to_datetime(sites["timestamp_utc"], utc=True))
-    dt_h = float(stamps.to_series().diff().dropna().mode().iloc[0] / pd.Timedelta(hours=1)) if len(stamps) > 1 else 1.0
+    dt_h = step_hours(stamps)
     to_mwh = dt_h / 1000.0
     zeros = pd.Series(0.0, index=sites.index)
 

@@ -23,6 +23,7 @@ from twin.etrm.billing_service import IssuedInvoice
 from twin.etrm.invoice_pdf import render_invoice
 from twin.etrm.ledger import Ledger
 from twin.etrm.positions import site_positions
+from twin.etrm.slots import step_hours
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def _invoice_record(issued: IssuedInvoice, pdf_sha256: str | None) -> dict[str, 
 def _awards(sites: pd.DataFrame, tz: str) -> dict[dt.date, list[dict[str, Any]]]:
     """Per local delivery day, one ``day_ahead_award`` payload per site that traded."""
     stamps = pd.DatetimeIndex(pd.to_datetime(sites["timestamp_utc"], utc=True))
-    dt_h = float(stamps.to_series().diff().dropna().mode().iloc[0] / pd.Timedelta(hours=1)) if len(stamps) > 1 else 1.0
+    dt_h = step_hours(stamps)
     frame = sites.assign(date=stamps.tz_convert(tz).date)
     out: dict[dt.date, list[dict[str, Any]]] = {}
     for key, part in frame.groupby(["date", "site_id"], sort=True):

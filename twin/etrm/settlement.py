@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from twin.etrm.billing import InvoiceLine
+from twin.etrm.slots import step_hours
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def settle(sites: pd.DataFrame, tz: str = "Europe/Berlin", period: str = "month"
     """
     frame = sites.copy()
     stamps = pd.DatetimeIndex(pd.to_datetime(frame["timestamp_utc"], utc=True))
-    dt_h = float(stamps.to_series().diff().dropna().mode().iloc[0] / pd.Timedelta(hours=1)) if len(stamps) > 1 else 1.0
+    dt_h = step_hours(stamps)
     local = stamps.tz_convert(tz)
     if period not in ("month", "day"):
         raise ValueError(f"period {period!r}: choose month or day")

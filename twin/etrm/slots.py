@@ -10,6 +10,17 @@ import pandas as pd
 from twin.types import FloatArray
 
 
+def step_hours(stamps: pd.DatetimeIndex) -> float:
+    """The step of a run's rows: the most common spacing of their timestamps (1 h with fewer than two). [h]
+
+    Rows of several sites one after the other count too: the jump back between
+    sites is one spacing among many.
+    """
+    if len(stamps) < 2:
+        return 1.0
+    return float(stamps.to_series().diff().dropna().mode().iloc[0] / pd.Timedelta(hours=1))
+
+
 def slots_per_day(step: pd.Timedelta) -> int:
     """Regular slots in a local day at ``step``: 24 at 1 h, 96 at 15 min."""
     return int(pd.Timedelta(days=1) / step)
