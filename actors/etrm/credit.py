@@ -14,8 +14,7 @@ from twin.backtest.clock import DeliveryDay
 from twin.backtest.site_day import SiteDay
 from twin.config.etrm import EtrmConfig
 from twin.etrm.credit_service import CreditService
-from twin.etrm.slots import to_local_slots
-from twin.forecast.table import to_local_days
+from twin.etrm.slots import published_days, to_local_slots
 from twin.markets.day_ahead import Clearing
 from twin.markets.exchange.session import SessionResult
 from twin.units import KWH_PER_MWH
@@ -74,10 +73,8 @@ class CreditDesk:
                                      config.risk.lookback_days)  # fmt: skip
         self.step, self.tz, self.dt_h = step, tz, step / pd.Timedelta(hours=1)
         self.metrics = metrics or EtrmMetrics()
-        if len(published):
-            _, values, _ = to_local_days(published.to_frame("price"), tz, step)
-            for row in values[-(config.risk.lookback_days + 1) :, :, 0]:
-                self.service.publish(row)
+        for row in published_days(published, tz, step, config.risk.lookback_days + 1):
+            self.service.publish(row)
 
     def on_day(self, day: DeliveryDay, clearing: Clearing, n_sessions: int, *results: SessionResult | SiteDay) -> CreditUpdate:
         """Book a delivered day: ``n_sessions`` intraday sessions (each participant's trade cash), then the sites' days (the venues' amounts)."""

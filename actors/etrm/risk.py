@@ -12,8 +12,7 @@ from actors.etrm.metrics import EtrmMetrics
 from twin.backtest.clock import DeliveryDay
 from twin.config.etrm import EtrmConfig
 from twin.etrm.risk_service import Alert, RiskLimits, RiskService
-from twin.etrm.slots import to_local_slots
-from twin.forecast.table import to_local_days
+from twin.etrm.slots import published_days, to_local_slots
 from twin.markets.day_ahead import Clearing
 from twin.units import KWH_PER_MWH
 
@@ -52,10 +51,8 @@ class RiskDesk:
         self.service = RiskService(limits, levels, risk.horizon_days, risk.lookback_days, risk.mc_paths, risk.seed)
         self.step, self.tz, self.dt_h = step, tz, step / pd.Timedelta(hours=1)
         self.metrics = metrics or EtrmMetrics()
-        if len(published):
-            _, values, _ = to_local_days(published.to_frame("price"), tz, step)
-            for row in values[-(risk.lookback_days + risk.horizon_days + 1) :, :, 0]:
-                self.service.publish(row)
+        for row in published_days(published, tz, step, risk.lookback_days + risk.horizon_days + 1):
+            self.service.publish(row)
 
     def on_day(self, day: DeliveryDay, clearing: Clearing) -> RiskUpdate:
         """Assess the day's awards as positions at its gate, realise them at its prices; the update for the exchange."""

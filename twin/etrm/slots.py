@@ -7,6 +7,7 @@ import functools
 import numpy as np
 import pandas as pd
 
+from twin.forecast.table import to_local_days
 from twin.types import FloatArray
 
 
@@ -65,4 +66,18 @@ def to_local_slots(
     if how == "sum":
         return total
     out: FloatArray = np.where(count > 0, total / np.maximum(count, 1.0), np.nan)
+    return out
+
+
+def published_days(published: pd.Series, tz: str, step: pd.Timedelta, days: int) -> FloatArray:
+    """The last ``days`` local days of a published price series, DST days made regular, shape (<= days, S). [EUR/MWh]
+
+    Only the tail is arranged (a day more than asked, so a cut first day is
+    never among those returned): the risk and credit services start from it.
+    """
+    if not len(published):
+        return np.zeros((0, slots_per_day(step)))
+    recent = published[published.index >= published.index[-1] - pd.Timedelta(days=days + 1)]
+    _, values, _ = to_local_days(recent.to_frame("price"), tz, step)
+    out: FloatArray = values[-days:, :, 0]
     return out

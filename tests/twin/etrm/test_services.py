@@ -145,3 +145,14 @@ def test_live_grid_readings_merge_into_events_that_end_when_the_condition_does()
     assert grid.observe(t[4], 49.7, {}) == []
     assert [e.level for e in grid.flush()] == ["fcr_full"]
     assert len(grid.events()) == 4
+
+
+def test_published_days_equal_the_tail_of_the_whole_series_arranged():
+    from twin.etrm.slots import published_days
+    from twin.forecast.table import to_local_days
+
+    index = pd.date_range("2022-10-01", "2023-04-10", freq="h", tz="UTC", inclusive="left")  # both DST changes
+    series = pd.Series(np.random.default_rng(0).normal(80, 30, len(index)), index=index)
+    whole = to_local_days(series.to_frame("price"), "Europe/Berlin", pd.Timedelta(hours=1))[1][:, :, 0]
+    for days in (10, 160, 1000):
+        np.testing.assert_array_equal(published_days(series, "Europe/Berlin", pd.Timedelta(hours=1), days), whole[-days:])
