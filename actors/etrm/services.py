@@ -46,7 +46,7 @@ class EtrmDay:
     events: int
 
 
-def grid_service(scenario: Scenario, frequency: FrequencyReplay | None, start_utc: pd.Timestamp) -> GridService:
+def grid_service(scenario: Scenario, frequency: FrequencyReplay | None, start_utc: pd.Timestamp | None) -> GridService:
     """The scenario's grid service: site connection limits, shared limits, frequency replay and alert levels."""
     etrm = scenario.etrm
     f = etrm.grid.frequency

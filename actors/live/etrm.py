@@ -27,26 +27,18 @@ import pandas as pd
 import ray
 
 from actors.client import ServiceClient, remote_async
-from actors.etrm.billing import BillingDesk, settlement_rows
-from actors.etrm.credit import CreditDesk
-from actors.etrm.metrics import EtrmMetrics
-from actors.etrm.risk import RiskDesk
+from actors.etrm.billing import settlement_rows
+from actors.etrm.services import EtrmDesks, grid_service
 from twin.backtest.clock import DeliveryDay
 from twin.backtest.site_day import SiteDay
 from twin.config import Scenario
 from twin.etrm.ledger import Ledger
 from twin.etrm.run_files import EtrmResults, append_invoice, award_payloads, write_tables
-from twin.grid.constraints import SharedLimit
-from twin.grid.frequency import AlertLevels, FrequencyReplay
-from twin.grid.service import GridService
+from twin.grid.frequency import FrequencyReplay
 from twin.markets.day_ahead import Clearing
 from twin.units import KWH_PER_MWH
 
 log = logging.getLogger(__name__)
-
-
-def _zeros(n: int) -> np.ndarray:
-    return np.zeros(n)
 
 
 class LiveEtrmService:
@@ -75,19 +67,11 @@ class LiveEtrmService:
         self.tz, self.step, self.out_dir = scenario.market.timezone, step, Path(out_dir)
         self.dt_h = step / pd.Timedelta(hours=1)
         site_ids = [s.site_id for s in scenario.sites]
-        self.metrics = EtrmMetrics()  # one registry for every service of the run
-        m = self.metrics
-        self.risk = RiskDesk(etrm, site_ids, published, step, self.tz, m) if etrm.risk.enabled else None
-        self.credit = CreditDesk(etrm, published, step, self.tz, site_ids, m) if etrm.credit.enabled else None
-        self.billing = BillingDesk(etrm.billing, step, self.tz, m) if etrm.billing.enabled else None
+        desks = EtrmDesks(etrm, site_ids, published, step, self.tz, site_ids, None)  # one metrics registry for all
+        self.metrics, self.risk, self.credit, self.billing = desks.metrics, desks.risk, desks.credit, desks.billing
         self.pdf = etrm.billing.pdf
         f = etrm.grid.frequency
-        levels = AlertLevels(f.watch_mhz, f.fcr_full_mhz, f.emergency_mhz) if f is not None else AlertLevels()
-        self.grid = GridService(
-            {s.site_id: (s.grid.import_max_kw, s.feed_in_limit_kw) for s in scenario.sites},
-            [SharedLimit(x.name, tuple(x.site_ids), x.import_max_kw, x.export_max_kw) for x in etrm.grid.shared_limits],
-            levels=levels,
-        ) if etrm.grid.enabled else None  # fmt: skip
+        self.grid = grid_service(scenario, None, None) if etrm.grid.enabled else None  # live: readings come by tick
         self.replay, self.start_utc = replay, pd.Timestamp(start_utc)
         self.mqtt: Any = None
         if self.grid is not None and f is not None and f.mqtt_topic is not None:
@@ -157,7 +141,7 @@ class LiveEtrmService:
                 day_ahead_revenue_eur=da, imbalance_kwh=deviation_kwh, imbalance_price_eur_per_mwh=price,
                 imbalance_eur=imbalance, temperature_c=part["temperature_c"].to_numpy(), soh=np.full(n, np.nan),
                 forecast_eur_per_mwh=np.full(n, np.nan), used_milp=False, day_ahead_kw=schedule,
-                intraday_kw=_zeros(n), intraday_revenue_eur=_zeros(n), fees_eur=_zeros(n),
+                intraday_kw=np.zeros(n), intraday_revenue_eur=np.zeros(n), fees_eur=np.zeros(n),
             ))  # fmt: skip
         day = DeliveryDay(date, start, end, pd.Timestamp(start) - pd.Timedelta(hours=12), 0, n, 0)
         clearing = Clearing(date, price, {d.site_id: d.day_ahead_kw for d in site_days})
