@@ -16,14 +16,8 @@ from pydantic import BaseModel
 
 from api.auth.store import User, UserStore
 from api.auth.tokens import subject
-from api.settings import ApiSettings
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
-
-
-def settings(request: Request) -> ApiSettings:
-    """The app's settings."""
-    return request.app.state.settings
 
 
 def store(request: Request) -> UserStore:

@@ -58,8 +58,9 @@ def list_runs(store: Runs, user: CurrentUser) -> list[RunInfo]:
     for run_id in store.run_ids():
         sites = [s for s in store.sites(run_id) if user.sees(s)]
         if sites:
-            period = (store.summary(run_id) or {}).get("period", {})
-            out.append(RunInfo(run_id=run_id, scenario=str((store.summary(run_id) or {}).get("scenario", "")),
+            summary = store.summary(run_id) or {}
+            period = summary.get("period", {})
+            out.append(RunInfo(run_id=run_id, scenario=str(summary.get("scenario", "")),
                                start=str(period.get("start", "")), end=str(period.get("end", "")),
                                days=int(period.get("days", 0)), sites=sites))  # fmt: skip
     return out

@@ -104,6 +104,7 @@ class RiskService:
     mc_paths: int = 20_000
     seed: int = 0
     _record: dict[str, list[tuple[dt.date, float, float]]] = field(default_factory=dict)
+    _figures: dict[tuple[str, str, float], list[tuple[dt.date, float, float]]] = field(default_factory=dict)
     _history: list[FloatArray] = field(default_factory=list)
     _days: list[RiskDay] = field(default_factory=list)
     _alerts: list[Alert] = field(default_factory=list)
@@ -219,7 +220,10 @@ class RiskService:
     def record_figures(self, participant: str, date: dt.date, rows: list[RiskRow], realised_pnl_eur: float) -> Alert | None:
         """Keep every method's and level's VaR of the day for the backtest; an alert if the loss limit broke."""
         for r in rows:
-            self._record.setdefault(f"{participant}|{r.method}|{r.confidence}", []).append((date, r.var_eur, realised_pnl_eur))
+            self._figures.setdefault((participant, r.method, r.confidence), []).append((date, r.var_eur, realised_pnl_eur))
+        return self._loss_alert(participant, date, realised_pnl_eur)
+
+    def _loss_alert(self, participant: str, date: dt.date, realised_pnl_eur: float) -> Alert | None:
         limit = self.limits.get(participant, RiskLimits()).loss_eur
         if limit is not None and -realised_pnl_eur > limit:
             return Alert(participant, date, "daily loss EUR", -realised_pnl_eur, limit)
@@ -236,11 +240,7 @@ class RiskService:
     def var_backtests(self) -> list[tuple[str, str, float, KupiecResult]]:
         """Kupiec's test per participant, method and level over the days :meth:`on_day` assessed."""
         out = []
-        for key, record in self._record.items():
-            if key.count("|") != 2:
-                continue
-            participant, method, level = key.split("|")
-            c = float(level)
+        for (participant, method, c), record in self._figures.items():
             var = np.array([r[1] for r in record])
             loss = -np.array([r[2] for r in record])
             out.append((participant, method, c, kupiec_pof(int((loss > var).sum()), len(record), c)))
@@ -300,10 +300,7 @@ class RiskService:
     def record(self, participant: str, date: dt.date, var_eur: float, realised_pnl_eur: float) -> Alert | None:
         """Keep the day's VaR forecast and realised P&L for the backtest; an alert if the loss limit broke."""
         self._record.setdefault(participant, []).append((date, var_eur, realised_pnl_eur))
-        limit = self.limits.get(participant, RiskLimits()).loss_eur
-        if limit is not None and -realised_pnl_eur > limit:
-            return Alert(participant, date, "daily loss EUR", -realised_pnl_eur, limit)
-        return None
+        return self._loss_alert(participant, date, realised_pnl_eur)
 
     def backtest(self, participant: str, confidence: float) -> KupiecResult:
         """Kupiec's test of the recorded VaR forecasts (made at ``confidence``) against the realised losses.
