@@ -156,3 +156,14 @@ def test_published_days_equal_the_tail_of_the_whole_series_arranged():
     whole = to_local_days(series.to_frame("price"), "Europe/Berlin", pd.Timedelta(hours=1))[1][:, :, 0]
     for days in (10, 160, 1000):
         np.testing.assert_array_equal(published_days(series, "Europe/Berlin", pd.Timedelta(hours=1), days), whole[-days:])
+
+
+def test_credit_addon_uses_nothing_published_after_the_day():
+    """The day's own prices join the move history only after its exposure is measured."""
+    def pfe(shock: float) -> float:
+        credit = CreditService({"day-ahead exchange": 2}, {}, 0.9)
+        rng = np.random.default_rng(2)
+        for _ in range(30):
+            credit.publish(50.0 + rng.normal(0, 5, 4))
+        return credit.on_day(D1, {"day-ahead exchange": 10.0}, {"day-ahead exchange": 1.0}, np.full(4, 50.0 + shock))[0].pfe_eur
+    assert pfe(0.0) == pfe(900.0)
