@@ -6,8 +6,9 @@ import logging
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
+from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
 log = logging.getLogger("bess_twin.api")
@@ -43,8 +44,55 @@ class LoginLimiter:
         return True
 
 
+class _TooLarge(HTTPException):
+    """Raised from ``receive``: FastAPI passes an HTTPException through its body parsing, so the client gets 413."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"request body over {max_bytes} bytes")
+
+
+class BodyLimit:
+    """ASGI middleware: a body streamed without ``Content-Length`` (chunked) is cut off at ``max_bytes`` with 413.
+
+    It counts the bytes as the app reads them, so a client cannot send an
+    endless chunked body; a body that declares its length is refused before
+    it is read (in :func:`install`).
+    """
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def counted() -> dict[str, Any]:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge(self.max_bytes)
+            return message
+
+        async def tracked(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked)
+        except _TooLarge:
+            if not started:
+                await JSONResponse({"detail": f"request body over {self.max_bytes} bytes"}, status_code=413)(scope, receive, send)
+
+
 def install(app: FastAPI, max_body_bytes: int) -> None:
-    """Add the middleware to ``app``."""
+    """Add the middleware to ``app`` (the body counter inside, the guard outside it)."""
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable) -> Response:

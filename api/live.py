@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from actors.live.etrm import LiveEtrmClient
+from actors.live.exchange import LiveExchangeClient
 from actors.live.loop import run_live
 from actors.live.site import LiveSiteClient
-from twin.config import Scenario
+from twin.config import Scenario, SiteConfig
 
 log = logging.getLogger("bess_twin.api")
 QUEUE_EVENTS = 1000
@@ -34,15 +35,41 @@ class LiveHub:
         self.latest: dict[str, dict[str, Any]] = {}
         self.sites: dict[str, LiveSiteClient] = {}
         self.etrm: LiveEtrmClient | None = None
+        self.exchange: LiveExchangeClient | None = None
+        self.devices: dict[str, Any] = {}  # device configurations changed at run time, by site
         self.seq = 0
         self.dropped = 0
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
         self.stop = asyncio.Event()
         self.task: asyncio.Task[Any] | None = None
 
-    def attach(self, sites: dict[str, LiveSiteClient], etrm: LiveEtrmClient | None = None) -> None:
-        """Keep the started site clients (for setpoints) and the ETRM service (for risk, credit, grid, invoices)."""
-        self.sites, self.etrm = sites, etrm
+    def site_config(self, site_id: str) -> SiteConfig:
+        """The configuration of ``site_id`` as it runs now (a device changed through the API included)."""
+        if site_id in self.devices:
+            site = next(s for s in self.scenario.sites if s.site_id == site_id)
+            return site.model_copy(update={"device": self.devices[site_id]})
+        return next(s for s in self.scenario.sites if s.site_id == site_id)
+
+    async def reconfigure(self, site_id: str, device: Any, user: str) -> None:
+        """Switch a running site to a new device configuration.
+
+        Raises
+        ------
+        ValueError
+            If the site is not running or the device cannot be opened.
+        """
+        client = self.sites.get(site_id)
+        if client is None:
+            raise ValueError(f"site {site_id} is not running yet")
+        await client.reconfigure(device)
+        self.devices[site_id] = device
+        self.publish("device", site_id, {"kind": device.kind, "by": user})
+
+    def attach(
+        self, sites: dict[str, LiveSiteClient], etrm: LiveEtrmClient | None = None, exchange: LiveExchangeClient | None = None
+    ) -> None:
+        """Keep the started site clients (setpoints, strategy), the ETRM service (risk, credit, grid, invoices) and the exchange."""
+        self.sites, self.etrm, self.exchange = sites, etrm, exchange
 
     def on_tick(self, rows: list[dict[str, Any]]) -> None:
         """Keep each site's latest row and publish it as a ``state`` event."""

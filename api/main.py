@@ -23,7 +23,7 @@ from api.deps import ERRORS, require
 from api.hardening import LoginLimiter, install
 from api.live import LiveHub
 from api.metrics import ApiMetrics
-from api.routes import auth, devices, etrm, runs, sites, telemetry
+from api.routes import auth, devices, etrm, exchange, runs, sites, strategy, telemetry
 from api.runs import RunStore
 from api.settings import ApiSettings
 from twin.config import load_scenario
@@ -73,7 +73,7 @@ def create_app(
     _first_admin(app.state.store, settings)
     install(app, settings.max_body_bytes)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"])  # fmt: skip
     app.include_router(auth.router)
     if runs_dir is not None:
@@ -83,6 +83,8 @@ def create_app(
         app.include_router(telemetry.router)
         app.include_router(etrm.router)
         app.include_router(devices.router)
+        app.include_router(strategy.router)
+        app.include_router(exchange.router)
 
     @app.get("/metrics", tags=["metrics"], response_class=Response, responses={200: {"content": {"text/plain": {}}}, **ERRORS})
     async def metrics(_: Annotated[User, Depends(require())]) -> Response:

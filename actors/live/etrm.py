@@ -212,7 +212,8 @@ class LiveEtrmService:
             for e in (self.grid.events()[-200:] if self.grid is not None else [])
         ]
         return {"risk": risk_rows, "credit": credit_rows, "grid_events": events, "invoices": list(self._invoices),
-                "frequency_hz": self.frequency_hz}  # fmt: skip
+                "frequency_hz": self.frequency_hz, "ledger": {"entries": self.ledger.entries, "head": self.ledger.head},
+                "invoice_dir": str(self.out_dir / "invoices")}  # fmt: skip
 
     def metrics_text(self) -> bytes:
         """Prometheus exposition of every ETRM gauge of the run."""

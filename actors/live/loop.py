@@ -28,6 +28,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from actors.live.etrm import LiveEtrmClient
+from actors.live.exchange import LiveExchangeClient
 from actors.live.market import LiveMarketClient
 from actors.live.site import LiveSiteClient
 from actors.runtime import make_runtime
@@ -88,7 +89,7 @@ async def run_live(
     on_tick: Callable[[list[dict[str, Any]]], None] | None = None,
     children: ChildProcesses | None = None,
     stop: asyncio.Event | None = None,
-    on_started: Callable[[dict[str, LiveSiteClient], LiveEtrmClient | None], None] | None = None,
+    on_started: Callable[[dict[str, LiveSiteClient], LiveEtrmClient | None, LiveExchangeClient], None] | None = None,
 ) -> LiveSummary:
     """Run the scenario's fleet live until stopped.
 
@@ -107,8 +108,9 @@ async def run_live(
     stop : asyncio.Event, optional
         Set it to stop; default: SIGINT and SIGTERM set it.
     on_started : callable, optional
-        Called with the started site clients by id and the ETRM client (the API sends operator
-        setpoints through the sites and reads risk, credit, grid and invoices from the ETRM service).
+        Called with the started site clients by id, the ETRM client and the internal exchange
+        (the API sends operator setpoints and strategies through the sites, reads risk, credit,
+        grid and invoices from the ETRM service and places traders' orders on the exchange).
 
     Returns
     -------
@@ -143,14 +145,16 @@ async def run_live(
             calendar.published_day_ahead(prices.price_eur_per_mwh, pd.Timestamp(clock.now())),
         )
         sites = [
-            LiveSiteClient.spawn(rt, site, scenario.strategy, prices.dt_h, n_horizon, clock,
+            LiveSiteClient.spawn(rt, site, scenario.strategy_of(site), prices.dt_h, n_horizon, clock,
                                  options=site.actor_options)
             for site in scenario.sites
         ]
         etrm = _spawn_etrm(rt, scenario, prices, calendar, clock)
+        exchange = LiveExchangeClient.spawn(rt, scenario, prices.dt_h, live.history_path.with_name("exchange.sqlite"))
+        by_id = {cfg.site_id: client for cfg, client in zip(scenario.sites, sites, strict=True)}
         await asyncio.gather(*(s.start() for s in sites))
         if on_started is not None:
-            on_started({cfg.site_id: client for cfg, client in zip(scenario.sites, sites, strict=True)}, etrm)
+            on_started(by_id, etrm, exchange)
         while not stop.is_set():
             tick_started = time.monotonic()
             now = clock.now()
@@ -165,6 +169,7 @@ async def run_live(
                 break
             rows = await asyncio.gather(*(s.tick(window) for s in sites))
             history.append(rows)
+            await _trade(exchange, by_id, pd.Timestamp(now), n_horizon)
             if etrm is not None:
                 await etrm.on_tick(rows, now)
             ticks += 1
@@ -175,6 +180,7 @@ async def run_live(
                 await asyncio.wait_for(stop.wait(), timeout=max(wait, 0.0))
         if stop.is_set():
             reason = "stop requested"
+        await exchange.close()
         vintages = await market.vintages()
         vintages.to_parquet(live.history_path.with_name("forecasts.parquet"), index=False)
         if etrm is not None:
@@ -203,6 +209,14 @@ async def run_live(
         history_path=live.history_path,
         etrm=etrm_summary,
     )
+
+
+async def _trade(exchange: LiveExchangeClient, sites: dict[str, LiveSiteClient], now: pd.Timestamp, n_steps: int) -> None:
+    """Give the exchange the sites' plans and the sites their new trades."""
+    names = list(sites)
+    plans = await asyncio.gather(*(sites[n].trading_state() for n in names))
+    trades = await exchange.on_tick(now, n_steps, dict(zip(names, plans, strict=True)))
+    await asyncio.gather(*(sites[n].add_trades(kw) for n, kw in trades.items()))
 
 
 def _spawn_etrm(

@@ -25,7 +25,7 @@ from hardware.protocol import BatteryDevice
 from hardware.registry import open_device
 from hardware.safety import DeviceGuard
 from twin.config import SiteConfig, StrategyConfig
-from twin.ems.dispatch import DispatchProblem
+from twin.ems.live_strategy import LiveStrategy
 from twin.errors import TwinError
 
 log = logging.getLogger(__name__)
@@ -57,11 +57,13 @@ class LiveSiteService:
         self.site = site
         self.dt_h = dt_h
         self.clock = clock
-        self.problem = DispatchProblem(site.battery, n_horizon, dt_h, strategy.terminal_soc)
+        self.strategy = LiveStrategy(site, strategy, n_horizon, dt_h)
+        self.traded_kw: dict[Any, float] = {}  # MTU start (UTC) -> power the site's trades add [kW]
         self.device: BatteryDevice | None = None
         self.guard: DeviceGuard | None = None
         self.replans = 0
         self._plan_start: Any = None
+        self._replan_due = False
         self._plan_kw: np.ndarray | None = None
         self._plan_soc = np.zeros(0)
         self._plan_prices = np.zeros(0)
@@ -77,23 +79,31 @@ class LiveSiteService:
         )
         return self.site.device.kind
 
-    def _schedule_kw(self, mtu_start: Any) -> float:
+    def _planned_kw(self, mtu_start: Any) -> float:
         if self._plan_kw is None or self._plan_start is None:
             return 0.0
         offset = round((mtu_start - self._plan_start).total_seconds() / (self.dt_h * 3600.0))
         return float(self._plan_kw[offset]) if 0 <= offset < len(self._plan_kw) else 0.0
+
+    def _schedule_kw(self, mtu_start: Any) -> float:
+        """Plan plus the site's trades in the MTU, within the power limits (the pre-trade check kept it deliverable)."""
+        b = self.site.battery
+        total = self._planned_kw(mtu_start) + self.traded_kw.get(mtu_start, 0.0)
+        return min(max(total, -b.p_charge_max_kw), b.p_discharge_max_kw)
 
     def _replan(self, window: dict) -> None:
         reading = self.guard.last_good if self.guard else None
         prices = window["price_eur_per_mwh"]
         if reading is None or not np.isfinite(prices).all():
             return
+        previous_kw = reading.power_kw if np.isfinite(reading.power_kw) else 0.0
         try:
-            result = self.problem.solve(prices, reading.soc)
+            result = self.strategy.plan(prices, reading.soc, previous_kw)
         except (TwinError, ValueError) as err:
             log.warning("%s: re-plan failed, keeping the previous plan: %s", self.site.site_id, err)
             return
         self._plan_kw, self._plan_start = result.power_kw.copy(), window["mtu_start_utc"]
+        self._replan_due = False
         self._plan_soc = result.energy_kwh[1:] / self.site.battery.energy_kwh
         self._plan_prices, self._plan_known = np.asarray(prices, dtype=float).copy(), int(window.get("known_steps", 0))
         self.replans += 1
@@ -116,7 +126,7 @@ class LiveSiteService:
             if self.stopped:  # a tick that was in flight when stop() ran writes nothing
                 return self._row("tick skipped: site stopped")
             reading = await self.guard.read()
-            if window["mtu_start_utc"] != self._plan_start or self._plan_kw is None:
+            if window["mtu_start_utc"] != self._plan_start or self._plan_kw is None or self._replan_due:
                 self._replan(window)
             schedule_kw = 0.0 if self.guard.safe else self._schedule_kw(window["mtu_start_utc"])
             state = await self.guard.apply(schedule_kw)
@@ -138,17 +148,69 @@ class LiveSiteService:
             price_eur_per_mwh=float(window["price_eur_per_mwh"][0]),
             replans=self.replans,
             rejected=sum(self.guard.rejected.values()),
+            strategy=self.strategy.kind,
+            traded_kw=self.traded_kw.get(window["mtu_start_utc"], 0.0),
         )
 
     async def plan(self) -> dict[str, Any] | None:
-        """The current plan: from which MTU, power and SoC per MTU, the prices it used (published, then forecast)."""
+        """The current plan: from which MTU, power, trades and SoC per MTU, the prices it used (published, then forecast)."""
         if self._plan_kw is None or self._plan_start is None:
             return None
+        import pandas as pd
+
+        step = pd.Timedelta(hours=self.dt_h)
+        traded = [self.traded_kw.get(self._plan_start + i * step, 0.0) for i in range(len(self._plan_kw))]
         return {
-            "mtu_start_utc": str(self._plan_start), "dt_h": self.dt_h, "power_kw": self._plan_kw.tolist(),
+            "mtu_start_utc": str(self._plan_start), "dt_h": self.dt_h, "power_kw": self._plan_kw.tolist(), "traded_kw": traded,
             "soc": self._plan_soc.tolist(), "price_eur_per_mwh": self._plan_prices.tolist(),
-            "published_steps": self._plan_known,
+            "published_steps": self._plan_known, "strategy": self.strategy.kind,
         }  # fmt: skip
+
+    async def strategy_state(self) -> dict[str, Any]:
+        """The strategy in force, whether auto mode chooses it, what is available and the last forecast values."""
+        s = self.strategy
+        return {"strategy": s.kind, "auto": s.auto, "available": s.available(), "candidates": s.candidates(),
+                "values_eur": dict(s.values_eur), "switch_threshold": s.strategy.switch_threshold}  # fmt: skip
+
+    async def set_strategy(self, kind: str) -> dict[str, Any]:
+        """Plan with ``kind`` from now on (auto mode off): the site re-plans at once.
+
+        Raises
+        ------
+        ValueError
+            If ``kind`` does not apply to this site.
+        """
+        self.strategy.set(kind)
+        self._replan_due = True  # the next tick re-plans
+        return await self.strategy_state()
+
+    async def set_auto(self, enabled: bool) -> dict[str, Any]:
+        """Switch auto mode on or off; on re-plans at once."""
+        self.strategy.set_auto(enabled)
+        if enabled:
+            self._replan_due = True
+        return await self.strategy_state()
+
+    async def add_trades(self, trades_kw: dict[str, float]) -> None:
+        """Add the power of new internal-exchange trades to the MTUs they deliver in. [kW by UTC MTU start]"""
+        import pandas as pd
+
+        for start, power_kw in trades_kw.items():
+            key = pd.Timestamp(start).tz_convert("UTC")
+            self.traded_kw[key] = self.traded_kw.get(key, 0.0) + float(power_kw)
+
+    async def trading_state(self) -> dict[str, Any]:
+        """The plan as the exchange's pre-trade check reads it: SoC at each MTU start and base power. [fraction, kW]"""
+        if self._plan_kw is None or self._plan_start is None:
+            return {"mtu_start_utc": None, "soc_start": [], "base_power_kw": []}
+        import pandas as pd
+
+        step = pd.Timedelta(hours=self.dt_h)
+        starts = [self._plan_start + i * step for i in range(len(self._plan_kw))]
+        soc_start = [self.guard.last_good.soc if self.guard and self.guard.last_good else float("nan"),
+                     *self._plan_soc[:-1].tolist()]  # fmt: skip
+        base = [self._plan_kw[i] + self.traded_kw.get(s, 0.0) for i, s in enumerate(starts)]
+        return {"mtu_start_utc": [str(s) for s in starts], "soc_start": soc_start, "base_power_kw": base}
 
     async def push_telemetry(self, body: Any) -> float:
         """A REST telemetry push for this site's device; returns the setpoint for the device. [kW]
@@ -176,6 +238,35 @@ class LiveSiteService:
             raise ValueError(f"site {self.site.site_id} is not running")
         self.guard.set_external(power_kw)
         return float(self.site.safety.external_setpoint_expiry_s)
+
+    async def reconfigure(self, device: Any) -> str:
+        """Switch to a new device configuration at run time; returns its kind.
+
+        The old device is commanded 0 kW (best effort) and closed, the new one
+        opened with a fresh guard: the site reads as starting until its first good
+        reading, and a device that does not answer holds it safe.
+
+        Raises
+        ------
+        ValueError
+            If the site has stopped or the new device cannot be opened.
+        """
+        async with self._io:
+            if self.stopped or self.device is None:
+                raise ValueError(f"site {self.site.site_id} is not running")
+            site = self.site.model_copy(update={"device": device})
+            try:
+                new = open_device(site, self.clock)
+            except (TwinError, DeviceError, OSError, ValueError) as err:
+                raise ValueError(f"site {self.site.site_id}: cannot open the new device: {err}") from None
+            try:
+                await self.device.write_setpoint(0.0)
+            except (DeviceError, OSError) as err:
+                log.warning("%s: could not command 0 kW before switching devices: %s", self.site.site_id, err)
+            await self.device.close()
+            self.site, self.device = site, new
+            self.guard = DeviceGuard(new, site.battery, site.safety, clock=self.clock.now)
+            return site.device.kind
 
     async def stop(self) -> dict[str, Any]:
         """Command 0 kW, close the device and return the final history row.
@@ -230,4 +321,10 @@ class LiveSiteClient(ServiceClient):
     set_setpoint = remote_async(LiveSiteService.set_setpoint)
     push_telemetry = remote_async(LiveSiteService.push_telemetry)
     plan = remote_async(LiveSiteService.plan)
+    strategy_state = remote_async(LiveSiteService.strategy_state)
+    set_strategy = remote_async(LiveSiteService.set_strategy)
+    set_auto = remote_async(LiveSiteService.set_auto)
+    add_trades = remote_async(LiveSiteService.add_trades)
+    trading_state = remote_async(LiveSiteService.trading_state)
+    reconfigure = remote_async(LiveSiteService.reconfigure)
 

@@ -1,4 +1,4 @@
-"""``POST /api/v1/auth/token`` (OAuth2 password flow) and ``GET /api/v1/me``."""
+"""``POST /api/v1/auth/token`` (OAuth2 password flow), ``GET /api/v1/me`` and the audit ledger's verification."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.auth.store import UserStore
+from api.auth.store import User, UserStore
 from api.auth.tokens import issue
-from api.deps import ERRORS, CurrentUser, store
-from api.schemas import Me, Token
+from api.deps import ERRORS, CurrentUser, require, store
+from api.schemas import LedgerStatus, Me, Token
+from twin.etrm.ledger import verify
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -34,3 +35,11 @@ def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
 def me(user: CurrentUser) -> Me:
     """Who the token belongs to: role and sites."""
     return Me(username=user.username, role=user.role, sites=list(user.sites))
+
+
+@router.get("/audit/ledger", response_model=LedgerStatus, responses=ERRORS)
+def audit_ledger(request: Request, _: Annotated[User, Depends(require())]) -> LedgerStatus:
+    """Verify the API's audit ledger (admins): every state-changing request, hash-chained."""
+    audit = request.app.state.audit
+    result = verify(request.app.state.settings.audit_ledger, audit.head)
+    return LedgerStatus(ok=result.ok, entries=result.entries, head=result.head, expected_head=audit.head, reason=result.reason)

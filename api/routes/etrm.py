@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from api.auth.store import User
-from api.deps import ERRORS, CurrentUser, not_found, require
+from api.deps import ERRORS, CurrentUser, not_found, require, visible_site
 from api.routes.sites import Hub
+from api.schemas import InvoiceInfo, LedgerStatus
+from twin.etrm.ledger import verify
 
 router = APIRouter(prefix="/api/v1", tags=["etrm"], responses=ERRORS)
 
@@ -88,3 +93,35 @@ async def grid(live: Hub, user: CurrentUser) -> GridStatus:
     mine = [GridEvent(**{k: e[k] for k in GridEvent.model_fields}) for e in snap["grid_events"]
             if e["kind"] == "frequency" or any(user.sees(s) and s in e["subject"].split() for s in live.capacity_kwh)]  # fmt: skip
     return GridStatus(frequency_hz=snap["frequency_hz"], events=mine)
+
+
+@router.get("/sites/{site_id}/invoices", response_model=list[InvoiceInfo], responses={404: {"description": "no such site for this user"}})
+async def invoices(site_id: Annotated[str, Depends(visible_site)], live: Hub) -> list[InvoiceInfo]:
+    """The site's invoices issued so far in the live run (a day's or a month's close issues them)."""
+    snap = await _snapshot(live)
+    return [InvoiceInfo(**{k: r[k] for k in InvoiceInfo.model_fields}) for r in snap["invoices"] if r["site_id"] == site_id]
+
+
+@router.get("/sites/{site_id}/invoices/{number}.pdf", response_class=FileResponse,
+            responses={200: {"content": {"application/pdf": {}}}, 404: {"description": "no such invoice for this user"},
+                       409: {"description": "the PDF does not match the SHA-256 the ledger recorded"}})  # fmt: skip
+async def invoice_pdf(site_id: Annotated[str, Depends(visible_site)], number: str, live: Hub) -> FileResponse:
+    """One invoice's PDF, served only if its bytes still hash to what the ledger recorded."""
+    snap = await _snapshot(live)
+    record = next((r for r in snap["invoices"] if r["site_id"] == site_id and r["number"] == number), None)
+    path = Path(snap["invoice_dir"]) / f"{number}.pdf" if record is not None and record.get("pdf_sha256") else None
+    if path is None or not path.is_file():
+        raise not_found(f"invoice {number}")
+    if hashlib.sha256(path.read_bytes()).hexdigest() != record["pdf_sha256"]:  # type: ignore[index]
+        raise HTTPException(status.HTTP_409_CONFLICT, f"invoice {number}: the PDF no longer matches the ledger's SHA-256")
+    return FileResponse(path, media_type="application/pdf", filename=f"{number}.pdf")
+
+
+@router.get("/ledger", response_model=LedgerStatus)
+async def ledger(live: Hub, user: CurrentUser) -> LedgerStatus:
+    """Verify the live run's ETRM ledger (awards, settlements, invoices): every entry re-hashed from the first."""
+    snap = await _snapshot(live)
+    path = live.scenario.live.history_path.parent / "ledger.sqlite"
+    result = verify(path)
+    return LedgerStatus(ok=result.ok, entries=result.entries, head=result.head, expected_head=snap["ledger"]["head"], reason=result.reason)
+

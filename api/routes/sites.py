@@ -85,7 +85,7 @@ def _state(live: LiveHub, site_id: str) -> SiteState:
         safe=None if row.get("safe") is None else bool(row["safe"]), safe_reason=row.get("safe_reason"),
         schedule_kw=_num(row.get("schedule_kw")), commanded_kw=_num(row.get("commanded_kw")),
         external=None if row.get("external") is None else bool(row["external"]),
-        strategy=live.scenario.strategy.kind,
+        strategy=row.get("strategy") or live.scenario.strategy_of(live.site_config(site_id)).kind,
     )  # fmt: skip
 
 
@@ -140,6 +140,7 @@ class Plan(BaseModel):
     mtu_start_utc: str
     dt_h: float = Field(description="MTU length [h]")
     power_kw: list[float] = Field(description="Planned power, discharge positive [kW]")
+    traded_kw: list[float] = Field(description="Power the site's internal-exchange trades add in each MTU, discharge positive [kW]")
     soc_percent: list[float] = Field(description="Planned SoC at the end of each MTU [%]")
     price_eur_per_mwh: list[float] = Field(description="Prices the plan used: published, then forecast [EUR/MWh]")
     published_steps: int = Field(description="How many leading prices are published; the rest are forecasts")
@@ -154,7 +155,7 @@ async def plan(site_id: Annotated[str, Depends(visible_site)], live: Hub) -> Pla
     got = await client.plan() if client is not None else None
     if got is None:
         raise not_found(f"plan of site {site_id}")
-    return Plan(site_id=site_id, mtu_start_utc=got["mtu_start_utc"], dt_h=got["dt_h"], power_kw=got["power_kw"],
+    return Plan(site_id=site_id, mtu_start_utc=got["mtu_start_utc"], dt_h=got["dt_h"], power_kw=got["power_kw"], traded_kw=got["traded_kw"],
                 soc_percent=[100.0 * x for x in got["soc"]], price_eur_per_mwh=got["price_eur_per_mwh"],
                 published_steps=got["published_steps"], expected_revenue_24h_eur=_revenue_24h(got))  # fmt: skip
 

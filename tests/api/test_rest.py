@@ -68,7 +68,7 @@ def _expected(path: str, user: str | None, own: bool) -> int:
     if user is None:
         return 401
     role = USERS[user][0]
-    if path == "/metrics":
+    if path in ("/metrics", "/api/v1/audit/ledger"):
         return 200 if role == "admin" else 403
     if "{site_id}" in path:
         return 200 if own or role == "admin" else 404
@@ -153,15 +153,22 @@ def test_login_rate_limit_body_limit_headers_and_audit(api, tmp_path):
     assert client.post("/api/v1/auth/token", data={"username": "op_vienna", "password": PASSWORD}).status_code == 429
     big = client.post("/api/v1/auth/token", content=b"x" * 5000, headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert big.status_code == 413
+
+    def endless():  # chunked: no Content-Length to refuse it by, so the bytes are counted as they arrive
+        for _ in range(100):
+            yield b"x" * 1000
+
+    chunked = client.post("/api/v1/auth/token", content=endless(), headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert chunked.status_code == 413 and "over" in chunked.json()["detail"]
     r = client.get("/api/v1/me")
     assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
     assert "server" not in {k.lower() for k in r.headers} or "uvicorn" not in r.headers.get("server", "")
     head = app.state.audit.head
     result = verify(tmp_path / "state" / "audit.sqlite", head)
-    assert result.ok and result.entries == 7  # every POST, refused ones included
+    assert result.ok and result.entries == 8  # every POST, refused ones included
     db = __import__("sqlite3").connect(tmp_path / "state" / "audit.sqlite")
     payloads = [json.loads(p) for (p,) in db.execute("SELECT payload FROM ledger")]
-    assert [p["status"] for p in payloads] == [401] * 5 + [429, 413]
+    assert [p["status"] for p in payloads] == [401] * 5 + [429, 413, 413]
     assert all(p["user"] in ("op_vienna", None) for p in payloads) and not any(PASSWORD in json.dumps(p) for p in payloads)
 
 

@@ -187,6 +187,19 @@ def test_live_etrm_routes_and_gauges(server):
     assert len(names) == len(set(names))  # one exposition, no family twice
 
 
+FUTURE = "DE-LU:2030-01-01T00:00Z:60"  # well-formed, never opened: no side effect for anyone
+WRITES = {  # (method, path): (roles besides admin, success status, body)
+    ("post", "/api/v1/sites/{site_id}/setpoint"): (("operator",), 202, {"power_kw": 0.0}),
+    ("post", "/api/v1/sites/{site_id}/strategy"): (("operator",), 200, {"strategy": "arbitrage"}),
+    ("post", "/api/v1/sites/{site_id}/strategy/auto"): (("operator",), 200, {"enabled": False}),
+    ("post", "/api/v1/sites/{site_id}/orders"): (("trader",), 409, {"product": FUTURE, "side": "BUY", "quantity_mwh": 0.1, "price_eur_per_mwh": 1.0}),
+    ("delete", "/api/v1/sites/{site_id}/orders/{order_id}"): (("trader",), 404, None),
+    ("put", "/api/v1/sites/{site_id}/device"): ((), 422, {"timeout_s": 2.0}),  # graz is simulated, innsbruck MQTT: no timeout_s
+    ("post", "/api/v1/sites/{site_id}/device/test"): ((), 200, None),
+}
+ADMIN_ONLY = ("/metrics", "/api/v1/audit/ledger", "/api/v1/sites/{site_id}/device")
+
+
 def test_every_live_route_x_role_x_own_and_other_site(server):
     """The OpenAPI schema of the live server, walked for every caller: a route without its checks fails here."""
     app, base = server
@@ -201,14 +214,19 @@ def test_every_live_route_x_role_x_own_and_other_site(server):
             return 401  # a device key, never a bearer token
         if role is None:
             return 401
-        if "{site_id}" in path and not own and role != "admin" and "/device" not in path:
+        if path in ADMIN_ONLY or "/device" in path:
+            if role != "admin":
+                return 403
+            return WRITES[(method, path)][1] if (method, path) in WRITES else 200
+        if "{site_id}" in path and not own and role != "admin":
             return 404
-        if path == "/metrics" or "/device" in path:
-            return 200 if role == "admin" else 403
         if path == "/api/v1/credit":
             return 200 if role in ("trader", "admin") else 403
-        if method == "post":
-            return 202 if role in ("operator", "admin") else 403
+        if (method, path) in WRITES:
+            roles, ok, _ = WRITES[(method, path)]
+            return ok if role == "admin" or role in roles else 403
+        if "{product}" in path or "{number}" in path:
+            return 404  # the route's check passed; the product or invoice does not exist
         return 200
 
     checked = 0
@@ -218,18 +236,20 @@ def test_every_live_route_x_role_x_own_and_other_site(server):
             if path == "/api/v1/auth/token":
                 continue
             for method in methods:
+                assert method == "get" or (method, path) in WRITES or path.startswith("/api/v1/telemetry"), f"new write route {method} {path}: add it to WRITES"
                 for site, own in ((home[user], True), ("innsbruck", False)):
-                    url = base + path.replace("{site_id}", site)
+                    url = base + path.replace("{site_id}", site).replace("{product}", FUTURE).replace("{number}", "INV-0").replace("{order_id}", "999999")
                     if path == "/api/v1/events" and role is not None:
                         with httpx.stream("GET", url, headers=headers, timeout=10) as r:
                             status = r.status_code
                     elif method == "get":
                         status = httpx.get(url, headers=headers).status_code
                     else:
-                        status = httpx.post(url, headers=headers, json={"power_kw": 0.0}).status_code
+                        body = WRITES.get((method, path), (None, None, {"power_kw": 0.0}))[2]
+                        status = httpx.request(method.upper(), url, headers=headers, json=body).status_code
                     assert status == expected(path, method, role, own), (user, method, url, status)
                     checked += 1
-    assert checked >= 5 * 2 * 9
+    assert checked >= 5 * 2 * 25
 
 
 def test_admin_reads_device_config_and_tests_the_connections(server):
@@ -243,3 +263,105 @@ def test_admin_reads_device_config_and_tests_the_connections(server):
     assert httpx.post(f"{base}/api/v1/sites/innsbruck/device/test", headers=h).json()["ok"]  # its MQTT broker
     assert httpx.post(f"{base}/api/v1/sites/graz/device/test", headers=h).json()["target"] is None  # simulated
     assert httpx.get(f"{base}/api/v1/sites/nowhere/device", headers=h).status_code == 404
+
+
+def test_operator_switches_strategy_and_auto_mode(server):
+    app, base = server
+    h = _login(base, "op")
+    state = httpx.get(f"{base}/api/v1/sites/salzburg/strategy", headers=h).json()
+    assert state["strategy"] == "arbitrage" and not state["auto"] and "arbitrage" in state["available"]
+    bad = httpx.post(f"{base}/api/v1/sites/salzburg/strategy", headers=h, json={"strategy": "peak_shaving"})
+    assert bad.status_code == 409 and "choose one of" in bad.json()["detail"]
+    assert httpx.post(f"{base}/api/v1/sites/salzburg/strategy", headers=h, json={"strategy": "stacked"}).json()["strategy"] == "stacked"
+    _until(lambda: httpx.get(f"{base}/api/v1/sites/salzburg/state", headers=h).json()["strategy"] == "stacked")
+    auto = httpx.post(f"{base}/api/v1/sites/salzburg/strategy/auto", headers=h, json={"enabled": True}).json()
+    assert auto["auto"]
+    values = _until(lambda: (v := httpx.get(f"{base}/api/v1/sites/salzburg/strategy", headers=h).json()["values_eur"]) and "idle" in v and v)
+    assert set(values) - {"idle"} <= set(auto["candidates"])
+    forecast = httpx.get(f"{base}/api/v1/sites/salzburg/forecast", headers=h).json()
+    assert len(forecast["price_eur_per_mwh"]) == len(forecast["published"]) >= 24 and forecast["published"][0]
+    assert httpx.post(f"{base}/api/v1/sites/salzburg/strategy", headers=_login(base, "view"), json={"strategy": "stacked"}).status_code == 404
+
+
+def test_traders_trade_on_the_live_exchange_and_the_sites_deliver_it(server):
+    import asyncio
+
+    import websockets
+
+    app, base = server
+    for name, sites in (("trader_g", ["graz"]), ("trader_s", ["salzburg"])):
+        app.state.store.add(name, PASSWORD, "trader", sites)
+    tg, ts = _login(base, "trader_g"), _login(base, "trader_s")
+    products = _until(lambda: httpx.get(f"{base}/api/v1/exchange/products", headers=tg).json())
+    product = products[2]["product"]  # its gate closes 2 market hours on (2 min of wall time): not during the test
+    received: list[dict] = []
+
+    async def listen() -> None:
+        async with websockets.connect(f"ws://{base[7:]}/api/v1/exchange/ws", additional_headers={"Authorization": tg["Authorization"]}) as ws:
+            while len([m for m in received if m["kind"] == "trade"]) < 1:
+                received.append(json.loads(await asyncio.wait_for(ws.recv(), timeout=20)))
+
+    listener = threading.Thread(target=asyncio.run, args=(listen(),))
+    listener.start()
+    time.sleep(1.0)
+    too_big = httpx.post(f"{base}/api/v1/sites/graz/orders", headers=tg, json={"product": product, "side": "SELL", "quantity_mwh": 5.0, "price_eur_per_mwh": 10.0})
+    assert too_big.status_code == 409 and set(too_big.json()["detail"]["reasons"]) & {"DISCHARGE_POWER", "SOC_FLOOR"}
+    assert httpx.get(f"{base}/api/v1/exchange/book/{product}", headers=tg).json()["asks"] == []  # book unchanged
+    sell = httpx.post(f"{base}/api/v1/sites/graz/orders", headers=tg, json={"product": product, "side": "SELL", "quantity_mwh": 0.02, "price_eur_per_mwh": 10.0})
+    assert sell.status_code == 201, sell.text
+    assert httpx.get(f"{base}/api/v1/exchange/book/{product}", headers=ts).json()["asks"][0]["quantity_mwh"] == pytest.approx(0.02)
+    assert httpx.post(f"{base}/api/v1/sites/graz/orders", headers=ts, json={"product": product, "side": "BUY", "quantity_mwh": 0.02, "price_eur_per_mwh": 10.0}).status_code == 404
+    buy = httpx.post(f"{base}/api/v1/sites/salzburg/orders", headers=ts, json={"product": product, "side": "BUY", "quantity_mwh": 0.02, "price_eur_per_mwh": 20.0}).json()
+    assert buy["trades"][0]["price_eur_per_mwh"] == 10.0 and buy["trades"][0]["seller"] == "other"  # salzburg's trader does not see graz
+    listener.join(30)
+    trade = next(m for m in received if m["kind"] == "trade")
+    assert trade["data"]["seller"] == "graz" and trade["data"]["buyer"] == "other"
+    assert any(m["kind"] == "book" for m in received)
+    mine = httpx.get(f"{base}/api/v1/exchange/trades", headers=tg).json()
+    assert mine[0]["seller"] == "graz" and mine[0]["quantity_mwh"] == pytest.approx(0.02)
+    resting = httpx.post(f"{base}/api/v1/sites/graz/orders", headers=tg, json={"product": product, "side": "BUY", "quantity_mwh": 0.01, "price_eur_per_mwh": 1.0}).json()
+    oid = resting["order"]["order_id"]
+    assert httpx.delete(f"{base}/api/v1/sites/salzburg/orders/{oid}", headers=ts).status_code == 404  # not salzburg's
+    assert httpx.delete(f"{base}/api/v1/sites/graz/orders/{oid}", headers=tg).json()["order"]["status"] == "CANCELLED"
+    # the trade is in both sites' schedules for its MTU: graz discharges 20 kW more, salzburg charges 20 kW more
+    start = pd.Timestamp(product.split(":", 1)[1].rsplit(":", 1)[0].replace("Z", "+00:00"))
+
+    def traded(site: str) -> float:
+        plan = httpx.get(f"{base}/api/v1/sites/{site}/plan", headers=tg if site == "graz" else ts).json()
+        offset = round((start - pd.Timestamp(plan["mtu_start_utc"])) / pd.Timedelta(hours=plan["dt_h"]))
+        return plan["traded_kw"][offset]
+
+    assert _until(lambda: traded("graz") == pytest.approx(20.0)) and _until(lambda: traded("salzburg") == pytest.approx(-20.0))
+    ws_bad = asyncio.run(_ws_refused(base))
+    assert ws_bad == 1008
+
+
+async def _ws_refused(base: str) -> int:
+    import websockets
+
+    async with websockets.connect(f"ws://{base[7:]}/api/v1/exchange/ws") as ws:
+        await ws.send(json.dumps({"token": "forged"}))
+        try:
+            await ws.recv()
+        except websockets.ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd else -1
+    return 0
+
+
+def test_admin_changes_a_device_at_run_time_and_verifies_the_ledgers(server):
+    app, base = server
+    app.state.store.add("dev_admin2", PASSWORD, "admin", ["*"])
+    h = _login(base, "dev_admin2")
+    port = httpx.get(f"{base}/api/v1/sites/salzburg/device", headers=h).json()["config"]["port"]
+    wrong = httpx.put(f"{base}/api/v1/sites/salzburg/device", headers=h, json={"prefix": "x"})
+    assert wrong.status_code == 422 and "prefix" in wrong.text
+    assert httpx.put(f"{base}/api/v1/sites/salzburg/device", headers=h, json={"password_env": "X"}).status_code == 422
+    moved = httpx.put(f"{base}/api/v1/sites/salzburg/device", headers=h, json={"port": free_port()}).json()
+    assert moved["config"]["port"] != port
+    _until(lambda: httpx.get(f"{base}/api/v1/sites/salzburg/state", headers=h).json()["safe"], timeout_s=60)  # nobody listens there
+    assert httpx.put(f"{base}/api/v1/sites/salzburg/device", headers=h, json={"port": port}).status_code == 200
+    _until(lambda: httpx.get(f"{base}/api/v1/sites/salzburg/state", headers=h).json()["quality"] == "good", timeout_s=60)
+    etrm = httpx.get(f"{base}/api/v1/ledger", headers=h).json()
+    assert etrm["ok"]
+    audit = httpx.get(f"{base}/api/v1/audit/ledger", headers=h).json()
+    assert audit["ok"] and audit["entries"] == 5 and audit["head"] == audit["expected_head"]  # one login, four PUTs

@@ -32,13 +32,17 @@ COLUMNS: dict[str, str] = {
     "price_eur_per_mwh": "REAL",
     "replans": "INTEGER",
     "rejected": "INTEGER",
+    "strategy": "TEXT",
+    "traded_kw": "REAL",
     "event": "TEXT",
 }
 """Columns of ``site_state`` (units in the names; ``soc`` a fraction).
 
 ``commanded_kw`` is what the guard commanded in the tick (0 while the site is
 safe), ``setpoint_confirmed`` whether the device took the write, and
-``setpoint_kw`` the last setpoint the device did take.
+``setpoint_kw`` the last setpoint the device did take. ``strategy`` is the one
+the site planned with, ``traded_kw`` the power its internal-exchange trades add
+to the plan in the current MTU (``schedule_kw`` includes it).
 """
 
 
