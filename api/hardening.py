@@ -63,6 +63,7 @@ class BodyLimit:
         self.app, self.max_bytes = app, max_bytes
 
     async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+        """Pass the request on with a counting ``receive``; answer 413 if the count passes the limit."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -22,7 +22,7 @@ from api.auth.store import User, UserStore
 from api.deps import ERRORS, require
 from api.hardening import LoginLimiter, install
 from api.live import LiveHub
-from api.metrics import ApiMetrics
+from api.metrics import ApiMetrics, merge_expositions
 from api.routes import auth, devices, etrm, exchange, runs, sites, strategy, telemetry
 from api.runs import RunStore
 from api.settings import ApiSettings
@@ -88,11 +88,13 @@ def create_app(
 
     @app.get("/metrics", tags=["metrics"], response_class=Response, responses={200: {"content": {"text/plain": {}}}, **ERRORS})
     async def metrics(_: Annotated[User, Depends(require())]) -> Response:
-        """Prometheus exposition (admin): the API, the live sites and the live ETRM services."""
-        text = app.state.metrics.text()
+        """Prometheus exposition (admin): the API, the live sites, the live ETRM services and the internal exchange (G_MARK ... C_EVENTS)."""
+        texts = [app.state.metrics.text()]
         if hub is not None and hub.etrm is not None:
-            text += await hub.etrm.metrics_text()
-        return Response(text, media_type="text/plain; version=0.0.4")
+            texts.append(await hub.etrm.metrics_text())
+        if hub is not None and hub.exchange is not None:
+            texts.append(await hub.exchange.metrics_text())
+        return Response(merge_expositions(*texts), media_type="text/plain; version=0.0.4")
 
     return app
 

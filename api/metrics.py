@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 _BUCKETS_S = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 
@@ -38,3 +41,32 @@ class ApiMetrics:
     def text(self) -> bytes:
         """The exposition text."""
         return generate_latest(self.registry)
+
+
+class _Parsed:
+    """A collector that yields already-collected metric families."""
+
+    def __init__(self, families: list[Any]) -> None:
+        self.families = families
+
+    def collect(self) -> list[Any]:
+        return self.families
+
+
+def merge_expositions(*texts: bytes) -> bytes:
+    """One exposition of several registries, each family written once.
+
+    A family two of them share (``G_PNL_REAL``: the exchange's trade P&L and the
+    ETRM's day-ahead P&L, told apart by their ``market`` label) gets every
+    sample under one header, as the exposition format requires.
+    """
+    merged: dict[str, Any] = {}
+    for text in texts:
+        for family in text_string_to_metric_families(text.decode()):
+            if family.name in merged:
+                merged[family.name].samples.extend(family.samples)
+            else:
+                merged[family.name] = family
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Parsed(list(merged.values())))
+    return generate_latest(registry)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
+from actors.live.site import LiveSiteClient
 from api.auth.store import User
 from api.deps import ERRORS, CurrentUser, not_found, require, visible_site
 from api.live import LiveHub
@@ -14,7 +15,7 @@ from api.routes.sites import Hub
 from twin.ems.live_strategy import STRATEGIES
 
 router = APIRouter(prefix="/api/v1", tags=["strategy"], responses=ERRORS)
-_SITE_404 = {404: {"description": "no such site for this user, or not running yet"}}
+_SITE_404: dict[int | str, dict[str, Any]] = {404: {"description": "no such site for this user, or not running yet"}}
 _DESCRIPTIONS = {
     "arbitrage": "Buy low, sell high on the day-ahead price",
     "peak_shaving": "Keep the period's peak import down (needs a demand charge)",
@@ -67,14 +68,14 @@ class Forecast(BaseModel):
     forecaster: str
 
 
-def _client(live: LiveHub, site_id: str):  # type: ignore[no-untyped-def]
+def _client(live: LiveHub, site_id: str) -> LiveSiteClient:
     client = live.sites.get(site_id)
     if client is None:
         raise not_found(f"running site {site_id}")
     return client
 
 
-def _state(site_id: str, got: dict) -> StrategyState:  # type: ignore[type-arg]
+def _state(site_id: str, got: dict[str, Any]) -> StrategyState:
     return StrategyState(site_id=site_id, **got)
 
 

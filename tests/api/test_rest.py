@@ -213,3 +213,24 @@ def test_real_uvicorn_on_loopback_and_the_users_cli(runs_dir, tmp_path, monkeypa
         server.should_exit = True
         thread.join(10)
     assert re.fullmatch(r"[0-9a-f]{64}", verify(tmp_path / "state" / "audit.sqlite").head)
+
+
+def test_merged_exposition_writes_a_shared_family_once_with_every_sample():
+    from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from api.metrics import merge_expositions
+
+    texts = []
+    for market in ("day-ahead", "DE-LU"):
+        r = CollectorRegistry()
+        Gauge("bess_twin_realised_pnl_eur", "P&L", ["market"], registry=r).labels(market).set(1.5)
+        Counter("bess_twin_trades", "trades", registry=r).inc(2)
+        texts.append(generate_latest(r))
+    families = list(text_string_to_metric_families(merge_expositions(*texts).decode()))
+    names = [f.name for f in families]
+    assert sorted(names) == ["bess_twin_realised_pnl_eur", "bess_twin_trades", "bess_twin_trades_created"]  # each once
+    pnl = next(f for f in families if f.name == "bess_twin_realised_pnl_eur")
+    assert {s.labels["market"]: s.value for s in pnl.samples} == {"day-ahead": 1.5, "DE-LU": 1.5}
+    trades = next(f for f in families if f.name == "bess_twin_trades")
+    assert [s.value for s in trades.samples if s.name == "bess_twin_trades_total"] == [2.0, 2.0]

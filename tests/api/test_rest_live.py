@@ -181,6 +181,9 @@ def test_live_etrm_routes_and_gauges(server):
     assert httpx.get(f"{base}/api/v1/credit", headers=boss).status_code == 200
     text = httpx.get(f"{base}/metrics", headers=boss).text
     assert "bess_twin_grid_frequency_hz" in text and "bess_twin_site_soc_ratio" in text
+    for seed_name in ("mark_price_eur_per_mwh", "ema_price_eur_per_mwh", "vwap_price_eur_per_mwh", "exposure_mwh", "realised_pnl_eur"):
+        assert f"# TYPE bess_twin_{seed_name} gauge" in text  # G_MARK, G_EMA, G_VWAP, G_EXPO_E/N, G_PNL_REAL
+    assert "# TYPE bess_twin_price_updates_total counter" in text  # C_EVENTS
     from prometheus_client.parser import text_string_to_metric_families
 
     names = [f.name for f in text_string_to_metric_families(text)]
@@ -307,8 +310,7 @@ def test_traders_trade_on_the_live_exchange_and_the_sites_deliver_it(server):
     too_big = httpx.post(f"{base}/api/v1/sites/graz/orders", headers=tg, json={"product": product, "side": "SELL", "quantity_mwh": 5.0, "price_eur_per_mwh": 10.0})
     assert too_big.status_code == 409 and set(too_big.json()["detail"]["reasons"]) & {"DISCHARGE_POWER", "SOC_FLOOR"}
     assert httpx.get(f"{base}/api/v1/exchange/book/{product}", headers=tg).json()["asks"] == []  # book unchanged
-    sell = httpx.post(f"{base}/api/v1/sites/graz/orders", headers=tg, json={"product": product, "side": "SELL", "quantity_mwh": 0.02, "price_eur_per_mwh": 10.0})
-    assert sell.status_code == 201, sell.text
+    product = _room_for_both(base, tg, ts, products[2:])
     assert httpx.get(f"{base}/api/v1/exchange/book/{product}", headers=ts).json()["asks"][0]["quantity_mwh"] == pytest.approx(0.02)
     assert httpx.post(f"{base}/api/v1/sites/graz/orders", headers=ts, json={"product": product, "side": "BUY", "quantity_mwh": 0.02, "price_eur_per_mwh": 10.0}).status_code == 404
     buy = httpx.post(f"{base}/api/v1/sites/salzburg/orders", headers=ts, json={"product": product, "side": "BUY", "quantity_mwh": 0.02, "price_eur_per_mwh": 20.0}).json()
@@ -317,7 +319,7 @@ def test_traders_trade_on_the_live_exchange_and_the_sites_deliver_it(server):
     trade = next(m for m in received if m["kind"] == "trade")
     assert trade["data"]["seller"] == "graz" and trade["data"]["buyer"] == "other"
     assert any(m["kind"] == "book" for m in received)
-    mine = httpx.get(f"{base}/api/v1/exchange/trades", headers=tg).json()
+    mine = _until(lambda: httpx.get(f"{base}/api/v1/exchange/trades", headers=tg).json())  # booked at the next tick
     assert mine[0]["seller"] == "graz" and mine[0]["quantity_mwh"] == pytest.approx(0.02)
     resting = httpx.post(f"{base}/api/v1/sites/graz/orders", headers=tg, json={"product": product, "side": "BUY", "quantity_mwh": 0.01, "price_eur_per_mwh": 1.0}).json()
     oid = resting["order"]["order_id"]
@@ -334,6 +336,24 @@ def test_traders_trade_on_the_live_exchange_and_the_sites_deliver_it(server):
     assert _until(lambda: traded("graz") == pytest.approx(20.0)) and _until(lambda: traded("salzburg") == pytest.approx(-20.0))
     ws_bad = asyncio.run(_ws_refused(base))
     assert ws_bad == 1008
+
+
+def _order(base: str, h: dict, site: str, product: str, side: str, price: float) -> httpx.Response:
+    return httpx.post(f"{base}/api/v1/sites/{site}/orders", headers=h, json={"product": product, "side": side, "quantity_mwh": 0.02, "price_eur_per_mwh": price})
+
+
+def _room_for_both(base: str, tg: dict, ts: dict, products: list[dict]) -> str:
+    """A product where graz's plan leaves room to sell 0.02 MWh and salzburg's to buy it; graz's ask of 10 EUR/MWh rests there."""
+    for p in (p["product"] for p in products):
+        sell = _order(base, tg, "graz", p, "SELL", 10.0)
+        if sell.status_code != 201:
+            continue
+        probe = _order(base, ts, "salzburg", p, "BUY", 5.0)  # below the ask: rests, matches nothing
+        if probe.status_code == 201:
+            assert httpx.delete(f"{base}/api/v1/sites/salzburg/orders/{probe.json()['order']['order_id']}", headers=ts).status_code == 200
+            return p
+        assert httpx.delete(f"{base}/api/v1/sites/graz/orders/{sell.json()['order']['order_id']}", headers=tg).status_code == 200
+    raise AssertionError("no product with room for both sites")
 
 
 async def _ws_refused(base: str) -> int:

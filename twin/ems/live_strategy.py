@@ -20,7 +20,15 @@ import numpy as np
 from twin.config import SiteConfig, StrategyConfig
 from twin.ems.site_inputs import SiteInputs, SitePlan
 from twin.ems.site_problem import SiteProblem
-from twin.ems.strategies import SiteTerms, applies, choose, idle_plan, plan_value, restrict, terms_of
+from twin.ems.strategies import (
+    SiteTerms,
+    applies,
+    choose,
+    idle_plan,
+    plan_value,
+    restrict,
+    terms_of,
+)
 from twin.types import FloatArray
 
 STRATEGIES: tuple[str, ...] = ("arbitrage", "peak_shaving", "self_consumption", "load_balancing", "fcr", "stacked")
