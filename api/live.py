@@ -123,7 +123,8 @@ class LiveHub:
         prices = load_prices(self.scenario.market)
         try:
             await run_live(self.scenario, prices, runtime=runtime, on_tick=self.on_tick,
-                           children=Children(self.scenario, scenario_path), stop=self.stop, on_started=self.attach)  # fmt: skip
+                           children=Children(self.scenario, scenario_path), stop=self.stop, on_started=self.attach,
+                           on_event=self.publish)  # fmt: skip
         except Exception:
             log.exception("the live run stopped with an error")
             raise

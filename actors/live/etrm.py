@@ -93,8 +93,8 @@ class LiveEtrmService:
             return self.replay.at((now - self.start_utc).total_seconds())
         return None
 
-    def on_tick(self, rows: list[dict[str, Any]], now_utc: dt.datetime) -> int:
-        """Take one tick's history rows at market time ``now_utc``; returns the grid events that ended."""
+    def on_tick(self, rows: list[dict[str, Any]], now_utc: dt.datetime) -> list[dict[str, Any]]:
+        """Take one tick's history rows at market time ``now_utc``; returns the grid events that ended (alerts)."""
         now = pd.Timestamp(now_utc)
         ended = []
         if self.grid is not None:
@@ -111,7 +111,7 @@ class LiveEtrmService:
             self._close_day()
         self._day = date
         self._rows += [r for r in rows if r.get("event") == "tick"]
-        return len(ended)
+        return [{**e.__dict__, "start_utc": e.start_utc.isoformat(), "end_utc": e.end_utc.isoformat()} for e in ended]
 
     def _close_day(self) -> None:
         """Settle the buffered day through risk, credit and billing; append it to the ledger."""

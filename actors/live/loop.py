@@ -90,6 +90,7 @@ async def run_live(
     children: ChildProcesses | None = None,
     stop: asyncio.Event | None = None,
     on_started: Callable[[dict[str, LiveSiteClient], LiveEtrmClient | None, LiveExchangeClient], None] | None = None,
+    on_event: Callable[[str, str | None, dict[str, Any]], None] | None = None,
 ) -> LiveSummary:
     """Run the scenario's fleet live until stopped.
 
@@ -111,6 +112,9 @@ async def run_live(
         Called with the started site clients by id, the ETRM client and the internal exchange
         (the API sends operator setpoints and strategies through the sites, reads risk, credit,
         grid and invoices from the ETRM service and places traders' orders on the exchange).
+    on_event : callable, optional
+        Called with ``(kind, site_id, data)`` for each new trade of a site (``trade``, its
+        power per MTU) and each grid event that ended (``alert``, site None): the API's event stream.
 
     Returns
     -------
@@ -169,9 +173,12 @@ async def run_live(
                 break
             rows = await asyncio.gather(*(s.tick(window) for s in sites))
             history.append(rows)
-            await _trade(exchange, by_id, pd.Timestamp(now), n_horizon)
-            if etrm is not None:
-                await etrm.on_tick(rows, now)
+            traded = await _trade(exchange, by_id, pd.Timestamp(now), n_horizon)
+            alerts = await etrm.on_tick(rows, now) if etrm is not None else []
+            for site_id, power in traded.items() if on_event is not None else ():
+                on_event("trade", site_id, {"traded_kw": power})  # type: ignore[misc]
+            for alert in alerts if on_event is not None else ():
+                on_event("alert", None, alert)  # type: ignore[misc]
             ticks += 1
             if on_tick is not None:
                 on_tick(rows)
@@ -211,12 +218,15 @@ async def run_live(
     )
 
 
-async def _trade(exchange: LiveExchangeClient, sites: dict[str, LiveSiteClient], now: pd.Timestamp, n_steps: int) -> None:
-    """Give the exchange the sites' plans and the sites their new trades."""
+async def _trade(
+    exchange: LiveExchangeClient, sites: dict[str, LiveSiteClient], now: pd.Timestamp, n_steps: int
+) -> dict[str, dict[str, float]]:
+    """Give the exchange the sites' plans and the sites their new trades; returns those (kW by MTU start, per site)."""
     names = list(sites)
     plans = await asyncio.gather(*(sites[n].trading_state() for n in names))
     trades = await exchange.on_tick(now, n_steps, dict(zip(names, plans, strict=True)))
     await asyncio.gather(*(sites[n].add_trades(kw) for n, kw in trades.items()))
+    return trades
 
 
 def _spawn_etrm(

@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import logging
 import math
+from collections import deque
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ from twin.ems.live_strategy import LiveStrategy
 from twin.errors import TwinError
 
 log = logging.getLogger(__name__)
+OPTIMISATIONS_KEPT = 1000
 
 
 class LiveSiteService:
@@ -62,6 +64,7 @@ class LiveSiteService:
         self.device: BatteryDevice | None = None
         self.guard: DeviceGuard | None = None
         self.replans = 0
+        self.optimisations: deque[dict[str, Any]] = deque(maxlen=OPTIMISATIONS_KEPT)
         self._plan_start: Any = None
         self._replan_due = False
         self._plan_kw: np.ndarray | None = None
@@ -107,6 +110,13 @@ class LiveSiteService:
         self._plan_soc = result.energy_kwh[1:] / self.site.battery.energy_kwh
         self._plan_prices, self._plan_known = np.asarray(prices, dtype=float).copy(), int(window.get("known_steps", 0))
         self.replans += 1
+        n_day = round(24 / self.dt_h)
+        self.optimisations.append({
+            "market_utc": self.clock.now().isoformat(), "mtu_start_utc": str(window["mtu_start_utc"]),
+            "strategy": self.strategy.kind, "auto": self.strategy.auto, "soc": float(reading.soc),
+            "expected_revenue_24h_eur": float(self._plan_prices[:n_day] @ self._plan_kw[:n_day]) * self.dt_h / 1000.0,
+            "values_eur": dict(self.strategy.values_eur), "published_steps": self._plan_known,
+        })  # fmt: skip
 
     async def tick(self, window: dict) -> dict[str, Any]:
         """One control step: read, re-plan on a new MTU, write the guarded setpoint.
@@ -165,6 +175,10 @@ class LiveSiteService:
             "soc": self._plan_soc.tolist(), "price_eur_per_mwh": self._plan_prices.tolist(),
             "published_steps": self._plan_known, "strategy": self.strategy.kind,
         }  # fmt: skip
+
+    async def optimisation_history(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The last ``limit`` re-plans, newest first: when, from which SoC, with which strategy, what it expected."""
+        return list(self.optimisations)[::-1][:limit]
 
     async def strategy_state(self) -> dict[str, Any]:
         """The strategy in force, whether auto mode chooses it, what is available and the last forecast values."""
@@ -322,6 +336,7 @@ class LiveSiteClient(ServiceClient):
     push_telemetry = remote_async(LiveSiteService.push_telemetry)
     plan = remote_async(LiveSiteService.plan)
     strategy_state = remote_async(LiveSiteService.strategy_state)
+    optimisation_history = remote_async(LiveSiteService.optimisation_history)
     set_strategy = remote_async(LiveSiteService.set_strategy)
     set_auto = remote_async(LiveSiteService.set_auto)
     add_trades = remote_async(LiveSiteService.add_trades)

@@ -241,9 +241,22 @@ def analytics(site_id: Annotated[str, Depends(visible_site)], live: Hub, days: A
                      equivalent_full_cycles=sum(d.charged_kwh + d.discharged_kwh for d in figures) / (2 * cap))  # fmt: skip
 
 
-@router.get("/events", responses={200: {"content": {"text/event-stream": {}}, "description": "state, setpoint and alert events of the user's sites"}})
+def _visible(event: dict[str, Any], user: User) -> bool:
+    """A user gets their sites' events, frequency alerts, and constraint alerts that name one of their sites."""
+    data = event["data"]
+    if event["kind"] == "alert" and data.get("kind") != "frequency":
+        return any(user.sees(s) for s in str(data.get("subject", "")).split())
+    return event["site_id"] is None or user.sees(event["site_id"])
+
+
+@router.get("/events", responses={200: {"content": {"text/event-stream": {}}, "description": "state, setpoint, strategy, order, trade, device and alert events of the user's sites"}})
 async def events(request: Request, live: Hub, user: CurrentUser) -> EventSourceResponse:
-    """Server-Sent Events of the user's sites (``state``, ``setpoint``), with a keep-alive every 15 s."""
+    """Server-Sent Events of the user's sites, with a keep-alive every 15 s.
+
+    ``state`` (every tick), ``setpoint``, ``strategy``, ``order``, ``trade`` (power a new
+    trade adds per MTU), ``device`` (a changed configuration) and ``alert`` (a grid event
+    that ended: frequency for everyone, constraints for the sites they name).
+    """
 
     async def stream() -> AsyncIterator[dict[str, str]]:
         async with live.subscribe() as queue:
@@ -252,7 +265,7 @@ async def events(request: Request, live: Hub, user: CurrentUser) -> EventSourceR
                     event = await asyncio.wait_for(queue.get(), timeout=1.0)
                 except TimeoutError:
                     continue
-                if event["site_id"] is None or user.sees(event["site_id"]):
+                if _visible(event, user):
                     yield {"id": str(event["seq"]), "event": event["kind"], "data": json.dumps(event["data"], default=str)}
 
     return EventSourceResponse(stream(), ping=15)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, Field
 
 from actors.live.site import LiveSiteClient
@@ -79,6 +79,19 @@ def _state(site_id: str, got: dict[str, Any]) -> StrategyState:
     return StrategyState(site_id=site_id, **got)
 
 
+class Optimisation(BaseModel):
+    """One re-plan of a site."""
+
+    market_utc: str
+    mtu_start_utc: str = Field(description="First MTU of the plan")
+    strategy: str
+    auto: bool
+    soc: float = Field(description="Measured SoC the plan started from [fraction]")
+    expected_revenue_24h_eur: float = Field(description="The plan's revenue over its first 24 h at the prices it used [EUR]")
+    values_eur: dict[str, float] = Field(description="Forecast money value of each candidate (auto mode) [EUR]")
+    published_steps: int = Field(description="Leading MTUs whose price was published; the rest were forecast")
+
+
 @router.get("/strategies", response_model=list[StrategyInfo])
 def strategies(user: CurrentUser) -> list[StrategyInfo]:
     """Every strategy the EMS knows (which apply differs by site: see a site's strategy)."""
@@ -115,6 +128,14 @@ async def set_auto(
     got = await _client(live, site_id).set_auto(body.enabled)
     live.publish("strategy", site_id, {**got, "by": user.username})
     return _state(site_id, got)
+
+
+@router.get("/sites/{site_id}/optimisations", response_model=list[Optimisation], responses=_SITE_404)
+async def optimisations(
+    site_id: Annotated[str, Depends(visible_site)], live: Hub, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[Optimisation]:  # fmt: skip
+    """The site's last re-plans, newest first (the optimisation history of the original's ``/api/history``)."""
+    return [Optimisation(**o) for o in await _client(live, site_id).optimisation_history(limit)]
 
 
 @router.get("/sites/{site_id}/forecast", response_model=Forecast, responses=_SITE_404)

@@ -281,6 +281,9 @@ def test_operator_switches_strategy_and_auto_mode(server):
     assert auto["auto"]
     values = _until(lambda: (v := httpx.get(f"{base}/api/v1/sites/salzburg/strategy", headers=h).json()["values_eur"]) and "idle" in v and v)
     assert set(values) - {"idle"} <= set(auto["candidates"])
+    history = httpx.get(f"{base}/api/v1/sites/salzburg/optimisations?limit=5", headers=h).json()
+    assert history[0]["auto"] and history[0]["strategy"] in auto["candidates"] and 0 <= history[0]["soc"] <= 1
+    assert any(o["strategy"] == "stacked" and not o["auto"] for o in httpx.get(f"{base}/api/v1/sites/salzburg/optimisations", headers=h).json())
     forecast = httpx.get(f"{base}/api/v1/sites/salzburg/forecast", headers=h).json()
     assert len(forecast["price_eur_per_mwh"]) == len(forecast["published"]) >= 24 and forecast["published"][0]
     assert httpx.post(f"{base}/api/v1/sites/salzburg/strategy", headers=_login(base, "view"), json={"strategy": "stacked"}).status_code == 404
@@ -306,6 +309,18 @@ def test_traders_trade_on_the_live_exchange_and_the_sites_deliver_it(server):
 
     listener = threading.Thread(target=asyncio.run, args=(listen(),))
     listener.start()
+    sse: list[str] = []
+
+    def read_sse() -> None:
+        with httpx.stream("GET", f"{base}/api/v1/events", headers=tg, timeout=60) as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event: "):
+                    sse.append(line[7:])
+                if "trade" in sse:
+                    return
+
+    sse_reader = threading.Thread(target=read_sse, daemon=True)
+    sse_reader.start()
     time.sleep(1.0)
     too_big = httpx.post(f"{base}/api/v1/sites/graz/orders", headers=tg, json={"product": product, "side": "SELL", "quantity_mwh": 5.0, "price_eur_per_mwh": 10.0})
     assert too_big.status_code == 409 and set(too_big.json()["detail"]["reasons"]) & {"DISCHARGE_POWER", "SOC_FLOOR"}
@@ -334,6 +349,8 @@ def test_traders_trade_on_the_live_exchange_and_the_sites_deliver_it(server):
         return plan["traded_kw"][offset]
 
     assert _until(lambda: traded("graz") == pytest.approx(20.0)) and _until(lambda: traded("salzburg") == pytest.approx(-20.0))
+    sse_reader.join(60)
+    assert "trade" in sse and "order" in sse and "state" in sse
     ws_bad = asyncio.run(_ws_refused(base))
     assert ws_bad == 1008
 
