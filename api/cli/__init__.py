@@ -15,6 +15,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from api.cli.dashboard import register as register_dashboard_command
 from api.cli.execute import _intraday_line, execute
 from api.cli.forecast import register as register_forecast_commands
 from api.cli.hardware import register as register_hardware_commands
@@ -145,6 +146,7 @@ register_ledger_commands(app)
 register_invoice_commands(app)
 register_user_commands(app)
 register_serve_command(app)
+register_dashboard_command(app)
 
 
 def main() -> None:

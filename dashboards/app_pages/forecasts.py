@@ -1,0 +1,98 @@
+"""Forecasts: how good was each price forecast against the realised price, and what was it worth?"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboards.client import ApiError
+from dashboards.context import Context, context, no_data
+from dashboards.downsample import m4
+from dashboards.runs import list_runs, summary, table
+
+ctx = context()
+st.title("Forecasts")
+BAND_DAYS = 7
+
+
+def value_row(s: dict) -> dict:
+    """One row of the forecast value table from a run's summary (as ``bess-twin forecast value``)."""
+    fleet, name = s["fleet"], s.get("forecaster") or s.get("strategy", {}).get("forecaster")
+    accuracy = s.get("forecast_accuracy", {}).get(name, {})
+    capacity_mwh = sum(float(x["energy_kwh"]) for x in s["sites"]) / 1000.0
+    days = s["period"]["days"]
+    revenue = fleet.get("day_ahead_revenue_eur", fleet.get("revenue_eur"))
+    return {"run": s["scenario"], "forecaster": name, "period": f"{s['period']['start']} to {s['period']['end']}",
+            "MAE (EUR/MWh)": accuracy.get("mae_eur_per_mwh"), "rMAE weekly": accuracy.get("rmae_weekly"),
+            "DA revenue (EUR)": revenue, "capture DA": fleet.get("capture_ratio_day_ahead"),
+            "EUR/MWh capacity/yr": revenue / capacity_mwh * 365.0 / days if revenue is not None and capacity_mwh else None}  # fmt: skip
+
+
+def _run(ctx: Context) -> None:
+    assert ctx.run_dir is not None
+    s = summary(ctx.run_dir)
+    fc = table(ctx.run_dir, "forecasts")
+    if fc is None or fc.empty:
+        no_data("price forecasts (perfect foresight needs none)")
+        return
+    fc = fc.assign(t=pd.to_datetime(fc["timestamp_utc"], utc=True)).sort_values("t")
+    models = list(fc["forecaster"].unique())
+    picked = st.multiselect("Forecasters", models, default=models)
+    fig = go.Figure()
+    realised = fc.drop_duplicates("t")[["t", "price_eur_per_mwh"]]
+    realised = m4(realised, ["price_eur_per_mwh"], ctx.settings.max_points)
+    fig.add_trace(go.Scattergl(x=realised["t"], y=realised["price_eur_per_mwh"], name="realised", line={"color": "black"}))
+    for model in picked:
+        part = fc[fc["forecaster"] == model].copy()
+        err = (part["forecast_eur_per_mwh"] - part["price_eur_per_mwh"]).abs()
+        steps = max(int(round(BAND_DAYS * 24 / (part["t"].diff().dt.total_seconds().median() / 3600))), 1)
+        part["band"] = err.rolling(steps, min_periods=1).mean().shift(1).fillna(err.mean())  # past errors only
+        part = m4(part, ["forecast_eur_per_mwh"], ctx.settings.max_points)
+        fig.add_trace(go.Scattergl(x=part["t"], y=part["forecast_eur_per_mwh"] + part["band"], line={"width": 0}, showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scattergl(x=part["t"], y=part["forecast_eur_per_mwh"] - part["band"], fill="tonexty", line={"width": 0},
+                                   name=f"{model} ± {BAND_DAYS}-day MAE", opacity=0.3))  # fmt: skip
+        fig.add_trace(go.Scattergl(x=part["t"], y=part["forecast_eur_per_mwh"], name=model))
+    fig.update_layout(title="Day-ahead price: forecast at the gate vs realised", height=420, xaxis_title="Time (UTC)",
+                      yaxis_title="Price (EUR/MWh)", legend={"orientation": "h", "y": -0.2})  # fmt: skip
+    st.plotly_chart(fig, key="forecast")
+    accuracy = pd.DataFrame(s.get("forecast_accuracy", {})).T
+    st.subheader("Accuracy")
+    st.dataframe(accuracy, column_config={"mae_eur_per_mwh": st.column_config.NumberColumn("MAE (EUR/MWh)", format="%.2f")})
+    st.subheader("Forecast value (runs of the same period)")
+    rows = []
+    for run in list_runs(ctx.settings.runs_dir):
+        other = summary(ctx.settings.runs_dir / run)
+        if other["period"] == s["period"] and [x["site_id"] for x in other["sites"]] == [x["site_id"] for x in s["sites"]]:
+            rows.append(value_row(other))
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    sites = table(ctx.run_dir, "sites", ["site_id", "load_kw", "pv_kw"])
+    if sites is not None and {"load_kw", "pv_kw"} <= set(sites) and sites[["load_kw", "pv_kw"]].abs().sum().sum() > 0:
+        st.caption("PV and load forecasts are evaluated by `bess-twin forecast evaluate --column`; a run records the measured PV and load (Site page).")
+    else:
+        st.caption("The sites of this run have no PV or load.")
+
+
+def _live(ctx: Context) -> None:
+    assert ctx.api is not None
+    for site in ctx.sites:
+        try:
+            f = ctx.api.get(f"/sites/{site}/forecast")
+        except ApiError as err:
+            st.warning(f"{site}: {err.detail}")
+            continue
+        index = pd.date_range(pd.Timestamp(f["mtu_start_utc"]), periods=len(f["price_eur_per_mwh"]), freq=pd.Timedelta(hours=f["dt_h"]))
+        frame = pd.DataFrame({"price": f["price_eur_per_mwh"], "published": f["published"]}, index=index)
+        fig = go.Figure()
+        fig.add_trace(go.Scatter(x=index, y=frame["price"].where(frame["published"]), name="published", line_shape="hv"))
+        fig.add_trace(go.Scatter(x=index, y=frame["price"].where(~frame["published"]), name=f"forecast ({f['forecaster']})",
+                                 line={"dash": "dot"}, line_shape="hv"))  # fmt: skip
+        fig.update_layout(title=f"{site}: prices of the plan horizon", height=340, xaxis_title="Time (UTC)", yaxis_title="Price (EUR/MWh)")
+        st.plotly_chart(fig, key=f"fc_{site}")
+        st.metric(f"{site}: published MTUs", f"{sum(f['published'])} of {len(f['published'])}")
+
+
+if ctx.live:
+    _live(ctx)
+elif ctx.run_dir is not None:
+    _run(ctx)
