@@ -26,6 +26,8 @@ def _login(settings: DashboardSettings) -> Context | None:
     if settings.api_url is None:
         return Context(settings, None, "local", "admin", ["*"])
     st.title("bess-twin")
+    if st.session_state.pop("expired", False):
+        st.info("Your session has expired: log in again.")
     with st.form("login"):
         username = st.text_input("User")
         password = st.text_input("Password", type="password")
@@ -79,6 +81,14 @@ def main() -> None:
             return
         st.session_state["ctx"] = ctx
     ctx = st.session_state["ctx"]
+    if ctx.api is not None:
+        try:
+            ctx.api.get("/me")  # the token still holds (and the user still exists)
+        except ApiError as err:
+            if err.status == 401:
+                st.session_state.clear()
+                st.session_state["expired"] = True
+                st.rerun()
     _sidebar(ctx)
     pages = [
         st.Page("app_pages/fleet.py", title="Fleet", icon=":material/dashboard:", default=True),  # served at /

@@ -13,7 +13,7 @@ HEIGHT = 360
 
 
 def _layout(fig: go.Figure, y_title: str, x_title: str) -> go.Figure:
-    fig.update_layout(height=HEIGHT, margin={"l": 60, "r": 20, "t": 40, "b": 40}, legend={"orientation": "h", "y": -0.2})
+    fig.update_layout(height=HEIGHT, margin={"l": 60, "r": 20, "t": 40, "b": 40})
     fig.update_xaxes(title_text=x_title)
     fig.update_yaxes(title_text=y_title)
     return fig

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -13,12 +14,18 @@ from dashboards.runs import summary, table
 
 ctx = context()
 st.title("Analytics")
+MAX_STACKED_SITES = 4
 
 
 def _figures(daily: pd.DataFrame, soc_percent: pd.Series, strategies: pd.Series, budget_per_day: float | None) -> None:
     """Daily profit bars, strategy distribution, cycles vs budget, SoC distribution."""
-    profit = px.bar(daily, x="date", y="revenue_eur", color="site_id", title="Daily profit",
-                    labels={"date": "Day", "revenue_eur": "Profit (EUR)", "site_id": "Site"})  # fmt: skip
+    if daily["site_id"].nunique() <= MAX_STACKED_SITES:
+        profit = px.bar(daily, x="date", y="revenue_eur", color="site_id", title="Daily profit",
+                        labels={"date": "Day", "revenue_eur": "Profit (EUR)", "site_id": "Site"})  # fmt: skip
+    else:  # one bar a day: thousands of stacked bars draw slowly and read badly
+        total = daily.groupby("date", as_index=False)["revenue_eur"].sum()
+        profit = px.bar(total, x="date", y="revenue_eur", title=f"Daily profit of the {daily['site_id'].nunique()} sites picked",
+                        labels={"date": "Day", "revenue_eur": "Profit (EUR)"})  # fmt: skip
     counts = strategies.value_counts()
     mix = go.Figure(go.Pie(labels=list(counts.index), values=list(counts.values), hole=0.4))
     mix.update_layout(title="Strategy distribution (days or re-plans)", height=360)
@@ -30,8 +37,9 @@ def _figures(daily: pd.DataFrame, soc_percent: pd.Series, strategies: pd.Series,
         dates = sorted(daily["date"].unique())
         cycles.add_trace(go.Scatter(x=dates, y=[budget_per_day * (i + 1) for i in range(n)], name="budget (pro rata)", line={"dash": "dash"}))
     cycles.update_layout(title="Equivalent full cycles vs budget", xaxis_title="Day", yaxis_title="Cumulative EFC (cycles)", height=360)
-    soc = px.histogram(soc_percent, nbins=20, title="SoC distribution", labels={"value": "SoC (%)"})
-    soc.update_layout(yaxis_title="Steps (count)", showlegend=False)
+    steps, edges = np.histogram(soc_percent.dropna().to_numpy(dtype=float), bins=20, range=(0.0, 100.0))  # binned here, not in the browser
+    soc = go.Figure(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=steps, width=edges[1] - edges[0]))
+    soc.update_layout(title="SoC distribution", xaxis_title="SoC (%)", yaxis_title="Steps (count)", height=360)
     left, right = st.columns(2)
     left.plotly_chart(profit, key="profit")
     right.plotly_chart(mix, key="mix")

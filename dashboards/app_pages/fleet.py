@@ -78,7 +78,7 @@ def _run(ctx: Context) -> None:
     if alerts is None or alerts.empty:
         st.caption("No risk alerts in this run.")
     else:
-        st.dataframe(alerts, hide_index=True)
+        st.dataframe(alerts[alerts["participant"].isin(ctx.sites)] if "participant" in alerts else alerts, hide_index=True)
 
 
 if ctx.live:

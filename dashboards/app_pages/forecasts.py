@@ -54,7 +54,7 @@ def _run(ctx: Context) -> None:
                                    name=f"{model} ± {BAND_DAYS}-day MAE", opacity=0.3))  # fmt: skip
         fig.add_trace(go.Scattergl(x=part["t"], y=part["forecast_eur_per_mwh"], name=model))
     fig.update_layout(title="Day-ahead price: forecast at the gate vs realised", height=420, xaxis_title="Time (UTC)",
-                      yaxis_title="Price (EUR/MWh)", legend={"orientation": "h", "y": -0.2})  # fmt: skip
+                      yaxis_title="Price (EUR/MWh)")  # fmt: skip
     st.plotly_chart(fig, key="forecast")
     accuracy = pd.DataFrame(s.get("forecast_accuracy", {})).T
     st.subheader("Accuracy")

@@ -67,4 +67,5 @@ elif ctx.run_dir is not None:
         no_data("grid results (etrm off)")
     else:
         st.caption("A backtest keeps the frequency events, not the samples: the live page draws the frequency itself.")
-        _events(events)
+        mine = events[(events["kind"] == "frequency") | events["subject"].astype(str).map(lambda s: any(ctx.sees(x) for x in s.split()))]
+        _events(mine)  # constraint events only of the user's sites

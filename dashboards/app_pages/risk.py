@@ -32,16 +32,18 @@ def _run(ctx: Context) -> None:
         no_data("risk results (etrm off)")
         return
     mine = risk[risk["participant"].isin(ctx.sites)]
-    method = st.selectbox("Method", sorted(mine["method"].unique()))
-    part = mine[mine["method"] == method].assign(level=lambda d: d["confidence"].map(lambda c: f"{c:g}"))
-    latest = part.sort_values("date").groupby(["participant", "confidence"]).tail(1)
+    left, right = st.columns(2)
+    method = left.selectbox("Method", sorted(mine["method"].unique()))
+    levels = sorted(mine["confidence"].unique())
+    level = right.selectbox("Level", levels, index=len(levels) // 2, format_func=lambda c: f"{c:g}")
+    part = mine[(mine["method"] == method) & (mine["confidence"] == level)]
+    latest = part.sort_values("date").groupby("participant").tail(1)
     c = st.columns(3)
-    top = latest.loc[latest["confidence"].idxmax()] if not latest.empty else None
-    c[0].metric("Latest VaR (fleet of picked sites, highest level)", f"{latest[latest['confidence'] == latest['confidence'].max()]['var_eur'].sum():,.0f} EUR")
+    c[0].metric("Latest VaR, sum over the sites picked", f"{latest['var_eur'].sum():,.0f} EUR")
     c[1].metric("Days assessed", f"{part['date'].nunique()}")
-    c[2].metric("Highest level", "–" if top is None else f"{top['confidence']:g}")
-    fig = px.line(part, x="date", y="var_eur", color="participant", line_dash="level", title=f"{method} VaR per day",
-                  labels={"date": "Day", "var_eur": "VaR (EUR)"})  # fmt: skip
+    c[2].metric("Latest ES, sum over the sites picked", f"{latest['es_eur'].sum():,.0f} EUR")
+    fig = px.line(part, x="date", y="var_eur", color="participant", title=f"{method} VaR at {level:g} per day",
+                  labels={"date": "Day", "var_eur": "VaR (EUR)", "participant": "Site"})  # fmt: skip
     st.plotly_chart(fig, key="var")
     _gauges(latest)
     backtest = pd.DataFrame(summary(ctx.run_dir).get("etrm", {}).get("risk", {}).get("var_backtest", []))

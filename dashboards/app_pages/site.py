@@ -18,19 +18,22 @@ st.title("Site")
 def _plan_figures(frame: pd.DataFrame, x_title: str) -> tuple[go.Figure, go.Figure]:
     """Power (battery, PV, load, grid) and price + SoC of one horizon; ``frame`` indexed by time."""
     power = go.Figure()
-    for column, name in (("battery_kw", "battery (discharge +)"), ("pv_kw", "PV"), ("load_kw", "load"), ("grid_kw", "grid (import +)")):
+    behind_meter = any(c in frame and frame[c].fillna(0.0).abs().sum() > 0 for c in ("pv_kw", "load_kw"))
+    shown = ("battery_kw", "pv_kw", "load_kw", "grid_kw") if behind_meter else ("battery_kw",)  # grid-scale: grid = -battery
+    names = {"battery_kw": "battery (discharge +)", "pv_kw": "PV", "load_kw": "load", "grid_kw": "grid (import +)"}
+    for column, name in ((c, names[c]) for c in shown):
         if column in frame and frame[column].notna().any():
             power.add_trace(go.Scatter(x=frame.index, y=frame[column], name=name, mode="lines", line_shape="hv"))
-    power.update_layout(title="Plan: power", height=340, yaxis_title="Power (kW)", xaxis_title=x_title, legend={"orientation": "h", "y": -0.25})
+    power.update_layout(title="Plan: power", height=340, yaxis_title="Power (kW)", xaxis_title=x_title)
     price = make_subplots(specs=[[{"secondary_y": True}]])
     price.add_trace(go.Scatter(x=frame.index, y=frame["price_eur_per_mwh"], name="price", line_shape="hv"), secondary_y=False)
     if "forecast" in frame and frame["forecast"].any():
         fc = frame["price_eur_per_mwh"].where(frame["forecast"])
         price.add_trace(go.Scatter(x=frame.index, y=fc, name="price (forecast)", line={"dash": "dot"}, line_shape="hv"), secondary_y=False)
     price.add_trace(go.Scatter(x=frame.index, y=frame["soc_percent"], name="SoC"), secondary_y=True)
-    price.update_layout(title="Price and planned SoC", height=340, xaxis_title=x_title, legend={"orientation": "h", "y": -0.25})
+    price.update_layout(title="Price and planned SoC", height=340, xaxis_title=x_title)
     price.update_yaxes(title_text="Price (EUR/MWh)", secondary_y=False)
-    price.update_yaxes(title_text="SoC (%)", range=[0, 100], secondary_y=True)
+    price.update_yaxes(title_text="SoC (%)", range=[0, 100], tickvals=[0, 25, 50, 75, 100], showgrid=False, secondary_y=True)
     return power, price
 
 
@@ -60,7 +63,7 @@ def _live(ctx: Context, site: str) -> None:
     left, right = st.columns(2)
     left.plotly_chart(power, key="plan_power")
     right.plotly_chart(price, key="plan_price")
-    st.caption("A live grid-scale site has no load or PV: its grid power is the battery's. Dotted prices are forecasts.")
+    st.caption("A live grid-scale site has no load or PV: its grid power is minus the battery's. Dotted prices are forecasts.")
 
 
 def _controls(ctx: Context, site: str) -> None:

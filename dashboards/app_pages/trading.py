@@ -93,17 +93,19 @@ def _run(ctx: Context) -> None:
     c[0].metric("Day-ahead volume", f"{mine['day_ahead_mwh'].abs().sum():,.1f} MWh")
     c[1].metric("Intraday volume", f"{mine['intraday_mwh'].abs().sum():,.1f} MWh")
     c[2].metric("Realised P&L", f"{mine['realised_pnl_eur'].sum():,.0f} EUR")
-    daily = mine.assign(day=mine["delivery"].dt.date).groupby(["day", "participant"])[["day_ahead_mwh", "intraday_mwh", "imbalance_mwh"]].sum().reset_index()
-    fig = px.bar(daily.melt(id_vars=["day", "participant"], var_name="position", value_name="mwh"), x="day", y="mwh", color="position",
-                 facet_row="participant", title="Net position per day (sell +)", labels={"mwh": "Energy (MWh)", "day": "Day"})  # fmt: skip
+    daily = mine.assign(day=mine["delivery"].dt.date).groupby("day")[["day_ahead_mwh", "intraday_mwh", "imbalance_mwh"]].sum().reset_index()
+    fig = px.bar(daily.melt(id_vars=["day"], var_name="position", value_name="mwh"), x="day", y="mwh", color="position", barmode="group",
+                 title="Net position per day of the sites picked (sell +)", labels={"mwh": "Energy (MWh)", "day": "Day"})  # fmt: skip
     st.plotly_chart(fig, key="positions")
     trades = table(ctx.run_dir, "trades")
     st.subheader("Internal-exchange trades")
     if trades is None or trades.empty:
         st.caption("No intraday trades in this run (day-ahead only).")
     else:
-        ours = trades[trades["buyer"].isin(ctx.sites) | trades["seller"].isin(ctx.sites)]
-        st.dataframe(ours.tail(500), hide_index=True)
+        ours = trades[trades["buyer"].isin(ctx.sites) | trades["seller"].isin(ctx.sites)].tail(500).copy()
+        for side in ("buyer", "seller"):  # the other side is named only if the user may see it (the API's rule)
+            ours[side] = ours[side].map(lambda who: who if ctx.sees(who) else "other")
+        st.dataframe(ours, hide_index=True)
 
 
 if ctx.live:

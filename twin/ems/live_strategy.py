@@ -26,8 +26,7 @@ from twin.ems.strategies import (
     choose,
     idle_plan,
     plan_value,
-    restrict,
-    terms_of,
+    solve_candidates,
 )
 from twin.types import FloatArray
 
@@ -121,12 +120,8 @@ class LiveStrategy:
         """
         full, money = self._inputs(np.asarray(price_eur_per_mwh, dtype=float), power_prev_kw)
         names = self.candidates() if self.auto else [self.kind]
-        plans: dict[str, SitePlan] = {}
-        values: dict[str, float] = {}
-        degradation = self.site.battery.degradation_cost_eur_per_mwh
-        for name in names:
-            plans[name] = self.problem.solve(restrict(full, terms_of(name, self.terms)), soc)
-            values[name] = plan_value(plans[name], money, self.dt_h, degradation)
+        plans, values = solve_candidates(self.problem, full, money, names, self.terms, soc, self.dt_h,
+                                         self.site.battery.degradation_cost_eur_per_mwh)  # fmt: skip
         if self.auto:
             idle = plan_value(idle_plan(money, soc * self.site.battery.energy_kwh), money, self.dt_h, 0.0)
             self.kind = choose(values, idle, self.kind, self.strategy.switch_threshold)

@@ -40,8 +40,7 @@ from twin.ems.strategies import (
     choose,
     idle_plan,
     plan_value,
-    restrict,
-    terms_of,
+    solve_candidates,
 )
 from twin.ems.tariff import export_price_eur_per_mwh, import_price_eur_per_mwh, monthly_peaks_kw
 from twin.forecast.profile import ProfileGbm, forecast_profile
@@ -273,13 +272,8 @@ class SitePlanner:
             value (money, EUR; ``idle``: the battery left idle).
         """
         full, money = self.inputs(first_step, decision_ns, forecast_eur_per_mwh, published_steps)
-        plans: dict[str, SitePlan] = {}
-        values: dict[str, float] = {}
-        degradation = self.spec.degradation_cost_eur_per_mwh
-        for name in self.candidates():
-            plan = self.problem(full.fcr_tie).solve(restrict(full, terms_of(name, self.terms)), soc_initial)
-            plans[name] = plan
-            values[name] = plan_value(plan, money, self.dt_h, degradation)
+        plans, values = solve_candidates(self.problem(full.fcr_tie), full, money, self.candidates(), self.terms, soc_initial,
+                                         self.dt_h, self.spec.degradation_cost_eur_per_mwh)  # fmt: skip
         idle = plan_value(idle_plan(money, soc_initial * self.spec.energy_kwh), money, self.dt_h, 0.0)
         name = choose(values, idle, self.current, self.strategy.switch_threshold)
         self.current = name

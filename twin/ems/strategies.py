@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twin.ems.site_problem import SiteInputs, SitePlan
+from twin.ems.site_problem import SiteInputs, SitePlan, SiteProblem
 from twin.units import KWH_PER_MWH
 
 TIE_BREAK_WEAR_EUR_PER_MWH = 1e-3
@@ -148,6 +148,40 @@ def plan_value(
     throughput = float(np.sum(plan.p_charge_kw + plan.p_discharge_kw))
     value -= s * degradation_eur_per_mwh * throughput
     return value
+
+
+def solve_candidates(
+    problem: SiteProblem, full: SiteInputs, money: SiteInputs, names: list[str], site: SiteTerms,
+    soc_initial: float, dt_h: float, degradation_eur_per_mwh: float,
+) -> tuple[dict[str, SitePlan], dict[str, float]]:  # fmt: skip
+    """Solve each strategy of ``names`` on ``full`` and value its plan in money.
+
+    Parameters
+    ----------
+    problem : SiteProblem
+    full, money : SiteInputs
+        Every term on; the same as money (see :func:`plan_value`).
+    names : list of str
+        Strategies that apply at ``site``.
+    site : SiteTerms
+    soc_initial : float
+        [fraction]
+    dt_h : float
+        Step length. [h]
+    degradation_eur_per_mwh : float
+        Wear cost of throughput. [EUR/MWh]
+
+    Returns
+    -------
+    (dict of str to SitePlan, dict of str to float)
+        Each strategy's plan and its money value. [EUR]
+    """
+    plans: dict[str, SitePlan] = {}
+    values: dict[str, float] = {}
+    for name in names:
+        plans[name] = problem.solve(restrict(full, terms_of(name, site)), soc_initial)
+        values[name] = plan_value(plans[name], money, dt_h, degradation_eur_per_mwh)
+    return plans, values
 
 
 def choose(
