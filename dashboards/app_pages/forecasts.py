@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -10,10 +12,13 @@ from dashboards.client import ApiError
 from dashboards.context import Context, context, no_data
 from dashboards.downsample import m4
 from dashboards.runs import list_runs, summary, table
+from twin.forecast.profile_evaluation import profile_metrics, walk_forward_profile
 
 ctx = context()
 st.title("Forecasts")
 BAND_DAYS = 7
+PROFILE_HISTORY_DAYS = 35
+"""Days of measured history before the first forecast day (as ``bess-twin forecast evaluate --column`` demands)."""
 
 
 def value_row(s: dict) -> dict:
@@ -66,11 +71,58 @@ def _run(ctx: Context) -> None:
         if other["period"] == s["period"] and [x["site_id"] for x in other["sites"]] == [x["site_id"] for x in s["sites"]]:
             rows.append(value_row(other))
     st.dataframe(pd.DataFrame(rows), hide_index=True)
-    sites = table(ctx.run_dir, "sites", ["site_id", "load_kw", "pv_kw"])
-    if sites is not None and {"load_kw", "pv_kw"} <= set(sites) and sites[["load_kw", "pv_kw"]].abs().sum().sum() > 0:
-        st.caption("PV and load forecasts are evaluated by `bess-twin forecast evaluate --column`; a run records the measured PV and load (Site page).")
-    else:
-        st.caption("The sites of this run have no PV or load.")
+    _profiles(ctx, s)
+
+
+@st.cache_data(show_spinner="Forecasting PV and load at each day's gate ...", max_entries=16)
+def profile_forecasts(run: str, mtime_ns: int, site: str, column: str, model: str, days: tuple, tz: str) -> pd.DataFrame:
+    """``model``'s forecast of ``column`` at each day's gate (D-1 12:00), from the run's measured series only."""
+    assert ctx.run_dir is not None
+    frame = table(ctx.run_dir, "sites", ["timestamp_utc", "site_id", column])
+    assert frame is not None
+    part = frame[frame["site_id"] == site]
+    series = pd.Series(part[column].to_numpy(dtype=float), index=pd.to_datetime(part["timestamp_utc"], utc=True))
+    return walk_forward_profile(series, model, list(days), tz)
+
+
+def _profiles(ctx: Context, s: dict) -> None:
+    """PV and load forecasts of the run's behind-the-meter sites, re-run on its measured series at each day's gate."""
+    assert ctx.run_dir is not None
+    st.subheader("PV and load forecasts")
+    btm = [x for x in s["sites"] if x["site_id"] in ctx.sites and (x.get("load_forecast") or x.get("pv_forecast"))]
+    if not btm:
+        st.caption("The sites picked have no PV or load.")
+        return
+    tz = s["period"]["timezone"]
+    first, last = pd.Timestamp(s["period"]["start"]).date(), pd.Timestamp(s["period"]["end"]).date()
+    if (last - first).days < PROFILE_HISTORY_DAYS:
+        st.caption(f"The run is shorter than the {PROFILE_HISTORY_DAYS} days of history the PV and load forecasters need.")
+        return
+    c = st.columns(3)
+    site = c[0].selectbox("Site", [x["site_id"] for x in btm], key="profile_site")
+    column = c[1].selectbox("Series", ["load_kw", "pv_kw"], format_func=lambda v: {"load_kw": "load", "pv_kw": "PV"}[v])
+    info = next(x for x in btm if x["site_id"] == site)
+    model = info.get("load_forecast" if column == "load_kw" else "pv_forecast") or "persistence"
+    model = "persistence" if model in ("perfect", "weather") else model  # perfect and pvlib-on-weather need no forecast
+    start = c[2].date_input("Week from", value=first + dt.timedelta(days=PROFILE_HISTORY_DAYS),
+                            min_value=first + dt.timedelta(days=PROFILE_HISTORY_DAYS), max_value=last)  # fmt: skip
+    days = tuple(d for d in (start + dt.timedelta(days=i) for i in range(7)) if d <= last)
+    path = ctx.run_dir / "sites.parquet"
+    rows = profile_forecasts(str(ctx.run_dir), path.stat().st_mtime_ns, site, column, model, days, tz)
+    scores = profile_metrics(rows)
+    m = st.columns(3)
+    m[0].metric(f"MAE of {model}", f"{scores['mae_kw']:.3f} kW")
+    m[1].metric("MAE of persistence", f"{scores['persistence_mae_kw']:.3f} kW")
+    skill = scores["skill_vs_persistence"]
+    m[2].metric("Skill vs persistence", "–" if skill is None else f"{skill:.3f}")
+    fig = go.Figure()
+    t = pd.to_datetime(rows["timestamp_utc"], utc=True)
+    for name, label in (("value_kw", "measured"), ("forecast_kw", model), ("persistence_kw", "persistence")):
+        fig.add_trace(go.Scatter(x=t, y=rows[name], name=label, line={"dash": "dot"} if name == "persistence_kw" else None))
+    fig.update_layout(title=f"{site}: {column[:-3]} forecast at the gate vs measured", xaxis_title="Time (UTC)", yaxis_title="Power (kW)", height=360)
+    st.plotly_chart(fig, key="profile")
+    st.caption(f"The site's {model} forecaster re-run at each day's gate on the run's own measured series (the {PROFILE_HISTORY_DAYS} days "
+               "before the week are its history), as `bess-twin forecast evaluate --column` does.")
 
 
 def _live(ctx: Context) -> None:

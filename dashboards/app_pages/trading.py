@@ -28,6 +28,16 @@ def depth_figure(book: dict) -> go.Figure:
     return fig
 
 
+def positions(trades: list[dict], sites: list[str]) -> pd.DataFrame:
+    """Net energy sold and cash per site and product from trades (a sell counts +, a buy -). [MWh, EUR]"""
+    rows = [{"site_id": t[side], "product": t["product"], "net_sold_mwh": sign * t["quantity_mwh"],
+             "cash_eur": sign * t["quantity_mwh"] * t["price_eur_per_mwh"]}
+            for t in trades for side, sign in (("seller", 1.0), ("buyer", -1.0)) if t[side] in sites]  # fmt: skip
+    if not rows:
+        return pd.DataFrame(columns=["site_id", "product", "net_sold_mwh", "cash_eur"])
+    return pd.DataFrame(rows).groupby(["site_id", "product"], as_index=False).sum()
+
+
 def _live(ctx: Context) -> None:
     assert ctx.api is not None
     try:
@@ -46,6 +56,9 @@ def _live(ctx: Context) -> None:
     with right:
         st.subheader("Recent trades of your sites")
         st.dataframe(pd.DataFrame(trades), hide_index=True) if trades else st.caption("No trades yet.")
+    position = positions(trades, ctx.sites)
+    st.subheader("Positions from these trades (sell +)")
+    st.dataframe(position, hide_index=True) if not position.empty else st.caption("No position yet.")
     for site in ctx.sites:
         orders = ctx.api.get(f"/sites/{site}/orders")
         st.subheader(f"{site}: open orders")

@@ -26,6 +26,16 @@ def dash_runs(tmp_path_factory, data_dir) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def household_runs(tmp_path_factory, data_dir) -> Path:
+    """A behind-the-meter run (measured load and PV) long enough for the PV and load forecasters' 35 days of history."""
+    root = tmp_path_factory.mktemp("household_runs")
+    result = CliRunner().invoke(cli, ["backtest", "scenarios/household_pv.yaml", "--runtime", "local", "--out", str(root / "hh"),
+                                      "--start", "2023-05-01", "--end", "2023-06-12"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return root
+
+
 def summary(runs: Path, name: str) -> dict:
     return json.loads((runs / name / "summary.json").read_text())
 

@@ -89,3 +89,33 @@ def test_admin_pages_credit_and_settings(server, app_test, tmp_path):  # noqa: F
     app.state.store.remove("dash_admin")  # a removed user's session ends at the next rerun
     at.run()
     assert "ctx" not in at.session_state and any("expired" in i.value for i in at.info) and at.button[0].label == "Log in"
+
+
+def test_trader_places_and_cancels_an_order_on_the_trading_page(server, app_test, tmp_path):  # noqa: F811
+    app, base = server
+    app.state.store.add("dash_trader", PASSWORD, "trader", ["graz"])
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    at = _logged_in(app_test, runs, base, "dash_trader")
+    page(at, "trading")
+    products = at.selectbox[0].options
+    placed = None
+    for product in products[2:8]:  # the first ones close soon; the battery's plan may leave no room in some hours
+        at.selectbox[0].set_value(product).run()
+        at.selectbox(key="side_graz").set_value("SELL")
+        at.number_input(key="q_graz").set_value(0.01)
+        at.number_input(key="p_graz").set_value(3000.0)  # far above any bid: it rests
+        next(b for b in at.button if b.label == "Place for graz").click().run()
+        assert not at.exception
+        if at.success:
+            placed = product
+            break
+        assert any("Rejected, book unchanged" in e.value for e in at.error)
+    assert placed is not None
+    h = _login(base, "dash_trader")
+    orders = httpx.get(f"{base}/api/v1/sites/graz/orders", headers=h).json()
+    assert [(o["product"], o["price_eur_per_mwh"], o["side"]) for o in orders] == [(placed, 3000.0, "SELL")]
+    at.run()
+    next(b for b in at.button if b.label == "Cancel order").click().run()
+    assert any("cancelled" in s.value for s in at.success)
+    assert httpx.get(f"{base}/api/v1/sites/graz/orders", headers=h).json() == []

@@ -106,3 +106,24 @@ def test_a_user_of_one_site_sees_only_that_site_of_a_run(dash_runs, app_test):
     assert at.sidebar.multiselect[0].options == ["linz"]
     page(at, "backtest")
     assert set(at.dataframe[0].value["site_id"]) == {"linz"}
+
+
+def test_pv_and_load_forecasts_of_a_household_run(household_runs, app_test):
+    from twin.forecast.profile_evaluation import profile_metrics, walk_forward_profile
+
+    at = app_test(household_runs)
+    page(at, "forecasts")
+    at.selectbox[1].set_value("pv_kw").run()  # the series picker
+    assert not at.exception
+    s = summary(household_runs, "hh")
+    site = s["sites"][0]
+    sites = pd.read_parquet(household_runs / "hh" / "sites.parquet")
+    part = sites[sites["site_id"] == site["site_id"]]
+    series = pd.Series(part["pv_kw"].to_numpy(dtype=float), index=pd.to_datetime(part["timestamp_utc"], utc=True))
+    first = pd.Timestamp(s["period"]["start"]).date()
+    days = [first + pd.Timedelta(days=35 + i) for i in range(7)]
+    expected = profile_metrics(walk_forward_profile(series, site["pv_forecast"], [d for d in days], s["period"]["timezone"]))
+    m = metrics(at)
+    assert m[f"MAE of {site['pv_forecast']}"] == f"{expected['mae_kw']:.3f} kW"
+    assert m["MAE of persistence"] == f"{expected['persistence_mae_kw']:.3f} kW"
+    assert len(at.get("plotly_chart")) == 2  # the price forecast and the PV forecast
