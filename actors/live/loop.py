@@ -175,10 +175,11 @@ async def run_live(
             history.append(rows)
             traded = await _trade(exchange, by_id, pd.Timestamp(now), n_horizon)
             alerts = await etrm.on_tick(rows, now) if etrm is not None else []
-            for site_id, power in traded.items() if on_event is not None else ():
-                on_event("trade", site_id, {"traded_kw": power})  # type: ignore[misc]
-            for alert in alerts if on_event is not None else ():
-                on_event("alert", None, alert)  # type: ignore[misc]
+            if on_event is not None:
+                for site_id, power in traded.items():
+                    on_event("trade", site_id, {"traded_kw": power})
+                for alert in alerts:
+                    on_event("alert", None, alert)
             ticks += 1
             if on_tick is not None:
                 on_tick(rows)

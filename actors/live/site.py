@@ -17,6 +17,7 @@ from collections import deque
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import ray
 
 from actors.client import ServiceClient, remote_async
@@ -107,6 +108,8 @@ class LiveSiteService:
             return
         self._plan_kw, self._plan_start = result.power_kw.copy(), window["mtu_start_utc"]
         self._replan_due = False
+        for past in [t for t in self.traded_kw if t < self._plan_start]:  # delivered: no longer part of any schedule
+            del self.traded_kw[past]
         self._plan_soc = result.energy_kwh[1:] / self.site.battery.energy_kwh
         self._plan_prices, self._plan_known = np.asarray(prices, dtype=float).copy(), int(window.get("known_steps", 0))
         self.replans += 1
@@ -166,8 +169,6 @@ class LiveSiteService:
         """The current plan: from which MTU, power, trades and SoC per MTU, the prices it used (published, then forecast)."""
         if self._plan_kw is None or self._plan_start is None:
             return None
-        import pandas as pd
-
         step = pd.Timedelta(hours=self.dt_h)
         traded = [self.traded_kw.get(self._plan_start + i * step, 0.0) for i in range(len(self._plan_kw))]
         return {
@@ -207,8 +208,6 @@ class LiveSiteService:
 
     async def add_trades(self, trades_kw: dict[str, float]) -> None:
         """Add the power of new internal-exchange trades to the MTUs they deliver in. [kW by UTC MTU start]"""
-        import pandas as pd
-
         for start, power_kw in trades_kw.items():
             key = pd.Timestamp(start).tz_convert("UTC")
             self.traded_kw[key] = self.traded_kw.get(key, 0.0) + float(power_kw)
@@ -217,8 +216,6 @@ class LiveSiteService:
         """The plan as the exchange's pre-trade check reads it: SoC at each MTU start and base power. [fraction, kW]"""
         if self._plan_kw is None or self._plan_start is None:
             return {"mtu_start_utc": None, "soc_start": [], "base_power_kw": []}
-        import pandas as pd
-
         step = pd.Timedelta(hours=self.dt_h)
         starts = [self._plan_start + i * step for i in range(len(self._plan_kw))]
         soc_start = [self.guard.last_good.soc if self.guard and self.guard.last_good else float("nan"),

@@ -229,13 +229,23 @@ async def stream(websocket: WebSocket) -> None:
         return
     after = websocket.query_params.get("after_seq", "0")
     seq = int(after) if after.isdigit() and len(after) < 19 else 0  # ?after_seq=N resumes after event N
-    with contextlib.suppress(WebSocketDisconnect):
-        while True:
-            for event in await live.exchange.events_since(seq):
-                seq = event["seq"]
-                if _visible(event, user):
-                    await websocket.send_json(_masked(event, user))
-            await asyncio.sleep(WS_POLL_S)
+    closed = asyncio.create_task(_until_closed(websocket))  # a client that leaves ends the loop even with no events to send
+    try:
+        with contextlib.suppress(WebSocketDisconnect):
+            while not closed.done():
+                for event in await live.exchange.events_since(seq):
+                    seq = event["seq"]
+                    if _visible(event, user):
+                        await websocket.send_json(_masked(event, user))
+                await asyncio.sleep(WS_POLL_S)
+    finally:
+        closed.cancel()
+
+
+async def _until_closed(websocket: WebSocket) -> None:
+    """Read (and drop) what the client sends until it closes."""
+    while (await websocket.receive())["type"] != "websocket.disconnect":
+        pass
 
 
 def _visible(event: dict[str, Any], user: User) -> bool:

@@ -36,6 +36,22 @@ def household_runs(tmp_path_factory, data_dir) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def limits_runs(tmp_path_factory, data_dir) -> Path:
+    """The quickstart with a VaR limit of 20 EUR per site at 99 %: the risk page's utilisation gauges."""
+    import yaml
+
+    root = tmp_path_factory.mktemp("limits_runs")
+    data = yaml.safe_load(Path("scenarios/quickstart.yaml").read_text())
+    data["etrm"] = {"limits": {"default": {"var_eur": 20.0, "var_confidence": 0.99}}}
+    scenario = root / "limits.yaml"
+    scenario.write_text(yaml.safe_dump(data))
+    result = CliRunner().invoke(cli, ["backtest", str(scenario), "--runtime", "local", "--out", str(root / "lim"),
+                                      "--start", "2023-03-20", "--end", "2023-04-09"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return root
+
+
 def summary(runs: Path, name: str) -> dict:
     return json.loads((runs / name / "summary.json").read_text())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pandas as pd
@@ -127,3 +128,17 @@ def test_pv_and_load_forecasts_of_a_household_run(household_runs, app_test):
     assert m[f"MAE of {site['pv_forecast']}"] == f"{expected['mae_kw']:.3f} kW"
     assert m["MAE of persistence"] == f"{expected['persistence_mae_kw']:.3f} kW"
     assert len(at.get("plotly_chart")) == 2  # the price forecast and the PV forecast
+
+
+def test_risk_gauges_show_each_sites_limit_utilisation(limits_runs, app_test):
+    at = app_test(limits_runs)
+    page(at, "risk")
+    method, level = at.selectbox[0].value, at.selectbox[1].value
+    assert level == 0.99  # the limit's level is the default shown
+    risk = pd.read_parquet(limits_runs / "lim" / "risk.parquet")
+    latest = risk[(risk["method"] == method) & (risk["confidence"] == level)].sort_values("date").groupby("participant").tail(1)
+    latest = latest[latest["participant"] != "fleet"].dropna(subset=["utilisation_pct"])
+    assert len(latest) == 2
+    figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    gauges = {f["data"][0]["title"]["text"].split()[0]: f["data"][0]["value"] for f in figures if f["data"][0]["type"] == "indicator"}
+    assert gauges == pytest.approx(dict(zip(latest["participant"], latest["utilisation_pct"], strict=True)))
