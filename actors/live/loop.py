@@ -195,15 +195,17 @@ async def run_live(
             etrm_summary = await etrm.close()
             live.history_path.with_name("etrm.json").write_text(json.dumps(etrm_summary, indent=2, default=str) + "\n")
     finally:
-        if sites:
-            finals = await asyncio.gather(
-                *(s.stop() for s in sites), return_exceptions=True
-            )
-            history.append(row for row in finals if isinstance(row, dict))
-        history.close()
-        rt.close()
-        if children is not None:
-            children.stop()
+        try:
+            if sites:
+                finals = await asyncio.gather(
+                    *(s.stop() for s in sites), return_exceptions=True
+                )
+                history.append(row for row in finals if isinstance(row, dict))
+            history.close()
+            rt.close()
+        finally:  # even when the run is cancelled while its sites stop
+            if children is not None:
+                children.stop()
         for sig in (signal.SIGINT, signal.SIGTERM) if own_signals else ():
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)

@@ -8,9 +8,11 @@ Ctrl-C in the terminal reaches the live run first, which then stops them.
 
 from __future__ import annotations
 
+import atexit
 import subprocess
 import sys
 import tempfile
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +22,17 @@ from hardware.mqtt.broker import MosquittoBroker, mosquitto_command, wait_for_po
 from twin.config import Scenario
 
 CLI = [sys.executable, "-m", "api.cli"]
+_RUNNING: weakref.WeakSet[Child] = weakref.WeakSet()
 
 
-@dataclass
+@atexit.register
+def _stop_leftovers() -> None:
+    """Stop children still running when the interpreter exits (a run that was cancelled mid-start)."""
+    for child in list(_RUNNING):
+        child.stop()
+
+
+@dataclass(eq=False)
 class Child:
     """A running child process and the command that restarts it by hand."""
 
@@ -38,6 +48,7 @@ class Child:
         self.process = subprocess.Popen(
             self.command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
+        _RUNNING.add(self)
         wait_for_port(self.host, self.port, timeout_s=30)
 
     def stop(self) -> None:
@@ -49,6 +60,7 @@ class Child:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait()
 
 
 @dataclass
@@ -70,6 +82,7 @@ class Children:
     scenario_path: Path
     on_started: Callable[[list[Child]], None] | None = None
     items: list[Child] = field(default_factory=list)
+    stopped: bool = False
     tmp: tempfile.TemporaryDirectory[str] = field(
         default_factory=lambda: tempfile.TemporaryDirectory(prefix="bess-twin-live-")
     )
@@ -77,6 +90,8 @@ class Children:
     def start(self, clock: VirtualClock, log_dir: Path) -> None:
         """Start every child in order (broker first), each once its predecessor listens."""
         for child in plan_children(self.scenario, self.scenario_path, clock, Path(self.tmp.name)):
+            if self.stopped:  # the run stopped while its children were starting in a worker thread
+                break
             child.start(log_dir)
             self.items.append(child)
         if self.on_started is not None:
@@ -84,6 +99,7 @@ class Children:
 
     def stop(self) -> None:
         """Stop every child, newest first (simulators before the broker)."""
+        self.stopped = True
         for child in reversed(self.items):
             child.stop()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -41,7 +40,8 @@ def dashboard(
                   highlight=False)  # fmt: skip
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.address", host, "--server.port", str(port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]  # fmt: skip
-    raise typer.Exit(subprocess.call(cmd, env=env))
+    sys.stdout.flush()
+    os.execve(sys.executable, cmd, env)  # become Streamlit: Ctrl-C and SIGTERM reach it, no orphan is left behind
 
 
 def register(app: typer.Typer) -> None:

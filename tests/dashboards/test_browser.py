@@ -42,6 +42,8 @@ def dashboard(dash_runs):
     yield base
     proc.terminate()
     proc.wait(30)
+    with pytest.raises(httpx.TransportError):  # SIGTERM ended Streamlit itself: nothing is left listening
+        httpx.get(f"{base}/_stcore/health", timeout=2)
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None and not os.environ.get("CI"), reason="no chromium (CI installs it)")
