@@ -46,6 +46,12 @@ class Runtime(Protocol):
     def call(self, handle: Any, method: str, *args: Any) -> Any:
         """Call ``method`` of the instance behind ``handle`` (clients do this)."""
 
+    def call_many(self, handle: Any, method: str, n: int, *args: Any) -> list[Any]:
+        """Call ``method``, which returns a sequence of ``n`` results; one pending result each."""
+
+    def cpus(self) -> int:
+        """CPUs available to the services (the cluster's under Ray)."""
+
     def put(self, value: Any) -> Any:
         """Share a large value once with every service."""
 

@@ -35,6 +35,21 @@ class LocalRuntime:
         """Call ``handle.method(*args)`` now (typed clients call this, see :mod:`actors.client`)."""
         return getattr(handle, method)(*args)
 
+    def call_many(self, handle: Any, method: str, n: int, *args: Any) -> list[Any]:
+        """Call ``handle.method(*args)``, which returns ``n`` results (a site group's, one per site).
+
+        As under Ray's ``num_returns``, a method with one result returns it whole.
+        """
+        value = getattr(handle, method)(*args)
+        results = [value] if n == 1 else list(value)
+        if len(results) != n:
+            raise RuntimeError(f"{method} returned {len(results)} results, expected {n}")
+        return results
+
+    def cpus(self) -> int:
+        """CPUs the services share: one (everything runs in this process)."""
+        return 1
+
     def put(self, value: Any) -> Any:
         """Return ``value`` unchanged."""
         return value
@@ -86,6 +101,15 @@ class RayRuntime:
     def call(self, handle: Any, method: str, *args: Any) -> Any:
         """Submit ``handle.method.remote(*args)``; returns an ``ObjectRef``."""
         return getattr(handle, method).remote(*args)
+
+    def call_many(self, handle: Any, method: str, n: int, *args: Any) -> list[Any]:
+        """Submit a call that returns ``n`` results; one ``ObjectRef`` each (``num_returns``)."""
+        refs = getattr(handle, method).options(num_returns=n).remote(*args)
+        return [refs] if n == 1 else list(refs)
+
+    def cpus(self) -> int:
+        """CPUs of the whole cluster (every node's), as Ray counts them."""
+        return max(int(self._ray.cluster_resources().get("CPU", 1)), 1)
 
     def put(self, value: Any) -> Any:
         """Store ``value`` once in the object store (for large arrays sent to many actors)."""

@@ -19,6 +19,19 @@ Energy is integrated exactly between events (a write taking effect, a timeout,
 the periodic step), so results do not depend on ``timestep_s`` except through
 the telemetry the process publishes.
 
+Two integrations (``BatteryDynamics.integration``):
+
+- ``event`` (default): no periodic process. Between two SimPy events the plant
+  is split at the moments its dynamics change (ramp end, ramp zero crossing,
+  SoC window reached, derating threshold reached) and each piece is integrated
+  analytically: linear ramps, the exact exponential of the thermal model, and
+  calendar ageing by Gauss-Legendre quadrature along it. While the BMS derates
+  (the power limit moves with the temperature) it steps at ``timestep_s``.
+  A backtest day then costs a few pieces per MTU instead of one step a minute.
+- ``fixed``: a SimPy process also wakes the plant every ``timestep_s``; the
+  reference the event-driven plant is tested against (SoC within 1e-4, energy
+  within 0.1 % over a year of real schedules).
+
 Time is SimPy's: virtual seconds since ``start_utc``. A backtest advances it as
 fast as it can; a live device (:class:`SimulatedDevice`) advances it to the
 market time of a :class:`~hardware.clock.VirtualClock` before every read and write.
@@ -39,10 +52,32 @@ from twin.config.battery import BatteryDynamics
 from twin.grid.frequency import FrequencyReplay, fcr_response_kw
 from twin.physics.battery import BatteryState, initial_state
 from twin.physics.battery import step as battery_step
-from twin.physics.degradation import SECONDS_PER_DAY, calendar_stress_factor, state_of_health
-from twin.physics.thermal import derating_factor, step_temperature
+from twin.physics.degradation import (
+    SECONDS_PER_DAY,
+    calendar_stress_factor,
+    equivalent_days_over,
+    state_of_health,
+)
+from twin.physics.thermal import (
+    crossing_time_s,
+    derating_factor,
+    step_temperature,
+    temperature_path_c,
+)
 
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+MAX_SEGMENT_S = 3600.0
+"""Longest piece the event-driven plant integrates at once (keeps capacity fade current). [s]"""
+
+_MIN_SEGMENT_S = 1e-3
+"""Shortest piece: breaks closer than this are merged (round-off of the break times). [s]"""
+
+_FADE_STEP = 1e-6
+"""Capacity fade (fraction of nominal) after which the plant's usable capacity is updated."""
+
+_AT_WINDOW = 1e-9
+"""Energy this close to the SoC window (fraction of capacity) counts as at the window."""
 
 
 class Fault(StrEnum):
@@ -126,22 +161,114 @@ class SimulatedBattery:
         """Cumulative droop energy asked of the plant (discharge positive). [kWh]"""
         self.fcr_shortfall_kwh = 0.0
         """Cumulative droop energy the plant's limits kept it from delivering, in the droop's direction (discharge positive). [kWh]"""
-        self.env.process(self._run())
+        self.event_driven = self.dynamics.integration == "event"
+        if not self.event_driven:
+            self.env.process(self._run())
         if frequency is not None:
             self.env.process(self._follow_frequency(frequency))
 
     # ------------------------------------------------------------------ physics
     def _advance_to(self, t: float) -> None:
-        """Integrate the plant from its last event to SimPy time ``t``."""
+        """Integrate the plant from its last event to SimPy time ``t``.
+
+        The fixed-step plant integrates in one piece (its periodic process has
+        woken it every ``timestep_s``); the event-driven plant splits the span at
+        the events that change the dynamics (:meth:`_next_break_s`).
+        """
+        if not self.event_driven:
+            self._integrate(t)
+            return
+        while t - self._t > 0:
+            span = t - self._t
+            seg = self._next_break_s(span)
+            self._integrate(t if seg >= span else self._t + seg)
+
+    def _limited_target_kw(self) -> tuple[float, float]:
+        """The power the plant moves towards (setpoint plus droop, within the derated ratings), and the wanted power. [kW]"""
+        spec = self._spec_now
+        derate = derating_factor(self.dynamics.thermal, self.temperature_c)
+        wanted = self._target_kw + self._fcr_kw
+        return min(max(wanted, -spec.p_charge_max_kw * derate), spec.p_discharge_max_kw * derate), wanted
+
+    def _at_window(self, power_kw: float) -> bool:
+        """Whether the SoC window blocks ``power_kw``'s direction now (the BMS stops that flow at once)."""
+        spec, energy = self._spec_now, self._state.energy_kwh
+        window_kwh = _AT_WINDOW * spec.energy_kwh
+        return (power_kw > 0 and energy - spec.e_min_kwh <= window_kwh) or (
+            power_kw < 0 and spec.e_max_kwh - energy <= window_kwh
+        )
+
+    def _next_break_s(self, span_s: float) -> float:
+        """Length of the next piece over which the plant's dynamics are smooth. [s]
+
+        Breaks: the end of a ramp (and its zero crossing, where the losses
+        change sign), the moment the SoC window is reached at constant power,
+        the moment the temperature reaches the derating threshold, and, while
+        the BMS derates, every tick of the ``timestep_s`` grid (the limit moves
+        with the temperature; the BMS re-evaluates it once a step, as in the
+        fixed-step plant). At most ``span_s`` and :data:`MAX_SEGMENT_S`.
+        """
+        thermal = self.dynamics.thermal
+        if self.temperature_c > thermal.derate_c and Fault.OVER_TEMPERATURE not in self.faults:
+            # the BMS re-evaluates its derated limit every timestep_s, on the fixed plant's grid
+            tick_s = self.dynamics.timestep_s
+            next_tick_s = (math.floor(self._t / tick_s + 1e-9) + 1) * tick_s
+            return min(span_s, max(next_tick_s - self._t, _MIN_SEGMENT_S))
+        target, _ = self._limited_target_kw()
+        spec = self._spec_now
+        if self._at_window(target):  # the BMS delivers nothing until the setpoint turns
+            return min(span_s, MAX_SEGMENT_S)
+        p0 = 0.0 if self._at_window(self._actual_kw) else self._actual_kw
+        breaks = [span_s, MAX_SEGMENT_S]
+        if abs(target - p0) > 1e-9:  # a ramp: ends at the target or at zero, or where the window stops it
+            slope = math.copysign(self._ramp_kw_per_s, target - p0)
+            breaks.append(abs(target - p0) / self._ramp_kw_per_s)
+            if p0 * target < 0:
+                breaks.append(abs(p0) / self._ramp_kw_per_s)
+            breaks.append(self._window_hit_s(p0, slope, target))
+            return max(min(breaks), _MIN_SEGMENT_S)
+        breaks.append(self._window_hit_s(target, 0.0, target))
+        if Fault.OVER_TEMPERATURE not in self.faults:
+            if target > 0:
+                loss_kw = target * (1.0 / spec.eta_discharge - 1.0)
+            else:
+                loss_kw = -target * (1.0 - spec.eta_charge)
+            breaks.append(crossing_time_s(thermal, self._nominal_kwh, self.temperature_c, loss_kw, thermal.derate_c))
+        return max(min(breaks), _MIN_SEGMENT_S)
+
+    def _window_hit_s(self, p0_kw: float, slope_kw_per_s: float, target_kw: float) -> float:
+        """Seconds until the SoC window stops a power ``p0 + slope * s`` that keeps its sign. [s]
+
+        Solves ``integral |p| ds = headroom`` (a quadratic for a ramp) with the
+        headroom at the PCC: ``(E - E_min) eta_d`` discharging,
+        ``(E_max - E) / eta_c`` charging (standing loss ignored: the BMS clips
+        the rest). ``inf`` when the window is not reached.
+        """
+        direction = p0_kw if p0_kw != 0 else target_kw
+        spec, energy = self._spec_now, self._state.energy_kwh
+        if direction > 0:
+            headroom_kws = (energy - spec.e_min_kwh) * spec.eta_discharge * 3600.0
+        elif direction < 0:
+            headroom_kws = (spec.e_max_kwh - energy) / spec.eta_charge * 3600.0
+        else:
+            return math.inf
+        a, c = abs(p0_kw), slope_kw_per_s * math.copysign(1.0, direction)  # |p|(s) = a + c s
+        if abs(c) < 1e-12:
+            s_hit = headroom_kws / a if a > 0 else math.inf
+        else:
+            disc = a * a + 2.0 * c * headroom_kws
+            s_hit = math.inf if disc < 0 else (math.sqrt(disc) - a) / c
+        return s_hit if s_hit > _MIN_SEGMENT_S else math.inf  # at the window already: the rest is clipped
+
+    def _integrate(self, t: float) -> None:
+        """Integrate one smooth piece from the last event to SimPy time ``t``."""
         dt_s = t - self._t
         if dt_s <= 0:
             return
         spec = self._spec_now
-        derate = derating_factor(self.dynamics.thermal, self.temperature_c)
-        wanted = self._target_kw + self._fcr_kw
-        target = min(max(wanted, -spec.p_charge_max_kw * derate), spec.p_discharge_max_kw * derate)
+        target, wanted = self._limited_target_kw()
         self.fcr_requested_kwh += self._fcr_kw * dt_s / 3600.0
-        p0 = self._actual_kw
+        p0 = 0.0 if self._at_window(self._actual_kw) else self._actual_kw
         diff = target - p0
         ramp_s = abs(diff) / self._ramp_kw_per_s
         if ramp_s >= dt_s:
@@ -162,20 +289,27 @@ class SimulatedBattery:
         self._state = after
         self._actual_kw = p1
         loss_kw = (after.energy_lost_kwh - before.energy_lost_kwh) * 3600.0 / dt_s
+        degradation = self.dynamics.degradation
         if Fault.OVER_TEMPERATURE in self.faults:
             self.temperature_c = self.dynamics.thermal.trip_c + 5.0
+        elif self.event_driven:  # calendar ageing along the exact temperature path of the piece
+            t0_c, thermal = self.temperature_c, self.dynamics.thermal
+            self.equivalent_days += equivalent_days_over(
+                degradation, dt_s, lambda ts: temperature_path_c(thermal, self._nominal_kwh, t0_c, loss_kw, ts)
+            )
+            self.temperature_c = step_temperature(thermal, self._nominal_kwh, t0_c, loss_kw, dt_s)
         else:
             self.temperature_c = step_temperature(
                 self.dynamics.thermal, self._nominal_kwh, self.temperature_c, loss_kw, dt_s
             )
-        degradation = self.dynamics.degradation
-        self.equivalent_days += dt_s / SECONDS_PER_DAY * calendar_stress_factor(
-            degradation, self.temperature_c
-        )
+        if not self.event_driven or Fault.OVER_TEMPERATURE in self.faults:
+            self.equivalent_days += dt_s / SECONDS_PER_DAY * calendar_stress_factor(
+                degradation, self.temperature_c
+            )
         self.soh = state_of_health(degradation, self.efc, self.equivalent_days)
         if degradation.apply_capacity_fade and abs(
             self._nominal_kwh * self.soh - spec.energy_kwh
-        ) > 1e-4 * self._nominal_kwh:
+        ) > _FADE_STEP * self._nominal_kwh:
             self._spec_now = self.spec.model_copy(update={"energy_kwh": self._nominal_kwh * self.soh})
         self._t = t
 

@@ -43,7 +43,7 @@ import pandas as pd
 from actors.backtest.exchange import ExchangeClient
 from actors.backtest.forecast import ForecastClient
 from actors.backtest.market import MarketClient
-from actors.backtest.site import SiteClient
+from actors.backtest.site_group import SiteFleet
 from actors.client import Ref, Runtime
 from actors.etrm.services import EtrmServices
 from twin.backtest.clock import DeliveryDay, delivery_days, horizon_steps
@@ -144,6 +144,10 @@ class BacktestRun:
     """Every day-ahead forecast made, per forecaster (:meth:`ForecastService.vintages`)."""
     etrm: EtrmResults | None = None
     """What the risk, credit, billing and grid services produced (None: ETRM off)."""
+    sites_per_actor: int = 1
+    """Sites per actor of the run (the largest group)."""
+    site_nodes: dict[str, str] = field(default_factory=dict)
+    """The Ray node each site ran on (``local`` in-process)."""
 
 
 def plan_backtest(
@@ -193,6 +197,7 @@ def run_backtest(
     runtime: Runtime,
     on_day: Callable[[DeliveryDay], None] | None = None,
     window: int = 8,
+    sites_per_actor: int | None = None,
 ) -> BacktestRun:
     """Walk the delivery days of ``plan`` on ``runtime``.
 
@@ -204,6 +209,9 @@ def run_backtest(
         Called with each day once its results are in (for progress bars).
     window : int
         Delivery days in flight at once (Ray); results are gathered in order.
+    sites_per_actor : int, optional
+        Sites per actor (:mod:`actors.backtest.site_group`); default: one group
+        per CPU of the runtime. Results do not depend on it.
 
     Returns
     -------
@@ -253,9 +261,8 @@ def run_backtest(
     forecast = forecasts[plan.forecaster]
     fcr = scenario.market.fcr
     freq = scenario.etrm.grid.frequency
-    sites = [
-        SiteClient.spawn(
-            runtime,
+    site_args = [
+        (
             site,
             scenario.strategy_of(site),
             prices.dt_h,
@@ -269,10 +276,17 @@ def run_backtest(
             fcr.forecast if fcr is not None else "persistence",
             plan.frequency if freq is not None and freq.fcr_response else None,
             (freq.deadband_mhz, freq.fcr_full_mhz) if freq is not None else (10.0, 200.0),
-            options=site.actor_options,
         )
         for site in scenario.sites
     ]
+    sites = SiteFleet(
+        runtime,
+        site_args,
+        [site.actor_options for site in scenario.sites],
+        [None if site.site_id in plan.site_series else site.battery.model_dump_json() for site in scenario.sites],
+        sites_per_actor,
+    )
+    forecast_names = [plan.forecaster_of(cfg.site_id) for cfg in scenario.sites]
     exchange = (
         ExchangeClient.spawn(
             runtime,
@@ -293,7 +307,7 @@ def run_backtest(
     )  # fmt: skip
     span = period_slice(plan)
     period = runtime.put(series.to_numpy()[span])
-    pf_refs = [site.perfect_foresight(period, span.start) for site in sites]
+    pf_refs = sites.perfect_foresight(period, span.start)
     bound_refs = []
     traded_days = plan.intraday_days()
     if marks is not None:
@@ -304,7 +318,7 @@ def run_backtest(
                 traded[steps] = marks[steps]
         id_period = runtime.put(traded[span])
         cost = intraday.trade_cost_eur_per_mwh
-        bound_refs = [site.multimarket_bound(period, id_period, cost) for site in sites]
+        bound_refs = sites.multimarket_bound(period, id_period, cost)
 
     site_days: list[list[SiteDay]] = []
     sessions: list[SessionResult | None] = []
@@ -313,8 +327,9 @@ def run_backtest(
     def _collect_oldest() -> None:
         day, refs, n_sessions = in_flight.popleft()
         got = runtime.get(refs)
-        site_days.append(got[: len(sites)])
-        sessions.append(merge_sessions(got[len(sites) : len(sites) + n_sessions]) if n_sessions else None)
+        n_sites = sites.n_sites
+        site_days.append(got[:n_sites])
+        sessions.append(merge_sessions(got[n_sites : n_sites + n_sessions]) if n_sessions else None)
         if on_day is not None:
             on_day(day)
 
@@ -323,10 +338,7 @@ def run_backtest(
         result = market.auction_result(day)
         for f in forecasts.values():
             f.publish(day, result)
-        bids = [
-            site.plan_day(day, forecast_refs[plan.forecaster_of(cfg.site_id)])
-            for site, cfg in zip(sites, scenario.sites, strict=True)
-        ]
+        bids = sites.plan_day(day, [forecast_refs[name] for name in forecast_names], forecast_names)
         clearing = market.clear(day, *bids)
         session_refs: list[Ref[Any]] = []
         if with_intraday:
@@ -336,18 +348,14 @@ def run_backtest(
             for rnd in rounds:
                 expected = forecast.intraday(day, rnd)
                 previous = session_refs[-1:]
-                intents = [
-                    site.intraday_intent(day, clearing, rnd, expected, *previous) for site in sites
-                ]
+                intents = sites.intraday_intent(day, clearing, rnd, expected, *previous)
                 if exchange is not None:
                     session_refs.append(exchange.run_session(day, clearing, rnd, *intents))
                 else:
                     session_refs.append(
                         market.clear_intraday_auction(day, rnd, prices.dt_h, *intents)
                     )
-        delivered: list[Ref[Any]] = [
-            site.deliver_day(day, clearing, *session_refs) for site in sites
-        ]
+        delivered: list[Ref[Any]] = sites.deliver_day(day, clearing, *session_refs)
         etrm_refs: list[Ref[Any]] = []
         if etrm is not None:
             updates, etrm_refs = etrm.on_day(day, clearing, session_refs, delivered)
@@ -363,6 +371,7 @@ def run_backtest(
     bounds = dict(zip(site_ids, runtime.get(bound_refs), strict=True)) if bound_refs else None
     vintages = pd.concat(runtime.get([f.vintages() for f in forecasts.values()]), ignore_index=True)
     etrm_results = etrm.results(runtime) if etrm is not None else None
+    nodes = dict(zip(site_ids, runtime.get(sites.node_ids()), strict=True))
     return BacktestRun(
         plan=plan,
         site_days=site_days,
@@ -373,6 +382,8 @@ def run_backtest(
         wall_time_s=time.perf_counter() - started,
         forecast_vintages=vintages,
         etrm=etrm_results,
+        sites_per_actor=sites.sites_per_actor,
+        site_nodes=nodes,
     )
 
 

@@ -24,6 +24,7 @@ from api.cli.ledger import register as register_ledger_commands
 from api.cli.output import EXIT_BAD_INPUT, console, fail
 from api.cli.prepare import check_writable, prepare
 from api.cli.serve import register as register_serve_command
+from api.cli.sweep import register as register_sweep_command
 from api.cli.users import register as register_user_commands
 from twin.errors import ScenarioError
 from twin.forecast.registry import FORECASTERS
@@ -83,6 +84,12 @@ def backtest(
     ray_address: Annotated[
         str | None, typer.Option(help="Address of a running Ray cluster")
     ] = None,
+    sites_per_actor: Annotated[
+        int | None, typer.Option(min=1, help="Sites per Ray actor; default: one group per CPU of the cluster")
+    ] = None,
+    plant: Annotated[
+        str | None, typer.Option(help="Plant integration of every site: event (default) or fixed (the 60-s reference)")
+    ] = None,
     forecaster: Annotated[
         str | None,
         typer.Option(help=f"Override the scenario's forecaster: {', '.join(FORECASTERS)}"),
@@ -114,15 +121,17 @@ def backtest(
     started = time.perf_counter()
     if runtime not in ("ray", "local"):
         raise fail(f"--runtime {runtime!r} is not known; choose ray or local", EXIT_BAD_INPUT)
+    if plant not in (None, "event", "fixed"):
+        raise fail(f"--plant {plant!r} is not known; choose event or fixed", EXIT_BAD_INPUT)
     try:
         ready = prepare(scenario, forecaster=forecaster, start=start, end=end,
                         report_week=report_week, day_ahead_only=day_ahead_only,
-                        strategy=strategy, etrm=etrm)
+                        strategy=strategy, etrm=etrm, plant=plant)
         out_dir = out or Path("runs") / f"{ready.scenario.name}-{dt.datetime.now():%Y%m%dT%H%M%S}"
         check_writable(out_dir)
     except ScenarioError as err:
         raise fail(str(err), EXIT_BAD_INPUT) from None
-    execute(ready, runtime, ray_address, out_dir, started)
+    execute(ready, runtime, ray_address, out_dir, started, sites_per_actor=sites_per_actor)
 
 
 @app.command("scenario-reference")
@@ -147,6 +156,7 @@ register_invoice_commands(app)
 register_user_commands(app)
 register_serve_command(app)
 register_dashboard_command(app)
+register_sweep_command(app)
 
 
 def main() -> None:

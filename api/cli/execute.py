@@ -73,7 +73,8 @@ def _intraday_line(plan: Any) -> str:
 
 
 def execute(
-    ready: Prepared, runtime: str, ray_address: str | None, out_dir: Path, started: float, quiet: bool = False
+    ready: Prepared, runtime: str, ray_address: str | None, out_dir: Path, started: float, quiet: bool = False,
+    sites_per_actor: int | None = None, extra_meta: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run a prepared backtest, write its run folder and report; return ``summary.json``'s content.
 
@@ -114,15 +115,19 @@ def execute(
                 def on_day(day: object) -> None:
                     progress.update(task, advance=1, description=f"delivered {day.date}")  # type: ignore[attr-defined]
 
-                run = run_backtest(plan, rt, on_day=on_day)
+                run = run_backtest(plan, rt, on_day=on_day, sites_per_actor=sites_per_actor)
         finally:
             rt.close()
     except SimulationError as err:
         raise fail(f"backtest failed: {err}", EXIT_RUN_FAILED) from None
 
     meta = {
+        **(extra_meta or {}),
         "runtime": runtime,
         "ray_address": ray_address,
+        "sites_per_actor": run.sites_per_actor,
+        "nodes": len(set(run.site_nodes.values())),
+        "plant": sorted({s.dynamics.integration for s in sc.sites}),
         "forecaster": plan.forecaster,
         "wall_time_s": time.perf_counter() - started,
         "simulation_time_s": run.wall_time_s,

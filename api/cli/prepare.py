@@ -40,6 +40,8 @@ def prepare(
     day_ahead_only: bool = False,
     strategy: str | None = None,
     etrm: bool = True,
+    plant: str | None = None,
+    scenario: Scenario | None = None,
 ) -> Prepared:
     """Load the scenario and every file a backtest reads; check the period and the report week.
 
@@ -49,7 +51,10 @@ def prepare(
     ``day_ahead_only`` switches the scenario's intraday trading off (the baseline
     that shows what intraday adds). ``strategy`` sets every site's strategy kind
     (to compare strategies on one scenario). ``etrm=False`` switches the risk,
-    credit, billing and grid services off.
+    credit, billing and grid services off. ``plant`` sets every site's plant
+    integration (``event`` or ``fixed``, to compare them on one scenario).
+    ``scenario`` is used instead of loading ``scenario_path`` (a sweep's fleet;
+    the path then only names it in messages).
 
     Raises
     ------
@@ -69,11 +74,15 @@ def prepare(
         raise ScenarioError(
             f"--strategy {strategy!r} is not known; choose {', '.join((*STRATEGY_NAMES, 'auto'))}"
         )
-    sc = load_scenario(scenario_path)
+    sc = scenario if scenario is not None else load_scenario(scenario_path)
     if strategy is not None:
         sc = _with_strategy(sc, strategy)
     if not etrm:
         sc = sc.model_copy(update={"etrm": sc.etrm.model_copy(update={"enabled": False})})
+    if plant is not None:
+        sc = sc.model_copy(update={"sites": [
+            s.model_copy(update={"dynamics": s.dynamics.model_copy(update={"integration": plant})}) for s in sc.sites
+        ]})
     if day_ahead_only:
         market = sc.market.model_copy(
             update={"intraday": sc.market.intraday.model_copy(update={"enabled": False})}

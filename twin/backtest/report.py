@@ -13,6 +13,7 @@ from twin.backtest.ems_figures import ems_section_html
 from twin.backtest.etrm_report import etrm_section_html
 from twin.backtest.figures import cumulative_revenue_figure, pick_week, week_figure
 from twin.backtest.results import BacktestResult
+from twin.backtest.sweep import sweep_section_html
 
 _SITE_TABLE = [
     ("site_id", "site", "{}"),
@@ -160,6 +161,7 @@ dt {{ font-weight: bold; }}
 </head><body>
 <h1>Backtest: {html.escape(summary["scenario"])}</h1>
 <dl>{facts_html}</dl>
+{sweep_section_html(summary)}
 {market_html}
 {forecast_table_html(summary)}
 {ems_section_html(result)}

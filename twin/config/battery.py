@@ -11,6 +11,8 @@ and the device simulators behind Modbus and MQTT use them; the planner does not.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, computed_field, model_validator
 
 from twin.config.base import MAX_ENERGY_KWH, MAX_POWER_KW, MAX_PRICE_EUR_PER_MWH, FrozenModel
@@ -158,8 +160,15 @@ class BatteryDynamics(FrozenModel):
 
     Attributes
     ----------
+    integration : {'event', 'fixed'}
+        ``event`` (default): the plant wakes only at setpoint changes, ramp
+        ends, the SoC window, the derating threshold, faults and the calls that
+        advance it, and integrates analytically in between; while the BMS
+        derates it steps at ``timestep_s``. ``fixed``: it also steps every
+        ``timestep_s`` (the reference the event-driven plant is tested against).
     timestep_s : float
-        Step of the SimPy battery process. [s]
+        Step of the fixed-step plant, and of the event-driven plant while it
+        derates. [s]
     ramp_kw_per_s : float or None
         Power ramp limit; ``None``: full rated power within one second. [kW/s]
     response_delay_s : float
@@ -171,6 +180,7 @@ class BatteryDynamics(FrozenModel):
     degradation : DegradationSpec
     """
 
+    integration: Literal["event", "fixed"] = "event"
     timestep_s: float = Field(60.0, gt=0, le=3600)
     ramp_kw_per_s: float | None = Field(None, gt=0)
     response_delay_s: float = Field(1.0, ge=0, le=60)

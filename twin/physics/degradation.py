@@ -21,6 +21,9 @@ References
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+
+import numpy as np
 
 from twin.config.battery import DegradationSpec
 
@@ -52,3 +55,34 @@ def state_of_health(spec: DegradationSpec, efc: float, equivalent_days: float) -
         max(equivalent_days, 0.0)
     )
     return max(1.0 - fade, 0.0)
+
+
+_GAUSS_NODES, _GAUSS_WEIGHTS = np.polynomial.legendre.leggauss(4)
+
+
+def equivalent_days_over(spec: DegradationSpec, dt_s: float, temperature_at: Callable[[np.ndarray], np.ndarray]) -> float:
+    """Calendar time at the reference temperature accrued over ``dt_s`` seconds.
+
+    Integrates :func:`calendar_stress_factor` along a temperature path with
+    4-point Gauss-Legendre quadrature (exact for the smooth exponential paths of
+    :func:`twin.physics.thermal.temperature_path_c` to far below the model's
+    accuracy on steps up to hours).
+
+    Parameters
+    ----------
+    spec : DegradationSpec
+    dt_s : float
+        Length of the interval (>= 0). [s]
+    temperature_at : callable
+        Temperature [°C] at an array of times since the start of the interval [s].
+
+    Returns
+    -------
+    float
+        Equivalent days accrued. [d]
+    """
+    if dt_s <= 0:
+        return 0.0
+    t_s = 0.5 * dt_s * (_GAUSS_NODES + 1.0)
+    stress = 2.0 ** ((temperature_at(t_s) - spec.reference_c) / spec.doubling_k)
+    return float(0.5 * dt_s * np.dot(_GAUSS_WEIGHTS, stress) / SECONDS_PER_DAY)

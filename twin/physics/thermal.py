@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from twin.config.battery import ThermalSpec
 
 
@@ -70,3 +72,58 @@ def derating_factor(spec: ThermalSpec, temperature_c: float) -> float:
     if temperature_c >= spec.trip_c:
         return 0.0
     return (spec.trip_c - temperature_c) / (spec.trip_c - spec.derate_c)
+
+
+def crossing_time_s(
+    spec: ThermalSpec, energy_kwh: float, temperature_c: float, loss_kw: float, threshold_c: float
+) -> float:
+    """Time until the temperature rises to ``threshold_c`` under constant losses.
+
+    Inverts the exact solution of :func:`step_temperature`:
+    ``t = tau * ln((T(0) - T_ss) / (T_thr - T_ss))``.
+
+    Parameters
+    ----------
+    spec : ThermalSpec
+    energy_kwh : float
+        Nominal energy capacity. [kWh]
+    temperature_c : float
+        Temperature now (below ``threshold_c``). [°C]
+    loss_kw : float
+        Constant heat from the conversion losses (>= 0). [kW]
+    threshold_c : float
+        Temperature to reach, e.g. ``spec.derate_c``. [°C]
+
+    Returns
+    -------
+    float
+        Seconds until ``threshold_c`` is reached; ``inf`` when the steady state
+        stays at or below it, 0 when it is reached already. [s]
+    """
+    if temperature_c >= threshold_c:
+        return 0.0
+    conductance_kw_per_k = spec.conductance_w_per_k_per_kwh * energy_kwh / 1e3
+    steady_c = spec.ambient_c + loss_kw / conductance_kw_per_k
+    if steady_c <= threshold_c:
+        return math.inf
+    return time_constant_s(spec, energy_kwh) * math.log((temperature_c - steady_c) / (threshold_c - steady_c))
+
+
+def temperature_path_c(
+    spec: ThermalSpec, energy_kwh: float, temperature_c: float, loss_kw: float, t_s: np.ndarray
+) -> np.ndarray:
+    """Temperature at times ``t_s`` of a step of constant losses (vectorised :func:`step_temperature`).
+
+    Parameters
+    ----------
+    t_s : np.ndarray, shape (K,)
+        Times since the start of the step. [s]
+
+    Returns
+    -------
+    np.ndarray, shape (K,)
+        ``T_ss + (T(0) - T_ss) exp(-t / tau)``. [°C]
+    """
+    conductance_kw_per_k = spec.conductance_w_per_k_per_kwh * energy_kwh / 1e3
+    steady_c = spec.ambient_c + loss_kw / conductance_kw_per_k
+    return np.asarray(steady_c + (temperature_c - steady_c) * np.exp(-t_s / time_constant_s(spec, energy_kwh)))

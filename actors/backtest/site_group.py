@@ -1,0 +1,238 @@
+"""Site groups: several sites in one actor, still one round of calls per day.
+
+A fleet of 1,000 sites need not be 1,000 processes, each importing cvxpy and
+pandas (about 1.5 s apiece) and each taking its own scheduling slot. A
+:class:`SiteGroupService` holds ``k`` :class:`~actors.backtest.site.SiteService`
+instances and answers each driver call for all of them; the call returns ``k``
+results, which Ray hands out as ``k`` separate ``ObjectRef`` s
+(``num_returns``), so the market, the exchange and the ETRM services still see
+one result per site and the driver loop does not change.
+
+:class:`SiteFleet` is the driver's view: per-site lists in scenario order,
+whatever the grouping. ``sites_per_actor=1`` is one actor per site; ``None``
+(auto) spreads the sites over as many groups as the cluster has CPUs. Results
+are identical for every grouping and for the local runtime (each site keeps
+its own state; a group only shares a process).
+
+The perfect-foresight LP depends on the battery and the prices only, so the
+fleet solves it once per distinct battery among the plain arbitrage sites and
+hands the same result to every identical one (the same holds for the
+day-ahead plus intraday bound).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ray
+
+from actors.backtest.site import SiteService
+from actors.client import Ref, Runtime
+from twin.backtest.clock import DeliveryDay
+from twin.backtest.site_day import SiteDay
+from twin.ems.dispatch import DispatchResult
+from twin.ems.multimarket import MultiMarketBound
+from twin.ems.site_problem import SitePlan
+from twin.markets.day_ahead import Bid, Clearing
+from twin.markets.exchange.session import IntradayIntent, SessionResult
+from twin.markets.intraday_rounds import IntradayRound
+from twin.types import FloatArray
+
+
+def _results(values: list[Any]) -> Any:
+    """A group call's results: one per site, or the value itself for one (Ray's ``num_returns=1``)."""
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+class SiteGroupService:
+    """Several sites in one process; every method answers for all of them, in order.
+
+    Each method returns one result per site, as a tuple, or the result itself
+    when there is one (Ray hands a ``num_returns=1`` call's value out whole).
+
+    Parameters
+    ----------
+    *site_args : tuple
+        One tuple of :class:`SiteService` constructor arguments per site.
+    """
+
+    def __init__(self, *site_args: tuple[Any, ...]) -> None:
+        if not site_args:
+            raise ValueError("a site group needs at least one site")
+        self.sites = [SiteService(*args) for args in site_args]
+
+    def node_id(self) -> str:
+        """The Ray node this group runs on (``local`` outside Ray)."""
+        return ray.get_runtime_context().get_node_id() if ray.is_initialized() else "local"
+
+    def plan_day(self, day: DeliveryDay, forecast_of: Sequence[int], *forecasts: FloatArray) -> Any:
+        """Each site's bid; site ``i`` plans with ``forecasts[forecast_of[i]]``. [EUR/MWh]"""
+        return _results([site.plan_day(day, forecasts[k]) for site, k in zip(self.sites, forecast_of, strict=True)])
+
+    def intraday_intent(
+        self, day: DeliveryDay, clearing: Clearing, session: IntradayRound, forecast: FloatArray, *previous: SessionResult
+    ) -> Any:
+        """Each site's intent for ``session`` (see :meth:`SiteService.intraday_intent`)."""
+        return _results([site.intraday_intent(day, clearing, session, forecast, *previous) for site in self.sites])
+
+    def deliver_day(self, day: DeliveryDay, clearing: Clearing, *sessions: SessionResult) -> Any:
+        """Each site's delivered day (see :meth:`SiteService.deliver_day`)."""
+        return _results([site.deliver_day(day, clearing, *sessions) for site in self.sites])
+
+    def perfect_foresight(
+        self, price_eur_per_mwh: FloatArray, first_step: int, which: Sequence[int]
+    ) -> Any:
+        """The perfect-foresight bound of the sites at positions ``which`` (see :meth:`SiteService.perfect_foresight`)."""
+        return _results([self.sites[i].perfect_foresight(price_eur_per_mwh, first_step) for i in which])
+
+    def multimarket_bound(
+        self, day_ahead: FloatArray, intraday: FloatArray, cost_eur_per_mwh: float, which: Sequence[int]
+    ) -> Any:
+        """The day-ahead plus intraday bound of the sites at positions ``which``."""
+        return _results([self.sites[i].multimarket_bound(day_ahead, intraday, cost_eur_per_mwh) for i in which])
+
+
+SiteGroupActor = ray.remote(SiteGroupService)
+
+
+def group_sizes(n_sites: int, sites_per_actor: int | None, cpus: int) -> int:
+    """Sites per group: ``sites_per_actor``, or (auto) enough groups to fill ``cpus``.
+
+    Raises
+    ------
+    ValueError
+        If ``sites_per_actor`` is given and below 1.
+    """
+    if sites_per_actor is not None:
+        if sites_per_actor < 1:
+            raise ValueError(f"sites_per_actor must be >= 1, got {sites_per_actor}; leave it unset for one group per CPU")
+        return sites_per_actor
+    return max(math.ceil(n_sites / max(cpus, 1)), 1)
+
+
+@dataclass(frozen=True)
+class _Group:
+    handle: Any
+    positions: list[int]
+    """Scenario positions of the group's sites, in the group's order."""
+
+
+class SiteFleet:
+    """Every site of a run, grouped into actors; calls take and return per-site lists in scenario order.
+
+    Parameters
+    ----------
+    runtime : Runtime
+    site_args : list of tuple
+        :class:`SiteService` constructor arguments per site, scenario order.
+    options : list of dict
+        Ray options per site; only consecutive sites with equal options share a group.
+    bound_keys : list
+        Per site, a key equal for sites whose bounds are equal (same battery,
+        plain arbitrage), or None to solve the site's own.
+    sites_per_actor : int, optional
+        Default: auto (one group per CPU of the runtime).
+    """
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        site_args: list[tuple[Any, ...]],
+        options: list[dict[str, Any]],
+        bound_keys: list[Any],
+        sites_per_actor: int | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.n_sites = len(site_args)
+        size = group_sizes(self.n_sites, sites_per_actor, runtime.cpus())
+        self.groups: list[_Group] = []
+        chunk: list[int] = []
+        for i in range(self.n_sites):
+            if chunk and (len(chunk) == size or options[i] != options[chunk[0]]):
+                self._spawn(chunk, site_args, options[chunk[0]])
+                chunk = []
+            chunk.append(i)
+        if chunk:
+            self._spawn(chunk, site_args, options[chunk[0]])
+        self.bound_keys = bound_keys
+
+    def _spawn(self, positions: list[int], site_args: list[tuple[Any, ...]], options: dict[str, Any]) -> None:
+        # spread the groups over the cluster's nodes unless the scenario places the sites
+        placed = options or {"scheduling_strategy": "SPREAD"}
+        handle = self.runtime.create(SiteGroupService, SiteGroupActor, placed, *(site_args[i] for i in positions))
+        self.groups.append(_Group(handle, list(positions)))
+
+    def node_ids(self) -> list[Ref[str]]:
+        """Per site, the node its group runs on."""
+        out: list[Any] = [None] * self.n_sites
+        for g in self.groups:
+            ref = self.runtime.call(g.handle, "node_id")
+            for pos in g.positions:
+                out[pos] = ref
+        return out
+
+    @property
+    def sites_per_actor(self) -> int:
+        """The largest group's size."""
+        return max(len(g.positions) for g in self.groups)
+
+    def _fan(self, method: str, *args: Any, per_group: Any = None) -> list[Any]:
+        out: list[Any] = [None] * self.n_sites
+        for g in self.groups:
+            extra = per_group(g) if per_group is not None else ()
+            refs = self.runtime.call_many(g.handle, method, len(g.positions), *args, *extra)
+            for pos, ref in zip(g.positions, refs, strict=True):
+                out[pos] = ref
+        return out
+
+    def plan_day(self, day: DeliveryDay, forecasts: list[Ref[Any]], forecast_names: list[str]) -> list[Ref[Bid]]:
+        """Every site's bid; site ``i`` plans with ``forecasts[i]`` (named ``forecast_names[i]``)."""
+
+        def args(g: _Group) -> tuple[Any, ...]:
+            names = [forecast_names[i] for i in g.positions]
+            unique = list(dict.fromkeys(names))
+            first = {name: next(i for i in g.positions if forecast_names[i] == name) for name in unique}
+            return ([unique.index(n) for n in names], *(forecasts[first[n]] for n in unique))
+
+        return self._fan("plan_day", day, per_group=args)
+
+    def intraday_intent(
+        self, day: DeliveryDay, clearing: Any, session: IntradayRound, forecast: Any, *previous: Any
+    ) -> list[Ref[IntradayIntent]]:
+        """Every site's intraday intent for ``session``."""
+        return self._fan("intraday_intent", day, clearing, session, forecast, *previous)
+
+    def deliver_day(self, day: DeliveryDay, clearing: Any, *sessions: Any) -> list[Ref[SiteDay]]:
+        """Every site's delivered day."""
+        return self._fan("deliver_day", day, clearing, *sessions)
+
+    def _bounds(self, method: str, *args: Any) -> list[Any]:
+        """Solve ``method`` once per bound key (and for every site without one); share the refs."""
+        solver_of: dict[Any, int] = {}
+        for i, key in enumerate(self.bound_keys):
+            if key is None or key not in solver_of:
+                solver_of[key if key is not None else ("site", i)] = i
+        solving = set(solver_of.values())
+        out: list[Any] = [None] * self.n_sites
+        for g in self.groups:
+            which = [k for k, pos in enumerate(g.positions) if pos in solving]
+            if not which:
+                continue
+            refs = self.runtime.call_many(g.handle, method, len(which), *args, which)
+            for k, ref in zip(which, refs, strict=True):
+                out[g.positions[k]] = ref
+        for i, key in enumerate(self.bound_keys):
+            if out[i] is None:
+                out[i] = out[solver_of[key]]
+        return out
+
+    def perfect_foresight(self, period: Any, first_step: int) -> list[Ref[DispatchResult | SitePlan]]:
+        """Every site's perfect-foresight bound (identical batteries solved once)."""
+        return self._bounds("perfect_foresight", period, first_step)
+
+    def multimarket_bound(self, day_ahead: Any, intraday: Any, cost_eur_per_mwh: float) -> list[Ref[MultiMarketBound]]:
+        """Every site's day-ahead plus intraday bound (identical batteries solved once)."""
+        return self._bounds("multimarket_bound", day_ahead, intraday, cost_eur_per_mwh)
