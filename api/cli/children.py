@@ -22,6 +22,8 @@ from hardware.mqtt.broker import MosquittoBroker, mosquitto_command, wait_for_po
 from twin.config import Scenario
 
 CLI = [sys.executable, "-m", "api.cli"]
+CHILD_START_TIMEOUT_S = 90.0
+"""How long a child may take to listen: a Python process importing the twin on a loaded 2-core machine. [s]"""
 _RUNNING: weakref.WeakSet[Child] = weakref.WeakSet()
 
 
@@ -49,7 +51,7 @@ class Child:
             self.command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         _RUNNING.add(self)
-        wait_for_port(self.host, self.port, timeout_s=30)
+        wait_for_port(self.host, self.port, timeout_s=CHILD_START_TIMEOUT_S)
 
     def stop(self) -> None:
         """Terminate (then kill) the process if it still runs."""

@@ -53,6 +53,7 @@ import numpy as np
 import numpy.typing as npt
 
 from twin.config import BatterySpec, TerminalSocConfig
+from twin.ems.highs_lp import HighsDispatchLp
 from twin.ems.terminal import terminal_bounds
 from twin.errors import InfeasibleDispatchError
 from twin.types import FloatArray
@@ -144,7 +145,7 @@ class _Model:
         self.e_term_min.value = e_term_min
         self.v_term.value = v_term
         try:
-            self.problem.solve(solver=SOLVER, **SOLVER_OPTIONS)
+            self.problem.solve(solver=SOLVER, **SOLVER_OPTIONS, **({"mip_rel_gap": 1e-9} if self.is_milp else {}))
         except cp.SolverError as err:
             raise InfeasibleDispatchError(f"HiGHS failed on the dispatch problem: {err}") from err
         if self.problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
@@ -206,6 +207,11 @@ class DispatchProblem:
         Where the negative-price MILP fallback puts a binary: at every step (built
         once and re-used, for rolling re-solves) or only at the steps whose price is
         negative (built for the prices at hand, for one-shot year-long problems).
+    backend : {'highs', 'cvxpy'}
+        Who solves the LP: ``highs`` (default) keeps the model alive in HiGHS and
+        updates it in place (:mod:`twin.ems.highs_lp`), the MILP fallback too
+        (``binaries='all'``); ``cvxpy`` re-solves the cvxpy models, the
+        reference the fast path is tested against.
 
     Raises
     ------
@@ -221,7 +227,10 @@ class DispatchProblem:
         terminal: TerminalSocConfig,
         binaries: Literal["all", "negative"] = "all",
         block_steps: int = 1,
+        backend: Literal["highs", "cvxpy"] = "highs",
     ) -> None:
+        if backend not in ("highs", "cvxpy"):
+            raise ValueError(f"backend must be 'highs' or 'cvxpy', got {backend!r}")
         if block_steps < 1:
             raise ValueError(f"block_steps must be >= 1, got {block_steps}")
         if n_steps < 1:
@@ -234,14 +243,21 @@ class DispatchProblem:
         self.terminal = terminal
         self.binaries = binaries
         self.block_steps = block_steps
-        self._lp = _Model(spec, n_steps, dt_h, exclusive=None, block_steps=block_steps)
+        self.backend = backend
+        self._lp = _Model(spec, n_steps, dt_h, exclusive=None, block_steps=block_steps) if backend == "cvxpy" else None
+        self._highs = HighsDispatchLp(spec, n_steps, dt_h, block_steps) if backend == "highs" else None
         self._milp: _Model | None = None  # built on first need, then reused
+        self._highs_milp: HighsDispatchLp | None = None
         self.milp_solves = 0
 
     def _terminal_bounds(self, price: FloatArray, e_init: float) -> tuple[float, float]:
         return terminal_bounds(self.spec, self.terminal, price, e_init, self.dt_h, self.n_steps)
 
-    def _milp_for(self, price: FloatArray) -> _Model:
+    def _milp_for(self, price: FloatArray) -> _Model | HighsDispatchLp:
+        if self.backend == "highs" and self.binaries == "all":
+            if self._highs_milp is None:
+                self._highs_milp = HighsDispatchLp(self.spec, self.n_steps, self.dt_h, self.block_steps, exclusive=True)
+            return self._highs_milp
         if self.binaries == "negative":
             negative = np.flatnonzero(price < 0)
             return _Model(self.spec, self.n_steps, self.dt_h, negative, self.block_steps)
@@ -283,15 +299,23 @@ class DispatchProblem:
         soc = min(max(float(soc_initial), spec.soc_min), spec.soc_max)
         e_init = soc * spec.energy_kwh
         e_term, v_term = self._terminal_bounds(price, e_init)
-        model = self._lp
-        model.solve(price, e_init, e_term, v_term)
-        p_ch, p_dis = _clean(model.p_ch.value), _clean(model.p_dis.value)
+        if self._highs is not None:
+            p_ch, p_dis, _ = self._highs.solve(price, e_init, e_term, v_term)
+            p_ch, p_dis = _clean(p_ch), _clean(p_dis)
+        else:
+            assert self._lp is not None
+            self._lp.solve(price, e_init, e_term, v_term)
+            p_ch, p_dis = _clean(self._lp.p_ch.value), _clean(self._lp.p_dis.value)
         remove_overlap(spec, p_ch, p_dis, price >= 0)
         used_milp = False
         if _overlap(p_ch, p_dis).any():
-            model = self._milp_for(price)
-            model.solve(price, e_init, e_term, v_term)
-            p_ch, p_dis = _clean(model.p_ch.value), _clean(model.p_dis.value)
+            milp = self._milp_for(price)
+            if isinstance(milp, HighsDispatchLp):
+                p_ch, p_dis, _ = milp.solve(price, e_init, e_term, v_term)
+                p_ch, p_dis = _clean(p_ch), _clean(p_dis)
+            else:
+                milp.solve(price, e_init, e_term, v_term)
+                p_ch, p_dis = _clean(milp.p_ch.value), _clean(milp.p_dis.value)
             remove_overlap(spec, p_ch, p_dis, price >= 0)
             used_milp = True
             self.milp_solves += 1
