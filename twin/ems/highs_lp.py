@@ -30,7 +30,7 @@ from twin.errors import InfeasibleDispatchError
 from twin.types import FloatArray
 from twin.units import KWH_PER_MWH
 
-MIP_OPTIONS: dict[str, object] = {
+MIP_OPTIONS: dict[str, bool | float | str] = {
     "mip_rel_gap": 1e-9,
     "presolve": "off",
     "mip_heuristic_effort": 0.0,
@@ -109,6 +109,7 @@ class HighsDispatchLp:
         self._scale = scale
         self._price_cols = np.arange(2 * t, dtype=np.int32)
         self._z_cols = np.arange(3 * t + 1, 4 * t + 1, dtype=np.int32) if exclusive else None
+        self._integer, self._continuous = int(highspy.HighsVarType.kInteger), int(highspy.HighsVarType.kContinuous)
         self.solves = 0
 
     def solve(
@@ -144,7 +145,7 @@ class HighsDispatchLp:
         h.changeColBounds(self._e0, e_init_kwh, e_init_kwh)
         h.changeColBounds(self._et, max(self.spec.e_min_kwh, e_term_min_kwh), self.spec.e_max_kwh)
         if self._z_cols is not None:  # binaries only where the price is negative: elsewhere burning energy never pays
-            kinds = np.where(price_eur_per_mwh < 0, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous)
+            kinds = np.where(price_eur_per_mwh < 0, self._integer, self._continuous).astype(np.uint8)
             h.changeColsIntegrality(t, self._z_cols, kinds)
         h.run()
         self.solves += 1
