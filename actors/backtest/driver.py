@@ -35,6 +35,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,7 +48,7 @@ from actors.backtest.site_group import SiteFleet
 from actors.client import Ref, Runtime
 from actors.etrm.services import EtrmServices
 from twin.backtest.clock import DeliveryDay, delivery_days, horizon_steps
-from twin.backtest.site_day import SiteDay
+from twin.backtest.site_day_store import SiteDayStore
 from twin.config import Scenario
 from twin.ems.dispatch import DispatchResult
 from twin.ems.multimarket import MultiMarketBound
@@ -132,8 +133,8 @@ class BacktestRun:
     """Raw outputs of a run, before results are assembled."""
 
     plan: BacktestPlan
-    site_days: list[list[SiteDay]]
-    """Per delivery day, one ``SiteDay`` per site (scenario order)."""
+    site_days: SiteDayStore
+    """Per delivery day, one ``SiteDay`` per site (scenario order); spilled to disk for large fleets."""
     sessions: list[SessionResult | None]
     """Per delivery day, its intraday sessions merged (None without intraday trading)."""
     perfect_foresight: dict[str, DispatchResult | SitePlan]
@@ -198,6 +199,7 @@ def run_backtest(
     on_day: Callable[[DeliveryDay], None] | None = None,
     window: int = 8,
     sites_per_actor: int | None = None,
+    spill_dir: Path | None = None,
 ) -> BacktestRun:
     """Walk the delivery days of ``plan`` on ``runtime``.
 
@@ -212,6 +214,10 @@ def run_backtest(
     sites_per_actor : int, optional
         Sites per actor (:mod:`actors.backtest.site_group`); default: one group
         per CPU of the runtime. Results do not depend on it.
+    spill_dir : Path, optional
+        Keep the delivered days on disk here, a chunk of days at a time
+        (:class:`~twin.backtest.site_day_store.SiteDayStore`), instead of in
+        memory: the driver's memory then stays flat with the fleet's size.
 
     Returns
     -------
@@ -320,7 +326,7 @@ def run_backtest(
         cost = intraday.trade_cost_eur_per_mwh
         bound_refs = sites.multimarket_bound(period, id_period, cost)
 
-    site_days: list[list[SiteDay]] = []
+    site_days = SiteDayStore(spill_dir)
     sessions: list[SessionResult | None] = []
     in_flight: deque[tuple[DeliveryDay, list[Ref[Any]], int]] = deque()
 

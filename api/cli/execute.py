@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import platform
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,9 @@ import twin
 from api.cli.output import EXIT_RUN_FAILED, console, fail
 from api.cli.prepare import Prepared
 from twin.errors import SimulationError
+
+SPILL_FROM_SITES = 16
+"""Fleets of this many sites keep their delivered days on disk until assembly (:class:`SiteDayStore`)."""
 
 if TYPE_CHECKING:
     from actors.backtest.driver import BacktestPlan
@@ -83,13 +87,7 @@ def execute(
     typer.Exit
         Code 1 if the simulation fails.
     """
-    from actors.backtest.driver import period_index, period_prices, run_backtest
-    from actors.runtime import make_runtime
-    from twin.backtest.report import write_report
-    from twin.backtest.results import assemble, write_results
-
-    sc, prices, plan, week = ready.scenario, ready.prices, ready.plan, ready.report_week
-
+    sc, prices, plan = ready.scenario, ready.prices, ready.plan
     resolution_min = prices.step / pd.Timedelta(minutes=1)
     console.print(
         f"[bold]{sc.name}[/]: {len(sc.sites)} site(s), {sc.market.zone} day-ahead at "
@@ -97,6 +95,26 @@ def execute(
         f"({len(plan.days)} days), forecaster [cyan]{plan.forecaster}[/], runtime [cyan]{runtime}[/]"
     )
     console.print(_intraday_line(plan), highlight=False, soft_wrap=True)
+    # a large fleet keeps its delivered days on disk until they are assembled, one site at a time
+    spill = tempfile.TemporaryDirectory(prefix="bess-twin-days-") if len(sc.sites) >= SPILL_FROM_SITES else None
+    try:
+        return _execute(ready, runtime, ray_address, out_dir, started, quiet, sites_per_actor, extra_meta, spill)
+    finally:
+        if spill is not None:
+            spill.cleanup()
+
+
+def _execute(
+    ready: Prepared, runtime: str, ray_address: str | None, out_dir: Path, started: float, quiet: bool,
+    sites_per_actor: int | None, extra_meta: dict[str, Any] | None, spill: tempfile.TemporaryDirectory[str] | None,
+) -> dict[str, Any]:
+    from actors.backtest.driver import period_index, period_prices, run_backtest
+    from actors.runtime import make_runtime
+    from twin.backtest.report import write_report
+    from twin.backtest.results import assemble, write_results
+
+    sc, prices, plan, week = ready.scenario, ready.prices, ready.plan, ready.report_week
+    resolution_min = prices.step / pd.Timedelta(minutes=1)
     try:
         with console.status(f"starting {runtime} runtime ..."):
             rt = make_runtime(runtime, ray_address)  # type: ignore[arg-type]
@@ -115,7 +133,8 @@ def execute(
                 def on_day(day: object) -> None:
                     progress.update(task, advance=1, description=f"delivered {day.date}")  # type: ignore[attr-defined]
 
-                run = run_backtest(plan, rt, on_day=on_day, sites_per_actor=sites_per_actor)
+                run = run_backtest(plan, rt, on_day=on_day, sites_per_actor=sites_per_actor,
+                                   spill_dir=Path(spill.name) if spill is not None else None)  # fmt: skip
         finally:
             rt.close()
     except SimulationError as err:

@@ -93,3 +93,25 @@ def test_ray_site_groups_agree_with_one_actor_per_site_and_local(fleet_scenario,
     per_site = _run(fleet_scenario, RayRuntime(), 1)
     _assert_same(local, grouped)
     _assert_same(local, per_site)
+
+
+def test_days_spilled_to_disk_assemble_to_the_same_results(fleet_scenario, tmp_path):
+    from actors.backtest.driver import period_index, period_prices
+    from twin.backtest.results import assemble
+
+    plan = plan_backtest(fleet_scenario, load_prices(fleet_scenario.market))
+    kept = run_backtest(plan, LocalRuntime(), sites_per_actor=2)
+    spilled = run_backtest(plan, LocalRuntime(), sites_per_actor=2, spill_dir=tmp_path / "days")
+    assert len(list((tmp_path / "days").glob("chunk-*.pkl"))) == 0  # 9 days: still the open chunk
+    small = type(spilled.site_days)(tmp_path / "small", chunk_days=2)
+    for day in spilled.site_days:
+        small.append(day)
+    assert len(list((tmp_path / "small").glob("chunk-*.pkl"))) == 4
+    _assert_same(kept, spilled)
+    results = [assemble(fleet_scenario, period_index(plan), period_prices(plan), plan.prices.dt_h, days,
+                        kept.perfect_foresight, {}) for days in (kept.site_days, small)]  # fmt: skip
+    pd.testing.assert_frame_equal(results[0].sites, results[1].sites)
+    pd.testing.assert_frame_equal(results[0].daily, results[1].daily)
+    assert results[0].summary == results[1].summary
+    assert [d.delivery_date for d in small.site(3)] == small.dates
+    assert small[-1][4].site_id == "s4" and len(small[1:3]) == 2

@@ -41,6 +41,7 @@ KPIs
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -49,6 +50,7 @@ import pandas as pd
 from twin.backtest.ems_kpis import daily_ems_columns, ems_site_summary
 from twin.backtest.run_folder import BacktestResult, read_results, write_results
 from twin.backtest.site_day import SiteDay
+from twin.backtest.site_day_store import SiteDayStore
 from twin.backtest.site_summary import ems_array as _ems_array
 from twin.backtest.site_summary import ratio as _ratio
 from twin.backtest.site_summary import site_summary as _site_summary
@@ -121,7 +123,7 @@ def assemble(
     index: pd.DatetimeIndex,
     price_eur_per_mwh: np.ndarray,
     dt_h: float,
-    site_days: list[list[SiteDay]],
+    site_days: Sequence[list[SiteDay]],
     perfect_foresight: dict[str, DispatchResult | SitePlan],
     meta: dict[str, Any],
     sessions: list[SessionResult | None] | None = None,
@@ -139,8 +141,10 @@ def assemble(
         Realised prices of the period. [EUR/MWh]
     dt_h : float
         Step length. [h]
-    site_days : list of list of SiteDay
-        Per delivery day, one entry per site in scenario order.
+    site_days : sequence of list of SiteDay
+        Per delivery day, one entry per site in scenario order; a
+        :class:`~twin.backtest.site_day_store.SiteDayStore` is read one site at
+        a time (a spilled store never holds the whole fleet in memory).
     perfect_foresight : dict of str to DispatchResult
         Benchmark per site, over the same T steps.
     meta : dict
@@ -160,11 +164,15 @@ def assemble(
     BacktestResult
     """
     tz = scenario.market.timezone
+    if isinstance(site_days, SiteDayStore):  # without loading a spilled chunk
+        first_date, last_date = site_days.dates[0], site_days.dates[-1]
+    else:
+        first_date, last_date = site_days[0][0].delivery_date, site_days[-1][0].delivery_date
     frames = []
-    daily_rows = []
+    daily_frames: list[pd.DataFrame] = []  # one per site: a list of dicts for a 1,000-site year would take ~1 GB
     site_summaries = []
     for k, site in enumerate(scenario.sites):
-        days = [day[k] for day in site_days]
+        days = site_days.site(k) if isinstance(site_days, SiteDayStore) else [day[k] for day in site_days]
         power = np.concatenate([d.power_kw for d in days])
         revenue = np.concatenate([d.revenue_eur for d in days])
         pf = perfect_foresight[site.site_id]
@@ -212,11 +220,12 @@ def assemble(
         )
         spec = site.battery
         pos = 0
+        site_rows: list[dict[str, Any]] = []
         for d in days:
             n = len(d.power_kw)
             charged = float(np.sum(np.clip(-d.power_kw, 0, None)) * dt_h)
             discharged = float(np.sum(np.clip(d.power_kw, 0, None)) * dt_h)
-            daily_rows.append(
+            site_rows.append(
                 {
                     "delivery_date": pd.Timestamp(d.delivery_date),
                     "site_id": site.site_id,
@@ -250,6 +259,7 @@ def assemble(
                 }
             )
             pos += n
+        daily_frames.append(pd.DataFrame(site_rows))
         summary_site = _site_summary(
             site.site_id, spec, power, revenue, pf, pf_da_revenue, dt_h, days, bound
         )
@@ -274,7 +284,7 @@ def assemble(
             )
         site_summaries.append(summary_site)
     sites = pd.concat(frames, ignore_index=True)
-    daily = pd.DataFrame(daily_rows)
+    daily = pd.concat(daily_frames, ignore_index=True)
     fleet_revenue = sum(s["revenue_eur"] for s in site_summaries)
     fleet_profit = sum(s["profit_eur"] for s in site_summaries)
     fleet_pf_profit = sum(
@@ -292,8 +302,8 @@ def assemble(
     summary: dict[str, Any] = {
         "scenario": scenario.name,
         "period": {
-            "start": str(site_days[0][0].delivery_date),
-            "end": str(site_days[-1][0].delivery_date),
+            "start": str(first_date),
+            "end": str(last_date),
             "start_utc": index[0].isoformat(),
             "end_utc": (index[-1] + pd.Timedelta(hours=dt_h)).isoformat(),
             "days": len(site_days),
