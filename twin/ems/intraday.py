@@ -42,7 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from twin.config import BatterySpec
-from twin.ems.dispatch import SOLVER, SOLVER_OPTIONS
+from twin.ems.dispatch_model import SOLVER, SOLVER_OPTIONS
 from twin.errors import InfeasibleDispatchError
 from twin.physics.battery import BatteryState, Trajectory, simulate
 from twin.types import FloatArray

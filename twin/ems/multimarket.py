@@ -28,7 +28,7 @@ import cvxpy as cp
 import numpy as np
 
 from twin.config import BatterySpec
-from twin.ems.dispatch import SOLVER, SOLVER_OPTIONS
+from twin.ems.dispatch_model import SOLVER, SOLVER_OPTIONS
 from twin.errors import InfeasibleDispatchError
 from twin.types import FloatArray
 from twin.units import KWH_PER_MWH

@@ -47,7 +47,8 @@ import cvxpy as cp
 import numpy as np
 
 from twin.config import BatterySpec, TerminalSocConfig
-from twin.ems.dispatch import SOLVER, block_mean, energy_path, remove_overlap
+from twin.ems.dispatch import block_mean, energy_path, remove_overlap
+from twin.ems.dispatch_model import SOLVER
 from twin.ems.site_inputs import SiteInputs, SitePlan
 from twin.ems.terminal import terminal_bounds
 from twin.errors import InfeasibleDispatchError

@@ -112,8 +112,8 @@ def test_terminal_value_keeps_energy_when_worth_more(bess_spec):
 
 
 def test_resolve_reuses_compiled_problem(bess_spec):
-    problem = DispatchProblem(bess_spec, 96, 0.25, TerminalSocConfig())
-    assert problem._lp.problem.is_dpp()
+    problem = DispatchProblem(bess_spec, 96, 0.25, TerminalSocConfig(), backend="cvxpy")
+    assert problem._lp is not None and problem._lp.problem.is_dpp()
     rng = np.random.default_rng(0)
     problem.solve(rng.normal(80, 30, 96), 0.5)
     compiled = problem._lp.problem._cache.param_prog
