@@ -58,12 +58,7 @@ from twin.physics.degradation import (
     equivalent_days_over,
     state_of_health,
 )
-from twin.physics.thermal import (
-    crossing_time_s,
-    derating_factor,
-    step_temperature,
-    temperature_path_c,
-)
+from twin.physics.thermal import crossing_time_s, derating_factor, step_temperature
 
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
@@ -73,7 +68,7 @@ MAX_SEGMENT_S = 3600.0
 _MIN_SEGMENT_S = 1e-3
 """Shortest piece: breaks closer than this are merged (round-off of the break times). [s]"""
 
-_FADE_STEP = 1e-6
+_FADE_STEP = 1e-5
 """Capacity fade (fraction of nominal) after which the plant's usable capacity is updated."""
 
 _AT_WINDOW = 1e-9
@@ -295,7 +290,7 @@ class SimulatedBattery:
         elif self.event_driven:  # calendar ageing along the exact temperature path of the piece
             t0_c, thermal = self.temperature_c, self.dynamics.thermal
             self.equivalent_days += equivalent_days_over(
-                degradation, dt_s, lambda ts: temperature_path_c(thermal, self._nominal_kwh, t0_c, loss_kw, ts)
+                degradation, dt_s, lambda ts: step_temperature(thermal, self._nominal_kwh, t0_c, loss_kw, ts)
             )
             self.temperature_c = step_temperature(thermal, self._nominal_kwh, t0_c, loss_kw, dt_s)
         else:

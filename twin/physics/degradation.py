@@ -57,15 +57,16 @@ def state_of_health(spec: DegradationSpec, efc: float, equivalent_days: float) -
     return max(1.0 - fade, 0.0)
 
 
-_GAUSS_NODES, _GAUSS_WEIGHTS = np.polynomial.legendre.leggauss(4)
+_GAUSS_NODES = tuple(float(x) for x in np.polynomial.legendre.leggauss(2)[0])
+_GAUSS_WEIGHTS = tuple(float(w) for w in np.polynomial.legendre.leggauss(2)[1])
 
 
-def equivalent_days_over(spec: DegradationSpec, dt_s: float, temperature_at: Callable[[np.ndarray], np.ndarray]) -> float:
+def equivalent_days_over(spec: DegradationSpec, dt_s: float, temperature_at: Callable[[float], float]) -> float:
     """Calendar time at the reference temperature accrued over ``dt_s`` seconds.
 
     Integrates :func:`calendar_stress_factor` along a temperature path with
     4-point Gauss-Legendre quadrature (exact for the smooth exponential paths of
-    :func:`twin.physics.thermal.temperature_path_c` to far below the model's
+    :func:`twin.physics.thermal.step_temperature` to far below the model's
     accuracy on steps up to hours).
 
     Parameters
@@ -74,7 +75,7 @@ def equivalent_days_over(spec: DegradationSpec, dt_s: float, temperature_at: Cal
     dt_s : float
         Length of the interval (>= 0). [s]
     temperature_at : callable
-        Temperature [°C] at an array of times since the start of the interval [s].
+        Temperature [°C] at a time since the start of the interval [s].
 
     Returns
     -------
@@ -83,6 +84,8 @@ def equivalent_days_over(spec: DegradationSpec, dt_s: float, temperature_at: Cal
     """
     if dt_s <= 0:
         return 0.0
-    t_s = 0.5 * dt_s * (_GAUSS_NODES + 1.0)
-    stress = 2.0 ** ((temperature_at(t_s) - spec.reference_c) / spec.doubling_k)
-    return float(0.5 * dt_s * np.dot(_GAUSS_WEIGHTS, stress) / SECONDS_PER_DAY)
+    half = 0.5 * dt_s
+    total = 0.0
+    for node, weight in zip(_GAUSS_NODES, _GAUSS_WEIGHTS, strict=True):
+        total += weight * 2.0 ** ((temperature_at(half * (node + 1.0)) - spec.reference_c) / spec.doubling_k)
+    return half * total / SECONDS_PER_DAY

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from twin.config.battery import ThermalSpec
 
 
@@ -108,22 +106,3 @@ def crossing_time_s(
         return math.inf
     return time_constant_s(spec, energy_kwh) * math.log((temperature_c - steady_c) / (threshold_c - steady_c))
 
-
-def temperature_path_c(
-    spec: ThermalSpec, energy_kwh: float, temperature_c: float, loss_kw: float, t_s: np.ndarray
-) -> np.ndarray:
-    """Temperature at times ``t_s`` of a step of constant losses (vectorised :func:`step_temperature`).
-
-    Parameters
-    ----------
-    t_s : np.ndarray, shape (K,)
-        Times since the start of the step. [s]
-
-    Returns
-    -------
-    np.ndarray, shape (K,)
-        ``T_ss + (T(0) - T_ss) exp(-t / tau)``. [°C]
-    """
-    conductance_kw_per_k = spec.conductance_w_per_k_per_kwh * energy_kwh / 1e3
-    steady_c = spec.ambient_c + loss_kw / conductance_kw_per_k
-    return np.asarray(steady_c + (temperature_c - steady_c) * np.exp(-t_s / time_constant_s(spec, energy_kwh)))
