@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ems
 	$(BIN)/python -m bench.forecast
 	$(BIN)/python -m bench.etrm
+	$(BIN)/python -m bench.fleet --fixed-days 91
 	$(BIN)/python -m bench.api
 
 clean:

@@ -176,6 +176,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--plants", default="event,fixed")
     parser.add_argument("--days", type=int, default=365, help="delivery days per run (site-years scale with it)")
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--fixed-days", type=int, default=0, help="delivery days of the fixed-step runs (default: --days)")
+    parser.add_argument("--per-site-max", type=int, default=64,
+                        help="largest fleet run with one actor per site (each is a process of ~150 MB)")
     parser.add_argument("--sweep", type=int, default=0, help="instead: a sweep making this many sites (x4 battery sizes)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "fleet.json")
     parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "img" / "fleet_scaling.png")
@@ -198,10 +201,15 @@ def main(argv: list[str] | None = None) -> None:
             for n in (int(x) for x in opts.sites.split(",")):
                 scenario = fleet_scenario(n, folder)
                 for plant in opts.plants.split(","):
+                    days = opts.fixed_days if plant == "fixed" and opts.fixed_days else opts.days
+                    first, last = period(days)
                     for mode in opts.modes.split(","):
+                        if mode == "ray" and n > opts.per_site_max:
+                            print(f"skip: {n} sites with one actor per site (> --per-site-max {opts.per_site_max})", flush=True)
+                            continue
                         args = ["backtest", str(scenario), *MODES[mode], "--plant", plant, "--no-etrm",
-                                "--start", start, "--end", end]  # fmt: skip
-                        runs = [run_one(args, n, opts.days, folder / f"{n}-{mode}-{plant}-{r}") for r in range(opts.repeats)]
+                                "--start", first, "--end", last]  # fmt: skip
+                        runs = [run_one(args, n, days, folder / f"{n}-{mode}-{plant}-{r}") for r in range(opts.repeats)]
                         row = {k: statistics.median(r[k] for r in runs) if isinstance(runs[0][k], float) else runs[0][k]
                                for k in runs[0]}  # fmt: skip
                         row |= {"mode": mode, "plant": plant, "sites": n}

@@ -163,23 +163,29 @@ def _execute(
         "software": {"bess_twin": twin.__version__, "python": platform.python_version()},
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
     }
-    result = assemble(
-        sc,
-        period_index(plan),
-        period_prices(plan),
-        prices.dt_h,
-        run.site_days,
-        run.perfect_foresight,
-        meta,
-        run.sessions,
-        run.multimarket_bound,
-        _fcr_prices(plan),
-    )
+    streamed = None
+    if spill is not None:  # a large fleet: the per-step table goes straight to sites.parquet
+        out_dir.mkdir(parents=True, exist_ok=True)
+        streamed = out_dir / "sites.parquet"
+    with console.status("assembling the results ..."):
+        result = assemble(
+            sc,
+            period_index(plan),
+            period_prices(plan),
+            prices.dt_h,
+            run.site_days,
+            run.perfect_foresight,
+            meta,
+            run.sessions,
+            run.multimarket_bound,
+            _fcr_prices(plan),
+            sites_path=streamed,
+        )
     if run.etrm is not None:
         from twin.etrm.run_files import write_etrm
 
         with console.status("writing risk, credit, invoices, grid events and the ledger ..."):
-            result.summary["etrm"] = write_etrm(run.etrm, out_dir, result.sites, result.trades, sc.market.timezone, sc.etrm.billing.pdf)
+            result.summary["etrm"] = write_etrm(run.etrm, out_dir, result.all_sites(), result.trades, sc.market.timezone, sc.etrm.billing.pdf)
     write_results(result, out_dir)
     if run.forecast_vintages is not None:
         from twin.backtest.forecast_vintages import write_vintages

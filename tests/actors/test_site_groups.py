@@ -115,3 +115,25 @@ def test_days_spilled_to_disk_assemble_to_the_same_results(fleet_scenario, tmp_p
     assert results[0].summary == results[1].summary
     assert [d.delivery_date for d in small.site(3)] == small.dates
     assert small[-1][4].site_id == "s4" and len(small[1:3]) == 2
+
+
+def test_a_streamed_sites_table_equals_the_one_in_memory(fleet_scenario, tmp_path, monkeypatch):
+    import twin.backtest.results as results
+    from actors.backtest.driver import period_index, period_prices
+    from twin.backtest.results import assemble, write_results
+
+    plan = plan_backtest(fleet_scenario, load_prices(fleet_scenario.market))
+    run = run_backtest(plan, LocalRuntime())
+    args = (fleet_scenario, period_index(plan), period_prices(plan), plan.prices.dt_h, run.site_days,
+            run.perfect_foresight, {})  # fmt: skip
+    kept = assemble(*args)
+    monkeypatch.setattr(results, "KEPT_SITES", 2)
+    (tmp_path / "run").mkdir()
+    streamed = assemble(*args, sites_path=tmp_path / "run" / "sites.parquet")
+    assert streamed.sites_file == tmp_path / "run" / "sites.parquet"
+    pd.testing.assert_frame_equal(pd.read_parquet(streamed.sites_file), kept.sites)
+    assert list(streamed.sites["site_id"].unique()) == ["s0", "s1"]  # only the first sites stay in memory
+    pd.testing.assert_frame_equal(streamed.all_sites(), kept.sites)
+    assert streamed.summary == kept.summary
+    write_results(streamed, tmp_path / "run")  # leaves the streamed file as it is
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "run" / "sites.parquet"), kept.sites)

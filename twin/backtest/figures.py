@@ -27,8 +27,12 @@ def pick_week(daily: pd.DataFrame) -> pd.Timestamp:
     return pd.Timestamp(str(rolling.idxmax()))
 
 
+WEEK_SITES = 12
+"""Sites drawn in the week figure: the first ones of the scenario (a 1,000-site sweep stays readable)."""
+
+
 def week_figure(sites: pd.DataFrame, week_start: pd.Timestamp, tz: str) -> go.Figure:
-    """Price, power and SoC of every site over one week.
+    """Price, power and SoC of the first :data:`WEEK_SITES` sites over one week.
 
     Parameters
     ----------
@@ -52,6 +56,8 @@ def week_figure(sites: pd.DataFrame, week_start: pd.Timestamp, tz: str) -> go.Fi
         else week_start
     )
     mask = (local >= start) & (local < start + pd.Timedelta(days=7))
+    shown = sites["site_id"].drop_duplicates().iloc[:WEEK_SITES]
+    mask &= sites["site_id"].isin(shown)
     week = sites.loc[mask].assign(local_time=local[mask])
     fig = make_subplots(
         rows=3,
@@ -109,7 +115,7 @@ def week_figure(sites: pd.DataFrame, week_start: pd.Timestamp, tz: str) -> go.Fi
 
 
 def cumulative_revenue_figure(daily: pd.DataFrame) -> go.Figure:
-    """Cumulative revenue of each site against its perfect-foresight benchmark.
+    """Cumulative revenue of the first :data:`WEEK_SITES` sites against their perfect-foresight benchmark.
 
     Returns
     -------
@@ -117,7 +123,8 @@ def cumulative_revenue_figure(daily: pd.DataFrame) -> go.Figure:
         Solid lines: realised revenue [EUR]; dashed: perfect foresight [EUR].
     """
     fig = go.Figure()
-    for site_id, rows in daily.groupby("site_id", sort=False):
+    shown = set(daily["site_id"].drop_duplicates().iloc[:WEEK_SITES])
+    for site_id, rows in daily[daily["site_id"].isin(shown)].groupby("site_id", sort=False):
         rows = rows.sort_values("delivery_date")
         fig.add_trace(
             go.Scatter(

@@ -42,11 +42,13 @@ KPIs
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from twin.backtest.ems_kpis import daily_ems_columns, ems_site_summary
 from twin.backtest.run_folder import BacktestResult, read_results, write_results
@@ -119,6 +121,10 @@ _EMS_COLUMNS = (
 """Per-step EMS fields of :class:`SiteDay`: zeros for a plain arbitrage site."""
 
 
+KEPT_SITES = 12
+"""Sites whose per-step rows stay in memory when the table is streamed to a file (the report's week)."""
+
+
 def stack_frames(tables: list[pa.Table]) -> pd.DataFrame:
     """One DataFrame from per-site Arrow tables, freeing each column's buffers as it is converted.
 
@@ -154,6 +160,7 @@ def assemble(
     sessions: list[SessionResult | None] | None = None,
     bounds: dict[str, MultiMarketBound] | None = None,
     fcr_eur_per_mw_h: np.ndarray | None = None,
+    sites_path: Path | None = None,
 ) -> BacktestResult:
     """Assemble per-step, per-day and summary results.
 
@@ -183,6 +190,11 @@ def assemble(
         ``capture_ratio`` denominator.
     fcr_eur_per_mw_h : np.ndarray, shape (T,), optional
         Realised FCR capacity prices, for valuing the bound's FCR band. [EUR/MW/h]
+    sites_path : Path, optional
+        Stream the per-step table to this Parquet file (``sites.parquet``), one
+        row group per site, instead of holding it: the result's ``sites`` then
+        holds the first :data:`KEPT_SITES` sites only and ``sites_file`` names
+        the file (a 1,000-site year is about 2 GB in memory).
 
     Returns
     -------
@@ -194,6 +206,7 @@ def assemble(
     else:
         first_date, last_date = site_days[0][0].delivery_date, site_days[-1][0].delivery_date
     frames: list[pa.Table] = []  # one per site, as Arrow: stacked without a second copy (stack_frames)
+    writer: pq.ParquetWriter | None = None
     daily_frames: list[pd.DataFrame] = []  # one per site: a list of dicts for a 1,000-site year would take ~1 GB
     site_summaries = []
     for k, site in enumerate(scenario.sites):
@@ -241,7 +254,15 @@ def assemble(
                     "perfect_foresight_revenue_eur": pf_revenue,
                 }
         )
-        frames.append(pa.Table.from_pandas(site_frame, preserve_index=False))
+        table = pa.Table.from_pandas(site_frame, preserve_index=False)
+        if sites_path is not None:  # streamed: only the first sites stay in memory (for the report)
+            if writer is None:
+                writer = pq.ParquetWriter(sites_path, table.schema)
+            writer.write_table(table.cast(writer.schema))
+            if k < KEPT_SITES:
+                frames.append(table)
+        else:
+            frames.append(table)
         spec = site.battery
         pos = 0
         site_rows: list[dict[str, Any]] = []
@@ -307,6 +328,8 @@ def assemble(
                 )
             )
         site_summaries.append(summary_site)
+    if writer is not None:
+        writer.close()
     sites = stack_frames(frames)
     daily = pd.concat(daily_frames, ignore_index=True)
     fleet_revenue = sum(s["revenue_eur"] for s in site_summaries)
@@ -374,6 +397,7 @@ def assemble(
     return BacktestResult(
         sites=sites, daily=daily, summary=summary, trades=trades,
         rejections=rejections_table(sessions or []) if scenario.market.intraday.enabled else None,
+        sites_file=sites_path,
     )  # fmt: skip
 
 

@@ -35,6 +35,12 @@ class BacktestResult:
     trades: pd.DataFrame | None = None
     rejections: pd.DataFrame | None = None
     """Rejected intraday orders with every reason (``rejections.parquet``), or None without intraday."""
+    sites_file: Path | None = None
+    """The per-step table was streamed to this Parquet file; ``sites`` then holds its first sites only."""
+
+    def all_sites(self) -> pd.DataFrame:
+        """The whole per-step table: ``sites``, or read from ``sites_file`` when it was streamed."""
+        return pd.read_parquet(self.sites_file) if self.sites_file is not None else self.sites
 
 
 def _json_default(value: Any) -> Any:
@@ -74,7 +80,10 @@ def write_results(result: BacktestResult, out_dir: Path) -> dict[str, Path]:
         json.dumps(_finite(result.summary), indent=2, default=_json_default) + "\n",
         encoding="utf-8",
     )
-    result.sites.to_parquet(paths["sites"], index=False)
+    if result.sites_file is None:
+        result.sites.to_parquet(paths["sites"], index=False)
+    elif result.sites_file.resolve() != paths["sites"].resolve():
+        paths["sites"].write_bytes(result.sites_file.read_bytes())
     result.daily.to_parquet(paths["daily"], index=False)
     trades = result.trades if result.trades is not None else trades_table([], 0.0)
     trades.to_parquet(paths["trades"], index=False)
