@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import psutil
 import pytest
 import yaml
 
@@ -85,7 +86,7 @@ def cluster():
                 proc.wait(60)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        leftover = subprocess.run(["pgrep", "-f", temp_dir], capture_output=True, text=True).stdout.split()
+        leftover = [p.pid for p in psutil.process_iter(["cmdline"]) if temp_dir in " ".join(p.info["cmdline"] or [])]
         shutil.rmtree(temp_dir, ignore_errors=True)
         assert not leftover, f"Ray processes of the test cluster still run: {leftover}"
 
