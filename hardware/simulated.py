@@ -340,8 +340,8 @@ class SimulatedBattery:
             self._fcr_kw = 0.0
 
     def _apply(self, power_kw: float, write_count: int) -> None:
-        if write_count != self._write_count:
-            return  # a newer write superseded this one
+        if write_count != self._write_count or power_kw == self._target_kw:
+            return  # a newer write superseded this one, or nothing changes
         self._advance_to(self.env.now)
         self._target_kw = power_kw
 

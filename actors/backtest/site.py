@@ -390,8 +390,10 @@ class SiteService:
         mtu_s = self.dt_h * 3600.0
         delivered, energy, soc, temperature, soh = (np.empty(n) for _ in range(5))
         net_kwh = plant.energy_discharged_kwh - plant.energy_charged_kwh
+        keepalive = plant.dynamics.setpoint_timeout_s is not None  # the device falls back without writes
         for k in range(n):
-            plant.set_setpoint(float(award[k]))
+            if k == 0 or award[k] != award[k - 1] or keepalive:  # an unchanged setpoint needs no write
+                plant.set_setpoint(float(award[k]))
             plant.advance(t0 + (k + 1) * mtu_s)
             now_kwh = plant.energy_discharged_kwh - plant.energy_charged_kwh
             delivered[k] = (now_kwh - net_kwh) / self.dt_h
