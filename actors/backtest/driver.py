@@ -290,9 +290,9 @@ def run_backtest(
         site_args,
         [site.actor_options for site in scenario.sites],
         [None if site.site_id in plan.site_series else site.battery.model_dump_json() for site in scenario.sites],
+        [plan.forecaster_of(site.site_id) for site in scenario.sites],
         sites_per_actor,
     )
-    forecast_names = [plan.forecaster_of(cfg.site_id) for cfg in scenario.sites]
     exchange = (
         ExchangeClient.spawn(
             runtime,
@@ -344,7 +344,7 @@ def run_backtest(
         result = market.auction_result(day)
         for f in forecasts.values():
             f.publish(day, result)
-        bids = sites.plan_day(day, [forecast_refs[name] for name in forecast_names], forecast_names)
+        bids = sites.plan_day(day, forecast_refs)
         clearing = market.clear(day, *bids)
         session_refs: list[Ref[Any]] = []
         if with_intraday:

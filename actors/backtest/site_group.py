@@ -118,6 +118,10 @@ class _Group:
     handle: Any
     positions: list[int]
     """Scenario positions of the group's sites, in the group's order."""
+    forecasters: list[str]
+    """The day-ahead forecasters the group's sites plan with, each once."""
+    forecast_of: list[int]
+    """Per site of the group, its forecaster's position in ``forecasters``."""
 
 
 class SiteFleet:
@@ -133,6 +137,8 @@ class SiteFleet:
     bound_keys : list
         Per site, a key equal for sites whose bounds are equal (same battery,
         plain arbitrage), or None to solve the site's own.
+    forecasters : list of str
+        Per site, the day-ahead forecaster it plans with.
     sites_per_actor : int, optional
         Default: auto (one group per CPU of the runtime).
     """
@@ -143,9 +149,11 @@ class SiteFleet:
         site_args: list[tuple[Any, ...]],
         options: list[dict[str, Any]],
         bound_keys: list[Any],
+        forecasters: list[str],
         sites_per_actor: int | None = None,
     ) -> None:
         self.runtime = runtime
+        self.forecasters = forecasters
         self.n_sites = len(site_args)
         size = group_sizes(self.n_sites, sites_per_actor, runtime.cpus())
         self.groups: list[_Group] = []
@@ -163,7 +171,9 @@ class SiteFleet:
         # spread the groups over the cluster's nodes unless the scenario places the sites
         placed = options or {"scheduling_strategy": "SPREAD"}
         handle = self.runtime.create(SiteGroupService, SiteGroupActor, placed, *(site_args[i] for i in positions))
-        self.groups.append(_Group(handle, list(positions)))
+        names = [self.forecasters[i] for i in positions]
+        unique = list(dict.fromkeys(names))
+        self.groups.append(_Group(handle, list(positions), unique, [unique.index(n) for n in names]))
 
     def node_ids(self) -> list[Ref[str]]:
         """Per site, the node its group runs on."""
@@ -188,16 +198,9 @@ class SiteFleet:
                 out[pos] = ref
         return out
 
-    def plan_day(self, day: DeliveryDay, forecasts: list[Ref[Any]], forecast_names: list[str]) -> list[Ref[Bid]]:
-        """Every site's bid; site ``i`` plans with ``forecasts[i]`` (named ``forecast_names[i]``)."""
-
-        def args(g: _Group) -> tuple[Any, ...]:
-            names = [forecast_names[i] for i in g.positions]
-            unique = list(dict.fromkeys(names))
-            first = {name: next(i for i in g.positions if forecast_names[i] == name) for name in unique}
-            return ([unique.index(n) for n in names], *(forecasts[first[n]] for n in unique))
-
-        return self._fan("plan_day", day, per_group=args)
+    def plan_day(self, day: DeliveryDay, forecasts: dict[str, Ref[Any]]) -> list[Ref[Bid]]:
+        """Every site's bid; each plans with ``forecasts[<its forecaster>]``, each forecast sent once per group."""
+        return self._fan("plan_day", day, per_group=lambda g: (g.forecast_of, *(forecasts[n] for n in g.forecasters)))
 
     def intraday_intent(
         self, day: DeliveryDay, clearing: Any, session: IntradayRound, forecast: Any, *previous: Any

@@ -87,26 +87,16 @@ def execute(
     typer.Exit
         Code 1 if the simulation fails.
     """
-    sc, prices, plan = ready.scenario, ready.prices, ready.plan
-    resolution_min = prices.step / pd.Timedelta(minutes=1)
-    console.print(
-        f"[bold]{sc.name}[/]: {len(sc.sites)} site(s), {sc.market.zone} day-ahead at "
-        f"{resolution_min:.0f} min, {plan.days[0].date} to {plan.days[-1].date} "
-        f"({len(plan.days)} days), forecaster [cyan]{plan.forecaster}[/], runtime [cyan]{runtime}[/]"
-    )
-    console.print(_intraday_line(plan), highlight=False, soft_wrap=True)
     # a large fleet keeps its delivered days on disk until they are assembled, one site at a time
-    spill = tempfile.TemporaryDirectory(prefix="bess-twin-days-") if len(sc.sites) >= SPILL_FROM_SITES else None
-    try:
-        return _execute(ready, runtime, ray_address, out_dir, started, quiet, sites_per_actor, extra_meta, spill)
-    finally:
-        if spill is not None:
-            spill.cleanup()
+    if len(ready.scenario.sites) < SPILL_FROM_SITES:
+        return _execute(ready, runtime, ray_address, out_dir, started, quiet, sites_per_actor, extra_meta, None)
+    with tempfile.TemporaryDirectory(prefix="bess-twin-days-") as spill:
+        return _execute(ready, runtime, ray_address, out_dir, started, quiet, sites_per_actor, extra_meta, Path(spill))
 
 
 def _execute(
     ready: Prepared, runtime: str, ray_address: str | None, out_dir: Path, started: float, quiet: bool,
-    sites_per_actor: int | None, extra_meta: dict[str, Any] | None, spill: tempfile.TemporaryDirectory[str] | None,
+    sites_per_actor: int | None, extra_meta: dict[str, Any] | None, spill_dir: Path | None,
 ) -> dict[str, Any]:
     from actors.backtest.driver import period_index, period_prices, run_backtest
     from actors.runtime import make_runtime
@@ -115,6 +105,12 @@ def _execute(
 
     sc, prices, plan, week = ready.scenario, ready.prices, ready.plan, ready.report_week
     resolution_min = prices.step / pd.Timedelta(minutes=1)
+    console.print(
+        f"[bold]{sc.name}[/]: {len(sc.sites)} site(s), {sc.market.zone} day-ahead at "
+        f"{resolution_min:.0f} min, {plan.days[0].date} to {plan.days[-1].date} "
+        f"({len(plan.days)} days), forecaster [cyan]{plan.forecaster}[/], runtime [cyan]{runtime}[/]"
+    )
+    console.print(_intraday_line(plan), highlight=False, soft_wrap=True)
     try:
         with console.status(f"starting {runtime} runtime ..."):
             rt = make_runtime(runtime, ray_address)  # type: ignore[arg-type]
@@ -133,8 +129,7 @@ def _execute(
                 def on_day(day: object) -> None:
                     progress.update(task, advance=1, description=f"delivered {day.date}")  # type: ignore[attr-defined]
 
-                run = run_backtest(plan, rt, on_day=on_day, sites_per_actor=sites_per_actor,
-                                   spill_dir=Path(spill.name) if spill is not None else None)  # fmt: skip
+                run = run_backtest(plan, rt, on_day=on_day, sites_per_actor=sites_per_actor, spill_dir=spill_dir)
         finally:
             rt.close()
     except SimulationError as err:
@@ -164,7 +159,7 @@ def _execute(
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
     }
     streamed = None
-    if spill is not None:  # a large fleet: the per-step table goes straight to sites.parquet
+    if spill_dir is not None:  # a large fleet: the per-step table goes straight to sites.parquet
         out_dir.mkdir(parents=True, exist_ok=True)
         streamed = out_dir / "sites.parquet"
     with console.status("assembling the results ..."):

@@ -255,13 +255,10 @@ def assemble(
                 }
         )
         table = pa.Table.from_pandas(site_frame, preserve_index=False)
-        if sites_path is not None:  # streamed: only the first sites stay in memory (for the report)
-            if writer is None:
-                writer = pq.ParquetWriter(sites_path, table.schema)
+        if sites_path is not None:
+            writer = writer or pq.ParquetWriter(sites_path, table.schema)
             writer.write_table(table.cast(writer.schema))
-            if k < KEPT_SITES:
-                frames.append(table)
-        else:
+        if sites_path is None or k < KEPT_SITES:  # streamed: only the first sites stay in memory (the report)
             frames.append(table)
         spec = site.battery
         pos = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,7 @@ def write_results(result: BacktestResult, out_dir: Path) -> dict[str, Path]:
     if result.sites_file is None:
         result.sites.to_parquet(paths["sites"], index=False)
     elif result.sites_file.resolve() != paths["sites"].resolve():
-        paths["sites"].write_bytes(result.sites_file.read_bytes())
+        shutil.copyfile(result.sites_file, paths["sites"])
     result.daily.to_parquet(paths["daily"], index=False)
     trades = result.trades if result.trades is not None else trades_table([], 0.0)
     trades.to_parquet(paths["trades"], index=False)

@@ -177,26 +177,26 @@ class DispatchProblem:
         self.binaries = binaries
         self.block_steps = block_steps
         self.backend = backend
-        self._lp = CvxpyDispatchModel(spec, n_steps, dt_h, exclusive=None, block_steps=block_steps) if backend == "cvxpy" else None
-        self._highs = HighsDispatchLp(spec, n_steps, dt_h, block_steps) if backend == "highs" else None
-        self._milp: CvxpyDispatchModel | None = None  # built on first need, then reused
-        self._highs_milp: HighsDispatchLp | None = None
+        self._lp: CvxpyDispatchModel | HighsDispatchLp = (
+            HighsDispatchLp(spec, n_steps, dt_h, block_steps)
+            if backend == "highs"
+            else CvxpyDispatchModel(spec, n_steps, dt_h, exclusive=None, block_steps=block_steps)
+        )
+        self._milp: CvxpyDispatchModel | HighsDispatchLp | None = None  # built on first need, then reused
         self.milp_solves = 0
 
     def _terminal_bounds(self, price: FloatArray, e_init: float) -> tuple[float, float]:
         return terminal_bounds(self.spec, self.terminal, price, e_init, self.dt_h, self.n_steps)
 
     def _milp_for(self, price: FloatArray) -> CvxpyDispatchModel | HighsDispatchLp:
-        if self.backend == "highs" and self.binaries == "all":
-            if self._highs_milp is None:
-                self._highs_milp = HighsDispatchLp(self.spec, self.n_steps, self.dt_h, self.block_steps, exclusive=True)
-            return self._highs_milp
         if self.binaries == "negative":
             negative = np.flatnonzero(price < 0)
             return CvxpyDispatchModel(self.spec, self.n_steps, self.dt_h, negative, self.block_steps)
         if self._milp is None:
-            self._milp = CvxpyDispatchModel(
-                self.spec, self.n_steps, self.dt_h, np.arange(self.n_steps), self.block_steps
+            self._milp = (
+                HighsDispatchLp(self.spec, self.n_steps, self.dt_h, self.block_steps, exclusive=True)
+                if self.backend == "highs"
+                else CvxpyDispatchModel(self.spec, self.n_steps, self.dt_h, np.arange(self.n_steps), self.block_steps)
             )
         return self._milp
 
@@ -232,23 +232,13 @@ class DispatchProblem:
         soc = min(max(float(soc_initial), spec.soc_min), spec.soc_max)
         e_init = soc * spec.energy_kwh
         e_term, v_term = self._terminal_bounds(price, e_init)
-        if self._highs is not None:
-            p_ch, p_dis, _ = self._highs.solve(price, e_init, e_term, v_term)
-            p_ch, p_dis = _clean(p_ch), _clean(p_dis)
-        else:
-            assert self._lp is not None
-            self._lp.solve(price, e_init, e_term, v_term)
-            p_ch, p_dis = _clean(self._lp.p_ch.value), _clean(self._lp.p_dis.value)
+        p_ch, p_dis, _ = self._lp.solve(price, e_init, e_term, v_term)
+        p_ch, p_dis = _clean(p_ch), _clean(p_dis)
         remove_overlap(spec, p_ch, p_dis, price >= 0)
         used_milp = False
         if _overlap(p_ch, p_dis).any():
-            milp = self._milp_for(price)
-            if isinstance(milp, HighsDispatchLp):
-                p_ch, p_dis, _ = milp.solve(price, e_init, e_term, v_term)
-                p_ch, p_dis = _clean(p_ch), _clean(p_dis)
-            else:
-                milp.solve(price, e_init, e_term, v_term)
-                p_ch, p_dis = _clean(milp.p_ch.value), _clean(milp.p_dis.value)
+            p_ch, p_dis, _ = self._milp_for(price).solve(price, e_init, e_term, v_term)
+            p_ch, p_dis = _clean(p_ch), _clean(p_dis)
             remove_overlap(spec, p_ch, p_dis, price >= 0)
             used_milp = True
             self.milp_solves += 1

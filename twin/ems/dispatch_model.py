@@ -83,8 +83,16 @@ class CvxpyDispatchModel:
         self.problem = cp.Problem(cp.Maximize(revenue - wear + terminal), cons)
         self.is_milp = exclusive is not None and len(exclusive) > 0
 
-    def solve(self, price: FloatArray, e_init: float, e_term_min: float, v_term: float) -> None:
+    def solve(
+        self, price: FloatArray, e_init: float, e_term_min: float, v_term: float
+    ) -> tuple[FloatArray, FloatArray, float]:
         """Set the parameters (prices [EUR/MWh], energies [kWh], terminal value [EUR/MWh]) and solve.
+
+        Returns
+        -------
+        p_charge_kw, p_discharge_kw : np.ndarray, shape (T,)
+        objective_eur : float
+            As :meth:`twin.ems.highs_lp.HighsDispatchLp.solve`.
 
         Raises
         ------
@@ -104,3 +112,6 @@ class CvxpyDispatchModel:
                 f"dispatch problem is {self.problem.status} (initial energy {e_init:.3f} kWh, "
                 f"terminal minimum {e_term_min:.3f} kWh); check the SoC window and terminal_soc"
             )
+        if self.p_ch.value is None or self.p_dis.value is None:
+            raise InfeasibleDispatchError("solver returned no values")
+        return np.asarray(self.p_ch.value), np.asarray(self.p_dis.value), float(self.problem.value)

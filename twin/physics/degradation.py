@@ -65,9 +65,9 @@ def equivalent_days_over(spec: DegradationSpec, dt_s: float, temperature_at: Cal
     """Calendar time at the reference temperature accrued over ``dt_s`` seconds.
 
     Integrates :func:`calendar_stress_factor` along a temperature path with
-    4-point Gauss-Legendre quadrature (exact for the smooth exponential paths of
-    :func:`twin.physics.thermal.step_temperature` to far below the model's
-    accuracy on steps up to hours).
+    2-point Gauss-Legendre quadrature (exact to third order; the exponential paths of
+    :func:`twin.physics.thermal.step_temperature` move by a few kelvin at most
+    over a piece, far below the model's accuracy).
 
     Parameters
     ----------

@@ -32,6 +32,11 @@ def time_constant_s(spec: ThermalSpec, energy_kwh: float) -> float:
     return heat_capacity_j_per_k / conductance_w_per_k
 
 
+def steady_state_c(spec: ThermalSpec, energy_kwh: float, loss_kw: float) -> float:
+    """Temperature the cells settle at under constant losses: ``T_amb + P_loss / G``. [°C]"""
+    return spec.ambient_c + loss_kw / (spec.conductance_w_per_k_per_kwh * energy_kwh / 1e3)
+
+
 def step_temperature(
     spec: ThermalSpec, energy_kwh: float, temperature_c: float, loss_kw: float, dt_s: float
 ) -> float:
@@ -54,8 +59,7 @@ def step_temperature(
     float
         Temperature at the end of the step (exact solution for constant losses). [°C]
     """
-    conductance_kw_per_k = spec.conductance_w_per_k_per_kwh * energy_kwh / 1e3
-    steady_c = spec.ambient_c + loss_kw / conductance_kw_per_k
+    steady_c = steady_state_c(spec, energy_kwh, loss_kw)
     decay = math.exp(-dt_s / time_constant_s(spec, energy_kwh))
     return steady_c + (temperature_c - steady_c) * decay
 
@@ -100,8 +104,7 @@ def crossing_time_s(
     """
     if temperature_c >= threshold_c:
         return 0.0
-    conductance_kw_per_k = spec.conductance_w_per_k_per_kwh * energy_kwh / 1e3
-    steady_c = spec.ambient_c + loss_kw / conductance_kw_per_k
+    steady_c = steady_state_c(spec, energy_kwh, loss_kw)
     if steady_c <= threshold_c:
         return math.inf
     return time_constant_s(spec, energy_kwh) * math.log((temperature_c - steady_c) / (threshold_c - steady_c))
