@@ -68,8 +68,9 @@ def sweep(
     sets = per_parameter_set(table).sort_values("profit_eur", ascending=False)
     if len(sets):
         top = sets.iloc[0]
-        values = {key: top[key] for key in summary["sweep"]["axes"]}
-        console.print(f"best parameter set: {int(top['parameter_set'])} {values}: fleet profit {top['profit_eur']:,.2f} EUR",
+        best = int(top["parameter_set"])
+        values = {key: v for key, v in next(r for r in rows if r["parameter_set"] == best).items() if key in summary["sweep"]["axes"]}
+        console.print(f"best parameter set: {best} {values}: fleet profit {top['profit_eur']:,.2f} EUR",
                       highlight=False)  # fmt: skip
 
 

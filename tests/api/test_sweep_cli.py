@@ -41,6 +41,9 @@ def test_sweep_runs_every_site_per_parameter_set_as_its_own_backtest_would(data_
     assert len(table) == 8
     assert set(table["base_site_id"]) == {"vienna", "linz"}
     assert sorted(table["battery.energy_kwh"].unique()) == [200, 400]
+    assert table["perfect_foresight_profit_eur"].gt(0).all()  # every site has its bound, so a capture ratio
+    assert "n/a" not in (out / "report.html").read_text().split("Parameter sweep")[1].split("</table>")[0]
+    assert "np.int64" not in result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["fleet"]["sites"] == 8
     assert "Parameter sweep" in (out / "report.html").read_text()

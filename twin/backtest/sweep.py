@@ -22,6 +22,13 @@ KPIS = (
 """Per-site KPIs of ``summary.json`` the sweep table carries (missing ones are NaN)."""
 
 
+def _pf_profit(site: dict[str, Any]) -> float:
+    """The bound's profit as the fleet line of ``summary.json`` counts it (arbitrage sites carry its two parts)."""
+    if "perfect_foresight_profit_eur" in site:
+        return float(site["perfect_foresight_profit_eur"])
+    return float(site["perfect_foresight_revenue_eur"] - site["perfect_foresight_degradation_cost_eur"])
+
+
 def sweep_table(summary: dict[str, Any]) -> pd.DataFrame:
     """One row per swept site: its base site, parameter set, parameter values and KPIs.
 
@@ -42,7 +49,8 @@ def sweep_table(summary: dict[str, Any]) -> pd.DataFrame:
         If ``summary`` is not a sweep's.
     """
     rows = pd.DataFrame(summary["sweep"]["sites"])
-    kpis = pd.DataFrame([{"site_id": s["site_id"], **{k: s.get(k) for k in KPIS}} for s in summary["sites"]])
+    kpis = pd.DataFrame([{"site_id": s["site_id"], **{k: s.get(k) for k in KPIS},
+                          "perfect_foresight_profit_eur": _pf_profit(s)} for s in summary["sites"]])  # fmt: skip
     return rows.merge(kpis, on="site_id", how="left", validate="one_to_one")
 
 
