@@ -59,7 +59,7 @@ from twin.physics.degradation import (
     equivalent_days_over,
     state_of_health,
 )
-from twin.physics.thermal import crossing_time_s, derating_factor, step_temperature
+from twin.physics.thermal import crossing_time_s, derating_factor, step_temperature, temperature_path
 
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
@@ -175,16 +175,28 @@ class SimulatedBattery:
             self._integrate(t)
             return
         while t - self._t > 0:
+            drive = self._drive()
             span = t - self._t
-            seg = self._next_break_s(span)
-            self._integrate(t if seg >= span else self._t + seg)
+            seg = self._next_break_s(span, drive)
+            self._integrate(t if seg >= span else self._t + seg, drive)
 
-    def _limited_target_kw(self) -> tuple[float, float]:
-        """The power the plant moves towards (setpoint plus droop, within the derated ratings), and the wanted power. [kW]"""
+    def _drive(self) -> tuple[float, float, float]:
+        """What drives the next piece. [kW]
+
+        Returns
+        -------
+        target_kw : float
+            The power the plant moves towards: setpoint plus droop, within the derated ratings.
+        wanted_kw : float
+            Setpoint plus droop.
+        start_kw : float
+            The power at the start of the piece (0 where the SoC window blocks it).
+        """
         spec = self._spec_now
         derate = derating_factor(self.dynamics.thermal, self.temperature_c)
         wanted = self._target_kw + self._fcr_kw
-        return min(max(wanted, -spec.p_charge_max_kw * derate), spec.p_discharge_max_kw * derate), wanted
+        target = min(max(wanted, -spec.p_charge_max_kw * derate), spec.p_discharge_max_kw * derate)
+        return target, wanted, 0.0 if self._at_window(self._actual_kw) else self._actual_kw
 
     def _at_window(self, power_kw: float) -> bool:
         """Whether the SoC window blocks ``power_kw``'s direction now (the BMS stops that flow at once)."""
@@ -194,7 +206,7 @@ class SimulatedBattery:
             power_kw < 0 and spec.e_max_kwh - energy <= window_kwh
         )
 
-    def _next_break_s(self, span_s: float) -> float:
+    def _next_break_s(self, span_s: float, drive: tuple[float, float, float]) -> float:
         """Length of the next piece over which the plant's dynamics are smooth. [s]
 
         Breaks: the end of a ramp (and its zero crossing, where the losses
@@ -203,6 +215,7 @@ class SimulatedBattery:
         the BMS derates, every tick of the ``timestep_s`` grid (the limit moves
         with the temperature; the BMS re-evaluates it once a step, as in the
         fixed-step plant). At most ``span_s`` and :data:`MAX_SEGMENT_S`.
+        ``drive`` is :meth:`_drive` now.
         """
         thermal = self.dynamics.thermal
         if self.temperature_c > thermal.derate_c and Fault.OVER_TEMPERATURE not in self.faults:
@@ -210,11 +223,10 @@ class SimulatedBattery:
             tick_s = self.dynamics.timestep_s
             next_tick_s = (math.floor(self._t / tick_s + 1e-9) + 1) * tick_s
             return min(span_s, max(next_tick_s - self._t, _MIN_SEGMENT_S))
-        target, _ = self._limited_target_kw()
+        target, _, p0 = drive
         spec = self._spec_now
         if self._at_window(target):  # the BMS delivers nothing until the setpoint turns
             return min(span_s, MAX_SEGMENT_S)
-        p0 = 0.0 if self._at_window(self._actual_kw) else self._actual_kw
         breaks = [span_s, MAX_SEGMENT_S]
         if abs(target - p0) > 1e-9:  # a ramp: ends at the target or at zero, or where the window stops it
             slope = math.copysign(self._ramp_kw_per_s, target - p0)
@@ -256,15 +268,14 @@ class SimulatedBattery:
             s_hit = math.inf if disc < 0 else (math.sqrt(disc) - a) / c
         return s_hit if s_hit > _MIN_SEGMENT_S else math.inf  # at the window already: the rest is clipped
 
-    def _integrate(self, t: float) -> None:
-        """Integrate one smooth piece from the last event to SimPy time ``t``."""
+    def _integrate(self, t: float, drive: tuple[float, float, float] | None = None) -> None:
+        """Integrate one smooth piece from the last event to SimPy time ``t`` (``drive``: :meth:`_drive` now)."""
         dt_s = t - self._t
         if dt_s <= 0:
             return
         spec = self._spec_now
-        target, wanted = self._limited_target_kw()
+        target, wanted, p0 = drive or self._drive()
         self.fcr_requested_kwh += self._fcr_kw * dt_s / 3600.0
-        p0 = 0.0 if self._at_window(self._actual_kw) else self._actual_kw
         diff = target - p0
         ramp_s = abs(diff) / self._ramp_kw_per_s
         if ramp_s >= dt_s:
@@ -289,11 +300,9 @@ class SimulatedBattery:
         if Fault.OVER_TEMPERATURE in self.faults:
             self.temperature_c = self.dynamics.thermal.trip_c + 5.0
         elif self.event_driven:  # calendar ageing along the exact temperature path of the piece
-            t0_c, thermal = self.temperature_c, self.dynamics.thermal
-            self.equivalent_days += equivalent_days_over(
-                degradation, dt_s, lambda ts: step_temperature(thermal, self._nominal_kwh, t0_c, loss_kw, ts)
-            )
-            self.temperature_c = step_temperature(thermal, self._nominal_kwh, t0_c, loss_kw, dt_s)
+            path = temperature_path(self.dynamics.thermal, self._nominal_kwh, self.temperature_c, loss_kw)
+            self.equivalent_days += equivalent_days_over(degradation, dt_s, path)
+            self.temperature_c = path(dt_s)
         else:
             self.temperature_c = step_temperature(
                 self.dynamics.thermal, self._nominal_kwh, self.temperature_c, loss_kw, dt_s

@@ -38,9 +38,9 @@ def test_event_driven_plant_wakes_only_at_its_events(monkeypatch):
     pieces = {"event": 0, "fixed": 0}
     integrate = SimulatedBattery._integrate
 
-    def counted(self, t):
+    def counted(self, t, *drive):
         pieces[self.dynamics.integration] += 1
-        integrate(self, t)
+        integrate(self, t, *drive)
 
     monkeypatch.setattr(SimulatedBattery, "_integrate", counted)
     event, fixed = _pair(ramp_kw_per_s=1.0)

@@ -21,6 +21,7 @@ References
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from twin.config.battery import ThermalSpec
 
@@ -59,9 +60,38 @@ def step_temperature(
     float
         Temperature at the end of the step (exact solution for constant losses). [°C]
     """
+    return temperature_path(spec, energy_kwh, temperature_c, loss_kw)(dt_s)
+
+
+def temperature_path(
+    spec: ThermalSpec, energy_kwh: float, temperature_c: float, loss_kw: float
+) -> Callable[[float], float]:
+    """The cell temperature under constant losses as a function of time.
+
+    ``T(t) = T_ss + (T(0) - T_ss) exp(-t / tau)``; the constants are worked out
+    once, so evaluating the path at several times (a quadrature along it) costs
+    one exponential each.
+
+    Parameters
+    ----------
+    spec : ThermalSpec
+    energy_kwh : float
+        Nominal energy capacity. [kWh]
+    temperature_c : float
+        Temperature at time 0. [°C]
+    loss_kw : float
+        Constant heat from the conversion losses (>= 0). [kW]
+
+    Returns
+    -------
+    callable
+        Seconds since time 0 (>= 0) to temperature. [s] -> [°C]
+    """
     steady_c = steady_state_c(spec, energy_kwh, loss_kw)
-    decay = math.exp(-dt_s / time_constant_s(spec, energy_kwh))
-    return steady_c + (temperature_c - steady_c) * decay
+    offset_c = temperature_c - steady_c
+    rate_per_s = 1.0 / time_constant_s(spec, energy_kwh)
+    exp = math.exp
+    return lambda t_s: steady_c + offset_c * exp(-t_s * rate_per_s)
 
 
 def derating_factor(spec: ThermalSpec, temperature_c: float) -> float:
