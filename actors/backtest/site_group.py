@@ -213,11 +213,25 @@ class SiteFleet:
         return self._fan("deliver_day", day, clearing, *sessions)
 
     def _bounds(self, method: str, *args: Any) -> list[Any]:
-        """Solve ``method`` once per bound key (and for every site without one); share the refs."""
+        """Solve ``method`` once per bound key (and for every site without one); share the refs.
+
+        Each key is solved by one of its sites in the group with the fewest
+        solves so far, so the groups share the bounds' work (the first day
+        waits for the slowest group).
+        """
+        group_of = {pos: k for k, g in enumerate(self.groups) for pos in g.positions}
+        load = [0] * len(self.groups)
         solver_of: dict[Any, int] = {}
+        holders: dict[Any, list[int]] = {}
         for i, key in enumerate(self.bound_keys):
-            if key is None or key not in solver_of:
-                solver_of[key if key is not None else ("site", i)] = i
+            if key is None:
+                solver_of[("site", i)] = i
+                load[group_of[i]] += 1
+            else:
+                holders.setdefault(key, []).append(i)
+        for key, positions in sorted(holders.items(), key=lambda item: len(item[1])):  # forced choices first
+            solver_of[key] = min(positions, key=lambda pos: (load[group_of[pos]], pos))
+            load[group_of[solver_of[key]]] += 1
         solving = set(solver_of.values())
         out: list[Any] = [None] * self.n_sites
         for g in self.groups:

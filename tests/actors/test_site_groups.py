@@ -76,9 +76,24 @@ def test_identical_batteries_solve_the_perfect_foresight_lp_once(fleet_scenario,
         return original(self, *args)
 
     monkeypatch.setattr(SiteService, "perfect_foresight", counted)
-    run = _run(fleet_scenario, LocalRuntime(), 2)
+    run = _run(fleet_scenario, LocalRuntime(), 5)
     assert sorted(solved) == ["s0", "s1", "s2", "s3"]  # s4 has s0's battery
     np.testing.assert_array_equal(run.perfect_foresight["s4"].power_kw, run.perfect_foresight["s0"].power_kw)
+
+
+def test_the_groups_share_the_bounds_work(fleet_scenario, monkeypatch):
+    """Groups (s0, s1, s2) and (s3, s4): s0 and s4 share a battery, so s4 solves it and each group solves two."""
+    solved = []
+    original = SiteService.perfect_foresight
+
+    def counted(self, *args):
+        solved.append(self.site_id)
+        return original(self, *args)
+
+    monkeypatch.setattr(SiteService, "perfect_foresight", counted)
+    run = _run(fleet_scenario, LocalRuntime(), 3)
+    assert sorted(solved) == ["s1", "s2", "s3", "s4"]
+    np.testing.assert_array_equal(run.perfect_foresight["s0"].power_kw, run.perfect_foresight["s4"].power_kw)
 
 
 def test_a_group_needs_a_site():
