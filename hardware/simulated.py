@@ -59,7 +59,12 @@ from twin.physics.degradation import (
     equivalent_days_over,
     state_of_health,
 )
-from twin.physics.thermal import crossing_time_s, derating_factor, step_temperature, temperature_path
+from twin.physics.thermal import (
+    crossing_time_s,
+    derating_factor,
+    step_temperature,
+    temperature_path,
+)
 
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 

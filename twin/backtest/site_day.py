@@ -132,4 +132,5 @@ _FIELDS = tuple(f.name for f in fields(SiteDay))
 def _site_day(rest: dict[str, Any], arrays: tuple[str, ...], n: int, raw: bytes) -> SiteDay:
     """Rebuild a :class:`SiteDay` pickled by ``SiteDay.__reduce__``."""
     block = np.frombuffer(bytearray(raw), dtype=np.float64).reshape(len(arrays), n)
-    return SiteDay(**rest, **dict(zip(arrays, block, strict=True)))
+    values: dict[str, Any] = {**rest, **dict(zip(arrays, block, strict=True))}
+    return SiteDay(**values)

@@ -137,14 +137,16 @@ class DispatchProblem:
     terminal : TerminalSocConfig
         Terminal SoC policy.
     binaries : {'all', 'negative'}
-        Where the negative-price MILP fallback puts a binary: at every step (built
-        once and re-used, for rolling re-solves) or only at the steps whose price is
-        negative (built for the prices at hand, for one-shot year-long problems).
+        cvxpy backend: where the negative-price MILP fallback puts a binary: at
+        every step (built once and re-used, for rolling re-solves) or only at the
+        steps whose price is negative (built for the prices at hand, for one-shot
+        year-long problems). The HiGHS model does the latter on every solve (it
+        changes each switch's integrality in place), so it ignores this.
     backend : {'highs', 'cvxpy'}
         Who solves the LP: ``highs`` (default) keeps the model alive in HiGHS and
-        updates it in place (:mod:`twin.ems.highs_lp`), the MILP fallback too
-        (``binaries='all'``); ``cvxpy`` re-solves the cvxpy models, the
-        reference the fast path is tested against.
+        updates it in place (:mod:`twin.ems.highs_lp`), the MILP fallback too;
+        ``cvxpy`` re-solves the cvxpy models, the reference the fast path is
+        tested against. Only the cvxpy backend imports cvxpy.
 
     Raises
     ------
@@ -189,7 +191,7 @@ class DispatchProblem:
         return terminal_bounds(self.spec, self.terminal, price, e_init, self.dt_h, self.n_steps)
 
     def _milp_for(self, price: FloatArray) -> CvxpyDispatchModel | HighsDispatchLp:
-        if self.binaries == "negative":
+        if self.binaries == "negative" and self.backend == "cvxpy":
             negative = np.flatnonzero(price < 0)
             return CvxpyDispatchModel(self.spec, self.n_steps, self.dt_h, negative, self.block_steps)
         if self._milp is None:

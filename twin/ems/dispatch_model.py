@@ -9,7 +9,8 @@ the same LP kept alive in HiGHS.
 
 from __future__ import annotations
 
-import cvxpy as cp
+from typing import TYPE_CHECKING
+
 import numpy as np
 import numpy.typing as npt
 
@@ -17,6 +18,11 @@ from twin.config import BatterySpec
 from twin.errors import InfeasibleDispatchError
 from twin.types import FloatArray
 from twin.units import KWH_PER_MWH
+
+if TYPE_CHECKING:
+    import cvxpy as cp
+else:
+    from twin.ems.lazy_cvxpy import cp
 
 SOLVER = "HIGHS"
 # One solver thread per problem: a fleet runs many sites in parallel processes, and

@@ -37,7 +37,8 @@ and the optimum earns at least 0 against the forecast.
 
 from __future__ import annotations
 
-import cvxpy as cp
+from typing import TYPE_CHECKING
+
 import numpy as np
 import numpy.typing as npt
 
@@ -47,6 +48,11 @@ from twin.errors import InfeasibleDispatchError
 from twin.physics.battery import BatteryState, Trajectory, simulate
 from twin.types import FloatArray
 from twin.units import KWH_PER_MWH
+
+if TYPE_CHECKING:
+    import cvxpy as cp
+else:
+    from twin.ems.lazy_cvxpy import cp
 
 
 def award_path(

@@ -23,8 +23,8 @@ excluded), which only raises the bound.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import cvxpy as cp
 import numpy as np
 
 from twin.config import BatterySpec
@@ -32,6 +32,11 @@ from twin.ems.dispatch_model import SOLVER, SOLVER_OPTIONS
 from twin.errors import InfeasibleDispatchError
 from twin.types import FloatArray
 from twin.units import KWH_PER_MWH
+
+if TYPE_CHECKING:
+    import cvxpy as cp
+else:
+    from twin.ems.lazy_cvxpy import cp
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,9 @@ def solve_multimarket_bound(
     cons = [
         p_dis - p_ch == a + s - b,
         energy[0] == spec.soc_initial * spec.energy_kwh,
-        energy[1:] == decay * energy[:-1] + spec.eta_charge * dt_h * p_ch
+        energy[1:]
+        == decay * energy[:-1]
+        + spec.eta_charge * dt_h * p_ch
         - (dt_h / spec.eta_discharge) * p_dis,
         energy[1:] >= spec.e_min_kwh,
         energy[1:] <= spec.e_max_kwh,

@@ -43,7 +43,8 @@ References
 
 from __future__ import annotations
 
-import cvxpy as cp
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from twin.config import BatterySpec, TerminalSocConfig
@@ -54,6 +55,11 @@ from twin.ems.terminal import terminal_bounds
 from twin.errors import InfeasibleDispatchError
 from twin.types import FloatArray
 from twin.units import KWH_PER_MWH
+
+if TYPE_CHECKING:
+    import cvxpy as cp
+else:
+    from twin.ems.lazy_cvxpy import cp
 
 UNSERVED_PENALTY_EUR_PER_MWH = 10_000.0
 """Cost of load the import limit cannot serve (keeps the LP feasible and reports it). [EUR/MWh]"""
