@@ -232,22 +232,17 @@ class SimulatedBattery:
         spec = self._spec_now
         if self._at_window(target):  # the BMS delivers nothing until the setpoint turns
             return min(span_s, MAX_SEGMENT_S)
-        breaks = [span_s, MAX_SEGMENT_S]
-        if abs(target - p0) > 1e-9:  # a ramp: ends at the target or at zero, or where the window stops it
-            slope = math.copysign(self._ramp_kw_per_s, target - p0)
-            breaks.append(abs(target - p0) / self._ramp_kw_per_s)
+        rate, gap = self._ramp_kw_per_s, target - p0
+        if abs(gap) > 1e-9:  # a ramp: ends at the target or at zero, or where the window stops it
+            seg = min(span_s, MAX_SEGMENT_S, abs(gap) / rate, self._window_hit_s(p0, math.copysign(rate, gap), target))
             if p0 * target < 0:
-                breaks.append(abs(p0) / self._ramp_kw_per_s)
-            breaks.append(self._window_hit_s(p0, slope, target))
-            return max(min(breaks), _MIN_SEGMENT_S)
-        breaks.append(self._window_hit_s(target, 0.0, target))
+                seg = min(seg, abs(p0) / rate)
+            return max(seg, _MIN_SEGMENT_S)
+        seg = min(span_s, MAX_SEGMENT_S, self._window_hit_s(target, 0.0, target))
         if Fault.OVER_TEMPERATURE not in self.faults:
-            if target > 0:
-                loss_kw = target * (1.0 / spec.eta_discharge - 1.0)
-            else:
-                loss_kw = -target * (1.0 - spec.eta_charge)
-            breaks.append(crossing_time_s(thermal, self._nominal_kwh, self.temperature_c, loss_kw, thermal.derate_c))
-        return max(min(breaks), _MIN_SEGMENT_S)
+            loss_kw = target * (1.0 / spec.eta_discharge - 1.0) if target > 0 else -target * (1.0 - spec.eta_charge)
+            seg = min(seg, crossing_time_s(thermal, self._nominal_kwh, self.temperature_c, loss_kw, thermal.derate_c))
+        return max(seg, _MIN_SEGMENT_S)
 
     def _window_hit_s(self, p0_kw: float, slope_kw_per_s: float, target_kw: float) -> float:
         """Seconds until the SoC window stops a power ``p0 + slope * s`` that keeps its sign. [s]

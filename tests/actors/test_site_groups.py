@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from actors.backtest.driver import plan_backtest, run_backtest
 from actors.backtest.site import SiteService
-from actors.backtest.site_group import SiteGroupService, group_sizes
+from actors.backtest.site_group import SiteGroupService, group_sizes, solver_threads
 from actors.runtime import LocalRuntime, RayRuntime
 from twin.config import parse_scenario
 from twin.io.prices import load_prices
@@ -94,6 +96,19 @@ def test_the_groups_share_the_bounds_work(fleet_scenario, monkeypatch):
     run = _run(fleet_scenario, LocalRuntime(), 3)
     assert sorted(solved) == ["s1", "s2", "s3", "s4"]
     np.testing.assert_array_equal(run.perfect_foresight["s0"].power_kw, run.perfect_foresight["s4"].power_kw)
+
+
+def test_solving_on_threads_gives_the_same_run(fleet_scenario, monkeypatch):
+    """The sites of a group plan on a thread per CPU (HiGHS releases the GIL); the run does not change."""
+    monkeypatch.setenv("BESS_TWIN_SOLVER_THREADS", "1")
+    assert solver_threads() == 1
+    serial = _run(fleet_scenario, LocalRuntime(), None)
+    monkeypatch.setenv("BESS_TWIN_SOLVER_THREADS", "3")
+    assert solver_threads() == 3
+    threaded = _run(fleet_scenario, LocalRuntime(), None)
+    _assert_same(serial, threaded)
+    monkeypatch.delenv("BESS_TWIN_SOLVER_THREADS")
+    assert solver_threads() == len(os.sched_getaffinity(0))  # outside Ray: this process's CPUs
 
 
 def test_a_group_needs_a_site():

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -33,9 +34,8 @@ from twin.config import BatterySpec
 from twin.errors import SocBoundsError
 
 
-@dataclass(frozen=True)
-class BatteryState:
-    """State of a battery after an interval.
+class BatteryState(NamedTuple):
+    """State of a battery after an interval (immutable; a named tuple, cheap to build in the plant's inner loop).
 
     Attributes
     ----------
@@ -110,11 +110,19 @@ def feasible_power_kw(spec: BatterySpec, energy_kwh: float, power_kw: float, dt_
     ValueError
         If ``power_kw`` or ``dt_h`` is not finite, or ``dt_h <= 0``.
     """
+    _check_step(power_kw, dt_h)
+    return _clip(spec, energy_kwh * (1.0 - spec.standing_loss_per_h) ** dt_h, power_kw, dt_h)
+
+
+def _check_step(power_kw: float, dt_h: float) -> None:
     if not math.isfinite(power_kw):
         raise ValueError(f"power_kw must be finite, got {power_kw}")
     if not (math.isfinite(dt_h) and dt_h > 0):
         raise ValueError(f"dt_h must be a positive number of hours, got {dt_h}")
-    decayed = energy_kwh * (1.0 - spec.standing_loss_per_h) ** dt_h
+
+
+def _clip(spec: BatterySpec, decayed: float, power_kw: float, dt_h: float) -> float:
+    """:func:`feasible_power_kw` from the stored energy after standing loss (inputs checked)."""
     if power_kw >= 0:
         headroom = max(decayed - spec.e_min_kwh, 0.0) * spec.eta_discharge / dt_h
         return float(min(power_kw, spec.p_discharge_max_kw, headroom))
@@ -153,8 +161,9 @@ def step(spec: BatterySpec, state: BatteryState, power_kw: float, dt_h: float) -
     energy_kwh(t+1) = (1 - standing_loss_per_h)**dt_h * energy_kwh(t)
                       + eta_charge * p_charge_kw * dt_h - p_discharge_kw * dt_h / eta_discharge
     """
-    delivered = feasible_power_kw(spec, state.energy_kwh, power_kw, dt_h)
+    _check_step(power_kw, dt_h)
     decayed = state.energy_kwh * (1.0 - spec.standing_loss_per_h) ** dt_h
+    delivered = _clip(spec, decayed, power_kw, dt_h)
     standing_loss = state.energy_kwh - decayed
     if delivered >= 0:
         grid_kwh = delivered * dt_h

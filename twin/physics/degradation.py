@@ -85,7 +85,9 @@ def equivalent_days_over(spec: DegradationSpec, dt_s: float, temperature_at: Cal
     if dt_s <= 0:
         return 0.0
     half = 0.5 * dt_s
-    total = 0.0
-    for node, weight in zip(_GAUSS_NODES, _GAUSS_WEIGHTS, strict=True):
-        total += weight * 2.0 ** ((temperature_at(half * (node + 1.0)) - spec.reference_c) / spec.doubling_k)
-    return half * total / SECONDS_PER_DAY
+    (x0, x1), (w0, w1) = _GAUSS_NODES, _GAUSS_WEIGHTS
+    ref, doubling = spec.reference_c, spec.doubling_k
+    total = w0 * 2.0 ** ((temperature_at(half * (x0 + 1.0)) - ref) / doubling) + w1 * 2.0 ** (
+        (temperature_at(half * (x1 + 1.0)) - ref) / doubling
+    )
+    return float(half * total / SECONDS_PER_DAY)
