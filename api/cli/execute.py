@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import platform
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,12 +99,10 @@ def _execute(
     ready: Prepared, runtime: str, ray_address: str | None, out_dir: Path, started: float, quiet: bool,
     sites_per_actor: int | None, extra_meta: dict[str, Any] | None, spill_dir: Path | None,
 ) -> dict[str, Any]:
-    from actors.backtest.driver import period_index, period_prices, run_backtest
+    from actors.backtest.driver import run_backtest
     from actors.runtime import make_runtime
-    from twin.backtest.report import write_report
-    from twin.backtest.results import assemble, write_results
 
-    sc, prices, plan, week = ready.scenario, ready.prices, ready.plan, ready.report_week
+    sc, prices, plan = ready.scenario, ready.prices, ready.plan
     resolution_min = prices.step / pd.Timedelta(minutes=1)
     console.print(
         f"[bold]{sc.name}[/]: {len(sc.sites)} site(s), {sc.market.zone} day-ahead at "
@@ -130,10 +129,31 @@ def _execute(
                     progress.update(task, advance=1, description=f"delivered {day.date}")  # type: ignore[attr-defined]
 
                 run = run_backtest(plan, rt, on_day=on_day, sites_per_actor=sites_per_actor, spill_dir=spill_dir)
-        finally:
+        except BaseException:
             rt.close()
+            raise
     except SimulationError as err:
         raise fail(f"backtest failed: {err}", EXIT_RUN_FAILED) from None
+    # every result is in this process now: Ray stops (about 1.5 s of waiting) while the results are written
+    closing = threading.Thread(target=rt.close, name="runtime-close")
+    closing.start()
+    try:
+        return _write(ready, run, runtime, ray_address, out_dir, started, quiet, extra_meta, spill_dir)
+    finally:
+        closing.join()
+
+
+def _write(
+    ready: Prepared, run: Any, runtime: str, ray_address: str | None, out_dir: Path, started: float, quiet: bool,
+    extra_meta: dict[str, Any] | None, spill_dir: Path | None,
+) -> dict[str, Any]:
+    """Assemble a finished run, write its folder and report; return ``summary.json``'s content."""
+    from actors.backtest.driver import period_index, period_prices
+    from twin.backtest.report import write_report
+    from twin.backtest.results import assemble, write_results
+
+    sc, prices, plan, week = ready.scenario, ready.prices, ready.plan, ready.report_week
+    resolution_min = prices.step / pd.Timedelta(minutes=1)
 
     meta = {
         **(extra_meta or {}),
