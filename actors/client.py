@@ -49,6 +49,9 @@ class Runtime(Protocol):
     def call_many(self, handle: Any, method: str, n: int, *args: Any) -> list[Any]:
         """Call ``method``, which returns a sequence of ``n`` results; one pending result each."""
 
+    def call_many_aside(self, handle: Any, method: str, n: int, *args: Any) -> list[Any]:
+        """As :meth:`call_many`, for work that may run beside the calls that follow (it shares no state with them)."""
+
     def cpus(self) -> int:
         """CPUs available to the services (the cluster's under Ray)."""
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Literal
 
 from actors.client import Runtime
@@ -26,6 +27,9 @@ class LocalRuntime:
     """Runs every service in this process; calls return values at once."""
 
     name = "local"
+
+    def __init__(self) -> None:
+        self._aside: ThreadPoolExecutor | None = None
 
     def create(self, service: type, actor: Any, options: dict[str, Any], *args: Any) -> Any:
         """Instantiate ``service`` directly (``actor`` and ``options`` are ignored)."""
@@ -46,6 +50,18 @@ class LocalRuntime:
             raise RuntimeError(f"{method} returned {len(results)} results, expected {n}")
         return results
 
+    def call_many_aside(self, handle: Any, method: str, n: int, *args: Any) -> list[Any]:
+        """Start :meth:`call_many` on a background thread; :meth:`get` waits for its results.
+
+        For work that shares no state with the calls that follow (a bound's
+        MILP, solved in HiGHS, which releases the GIL): it then uses the CPU
+        the rest of this process leaves idle.
+        """
+        if self._aside is None:
+            self._aside = ThreadPoolExecutor(1, thread_name_prefix="aside")
+        future = self._aside.submit(self.call_many, handle, method, n, *args)
+        return [_Pending(future, k) for k in range(n)]
+
     def cpus(self) -> int:
         """CPUs the services share: one (everything runs in this process)."""
         return 1
@@ -55,11 +71,27 @@ class LocalRuntime:
         return value
 
     def get(self, refs: Sequence[Any]) -> list[Any]:
-        """Return ``refs`` unchanged (they are values already)."""
-        return list(refs)
+        """Return ``refs`` unchanged (they are values already), waiting for those started aside."""
+        return [ref.result() if isinstance(ref, _Pending) else ref for ref in refs]
 
     def close(self) -> None:
-        """Nothing to release."""
+        """Wait for the work started aside."""
+        if self._aside is not None:
+            self._aside.shutdown(wait=True)
+            self._aside = None
+
+
+class _Pending:
+    """Result ``k`` of a call started aside (:meth:`LocalRuntime.call_many_aside`)."""
+
+    __slots__ = ("_future", "_k")
+
+    def __init__(self, future: Future[list[Any]], k: int) -> None:
+        self._future, self._k = future, k
+
+    def result(self) -> Any:
+        """Wait for the call; its ``k``-th result (its exception, if it raised)."""
+        return self._future.result()[self._k]
 
 
 class RayRuntime:
@@ -106,6 +138,10 @@ class RayRuntime:
         """Submit a call that returns ``n`` results; one ``ObjectRef`` each (``num_returns``)."""
         refs = getattr(handle, method).options(num_returns=n).remote(*args)
         return [refs] if n == 1 else list(refs)
+
+    def call_many_aside(self, handle: Any, method: str, n: int, *args: Any) -> list[Any]:
+        """:meth:`call_many`: an actor call runs beside the driver anyway."""
+        return self.call_many(handle, method, n, *args)
 
     def cpus(self) -> int:
         """CPUs of the whole cluster (every node's), as Ray counts them."""

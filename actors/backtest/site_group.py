@@ -68,20 +68,27 @@ class SiteGroupService:
         self.threads = solver_threads()
         self._pool: ThreadPoolExecutor | None = None
 
-    def _each(self, call: Callable[[int], Any], which: Sequence[int] | None = None) -> Any:
+    def _each(self, call: Callable[[int], Any], which: Sequence[int] | None = None, threaded: bool = False) -> Any:
         """``call(i)`` for the site positions ``which`` (default all), results in order, as :func:`_results`.
 
-        With several CPUs the sites run on a thread each: their LP and MILP
-        solves release the GIL inside HiGHS, so on two cores a group's planning
-        takes about half the time. Each site keeps its own state and solver,
-        so the results do not depend on the threads.
+        ``threaded``: with several CPUs the sites run on a thread each. Only for
+        calls that solve in HiGHS directly (plain arbitrage sites' day-ahead LP
+        and MILP), which releases the GIL, so on
+        two cores a group's planning takes about half the time; each site keeps
+        its own state and solver, so the results do not depend on the threads.
+        The cvxpy problems (EMS sites, intraday, the multi-market bound) are
+        solved one site at a time.
         """
         positions = range(len(self.sites)) if which is None else which
-        if self.threads < 2 or len(positions) < 2:
+        if not threaded or self.threads < 2 or len(positions) < 2:
             return _results([call(i) for i in positions])
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="site-solve")
         return _results(list(self._pool.map(call, positions)))
+
+    def _in_highs(self, positions: Sequence[int]) -> bool:
+        """Whether the sites at ``positions`` all solve in HiGHS directly (plain arbitrage)."""
+        return all(self.sites[i].ems is None for i in positions)
 
     def node_id(self) -> str:
         """The Ray node this group runs on (``local`` outside Ray)."""
@@ -91,7 +98,8 @@ class SiteGroupService:
         """Each site's bid; site ``i`` plans with ``forecasts[forecast_of[i]]``. [EUR/MWh]"""
         if len(forecast_of) != len(self.sites):
             raise ValueError(f"forecast_of has {len(forecast_of)} entries for {len(self.sites)} sites")
-        return self._each(lambda i: self.sites[i].plan_day(day, forecasts[forecast_of[i]]))
+        everyone = range(len(self.sites))
+        return self._each(lambda i: self.sites[i].plan_day(day, forecasts[forecast_of[i]]), everyone, self._in_highs(everyone))
 
     def intraday_intent(
         self, day: DeliveryDay, clearing: Clearing, session: IntradayRound, forecast: FloatArray, *previous: SessionResult
@@ -248,12 +256,13 @@ class SiteFleet:
         """Every site's delivered day."""
         return self._fan("deliver_day", day, clearing, *sessions)
 
-    def _bounds(self, method: str, *args: Any) -> list[Any]:
+    def _bounds(self, method: str, *args: Any, aside: bool = False) -> list[Any]:
         """Solve ``method`` once per bound key (and for every site without one); share the refs.
 
         Each key is solved by one of its sites in the group with the fewest
         solves so far, so the groups share the bounds' work (the first day
-        waits for the slowest group).
+        waits for the slowest group). ``aside``: the solves may run beside the
+        day loop (:meth:`~actors.client.Runtime.call_many_aside`).
         """
         group_of = {pos: k for k, g in enumerate(self.groups) for pos in g.positions}
         load = [0] * len(self.groups)
@@ -274,7 +283,7 @@ class SiteFleet:
             which = [k for k, pos in enumerate(g.positions) if pos in solving]
             if not which:
                 continue
-            refs = self.runtime.call_many(g.handle, method, len(which), *args, which)
+            refs = (self.runtime.call_many_aside if aside else self.runtime.call_many)(g.handle, method, len(which), *args, which)
             for k, ref in zip(which, refs, strict=True):
                 out[g.positions[k]] = ref
         for i, key in enumerate(self.bound_keys):
@@ -283,8 +292,12 @@ class SiteFleet:
         return out
 
     def perfect_foresight(self, period: Any, first_step: int) -> list[Ref[DispatchResult | SitePlan]]:
-        """Every site's perfect-foresight bound (identical batteries solved once)."""
-        return self._bounds("perfect_foresight", period, first_step)
+        """Every site's perfect-foresight bound (identical batteries solved once).
+
+        A fleet of plain arbitrage sites solves them beside the day loop: the
+        bound's MILP is HiGHS's alone and shares no state with the days.
+        """
+        return self._bounds("perfect_foresight", period, first_step, aside=all(k is not None for k in self.bound_keys))
 
     def multimarket_bound(self, day_ahead: Any, intraday: Any, cost_eur_per_mwh: float) -> list[Ref[MultiMarketBound]]:
         """Every site's day-ahead plus intraday bound (identical batteries solved once)."""

@@ -172,3 +172,27 @@ def test_perfect_foresight_matches_independent_milp_on_real_prices(data_dir):
         ours = SiteService(site, scenario.strategy, prices.dt_h, plan.n_horizon).perfect_foresight(price)
         reference = reference_revenue_eur(site.battery, price, prices.dt_h)
         assert ours.objective_eur == pytest.approx(reference, rel=1e-6)
+
+
+class _Slow:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def pair(self, x: int):
+        self.calls += 1
+        if x < 0:
+            raise ValueError(f"x must be >= 0, got {x}")
+        return x, x * x
+
+
+def test_local_calls_aside_run_on_a_background_thread_and_get_waits_for_them():
+    runtime = LocalRuntime()
+    handle = runtime.create(_Slow, None, {})
+    refs = runtime.call_many_aside(handle, "pair", 2, 7)
+    now = runtime.call_many(handle, "pair", 2, 3)  # the next call does not wait for the one aside
+    assert runtime.get([*refs, *now]) == [7, 49, 3, 9]
+    failed = runtime.call_many_aside(handle, "pair", 2, -1)
+    with pytest.raises(ValueError, match="x must be >= 0"):
+        runtime.get(failed)
+    runtime.close()
+    assert handle.calls == 3
