@@ -210,6 +210,7 @@ class SiteFleet:
         if chunk:
             self._spawn(chunk, site_args, options[chunk[0]])
         self.bound_keys = bound_keys
+        self._site_args = site_args
 
     def _spawn(self, positions: list[int], site_args: list[tuple[Any, ...]], options: dict[str, Any]) -> None:
         # spread the groups over the cluster's nodes unless the scenario places the sites
@@ -261,8 +262,10 @@ class SiteFleet:
 
         Each key is solved by one of its sites in the group with the fewest
         solves so far, so the groups share the bounds' work (the first day
-        waits for the slowest group). ``aside``: the solves may run beside the
-        day loop (:meth:`~actors.client.Runtime.call_many_aside`).
+        waits for the slowest group). ``aside``: the solving sites get a group
+        of their own (under Ray an actor that reserves no CPU), whose solves run
+        beside the day loop (:meth:`~actors.client.Runtime.call_many_aside`),
+        on the CPU time the day loop leaves idle.
         """
         group_of = {pos: k for k, g in enumerate(self.groups) for pos in g.positions}
         load = [0] * len(self.groups)
@@ -279,11 +282,18 @@ class SiteFleet:
             load[group_of[solver_of[key]]] += 1
         solving = set(solver_of.values())
         out: list[Any] = [None] * self.n_sites
-        for g in self.groups:
+        if aside:  # a group of its own, so the bounds share nothing with the day loop
+            positions = sorted(solving)
+            handle = self.runtime.create(SiteGroupService, SiteGroupActor, {"num_cpus": 0},
+                                         *(self._site_args[i] for i in positions))  # fmt: skip
+            refs = self.runtime.call_many_aside(handle, method, len(positions), *args, list(range(len(positions))))
+            for pos, ref in zip(positions, refs, strict=True):
+                out[pos] = ref
+        for g in [] if aside else self.groups:
             which = [k for k, pos in enumerate(g.positions) if pos in solving]
             if not which:
                 continue
-            refs = (self.runtime.call_many_aside if aside else self.runtime.call_many)(g.handle, method, len(which), *args, which)
+            refs = self.runtime.call_many(g.handle, method, len(which), *args, which)
             for k, ref in zip(which, refs, strict=True):
                 out[g.positions[k]] = ref
         for i, key in enumerate(self.bound_keys):
@@ -294,8 +304,8 @@ class SiteFleet:
     def perfect_foresight(self, period: Any, first_step: int) -> list[Ref[DispatchResult | SitePlan]]:
         """Every site's perfect-foresight bound (identical batteries solved once).
 
-        A fleet of plain arbitrage sites solves them beside the day loop: the
-        bound's MILP is HiGHS's alone and shares no state with the days.
+        A fleet of plain arbitrage sites solves them beside the day loop, in a
+        group of their own: the bound's MILP is HiGHS's alone.
         """
         return self._bounds("perfect_foresight", period, first_step, aside=all(k is not None for k in self.bound_keys))
 
