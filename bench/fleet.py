@@ -220,10 +220,17 @@ def main(argv: list[str] | None = None) -> None:
     opts.out.parent.mkdir(parents=True, exist_ok=True)
     previous = json.loads(opts.out.read_text()) if opts.out.exists() else {}
     key = "sweep" if opts.sweep else "fleet"
-    previous[key] = {"machine": machine, "period": [start, end], "bound": bound, "results": results}
+    today = time.strftime("%Y-%m-%d")
+    for row in results:
+        row["measured"] = today
+    # rows of configurations not re-run this time stay, with the date they were measured
+    fresh = {(r["mode"], r["plant"], r["sites"]) for r in results}
+    kept = [r for r in previous.get(key, {}).get("results", []) if (r["mode"], r["plant"], r["sites"]) not in fresh]
+    merged = sorted(kept + results, key=lambda r: (r["plant"], r["sites"], r["mode"]))
+    previous[key] = {"machine": machine, "period": [start, end], "bound": bound, "results": merged}
     opts.out.write_text(json.dumps(previous, indent=2) + "\n")
-    if not opts.sweep and len(results) > 1:
-        plot(results, opts.plot)
+    if not opts.sweep and len(merged) > 1:
+        plot(merged, opts.plot)
         print(f"wrote {opts.out} and {opts.plot}")
 
 
