@@ -73,11 +73,10 @@ class SiteGroupService:
 
         ``threaded``: with several CPUs the sites run on a thread each. Only for
         calls that solve in HiGHS directly (plain arbitrage sites' day-ahead LP
-        and MILP), which releases the GIL, so on
-        two cores a group's planning takes about half the time; each site keeps
-        its own state and solver, so the results do not depend on the threads.
-        The cvxpy problems (EMS sites, intraday, the multi-market bound) are
-        solved one site at a time.
+        and MILP): HiGHS releases the GIL, so on two cores a group's planning
+        takes about half the time. Each site keeps its own state and solver,
+        so the results do not depend on the threads. The cvxpy problems (EMS
+        sites, intraday, the multi-market bound) are solved one site at a time.
         """
         positions = range(len(self.sites)) if which is None else which
         if not threaded or self.threads < 2 or len(positions) < 2:
