@@ -69,30 +69,31 @@ def test_any_grouping_gives_the_same_run(fleet_scenario):
     assert [d.site_id for d in runs[0].site_days[0]] == [f"s{i}" for i in range(5)]
 
 
-def test_identical_batteries_solve_the_perfect_foresight_lp_once(fleet_scenario, monkeypatch):
-    solved = []
+@pytest.fixture
+def solved(monkeypatch):
+    """The site ids whose perfect-foresight bound is solved, in call order."""
+    ids: list[str] = []
     original = SiteService.perfect_foresight
 
     def counted(self, *args):
-        solved.append(self.site_id)
+        ids.append(self.site_id)
         return original(self, *args)
 
     monkeypatch.setattr(SiteService, "perfect_foresight", counted)
+    return ids
+
+
+def test_identical_batteries_solve_the_perfect_foresight_lp_once(fleet_scenario, solved):
     run = _run(fleet_scenario, LocalRuntime(), 5)
     assert sorted(solved) == ["s0", "s1", "s2", "s3"]  # s4 has s0's battery
     np.testing.assert_array_equal(run.perfect_foresight["s4"].power_kw, run.perfect_foresight["s0"].power_kw)
 
 
-def test_the_groups_share_the_bounds_work(fleet_scenario, monkeypatch):
-    """Groups (s0, s1, s2) and (s3, s4): s0 and s4 share a battery, so s4 solves it and each group solves two."""
-    solved = []
-    original = SiteService.perfect_foresight
+def test_the_groups_share_the_bounds_work(fleet_scenario, solved):
+    """Groups (s0, s1, s2) and (s3, s4): s0 and s4 share a battery; s4 solves it, the less loaded group's site.
 
-    def counted(self, *args):
-        solved.append(self.site_id)
-        return original(self, *args)
-
-    monkeypatch.setattr(SiteService, "perfect_foresight", counted)
+    (This plain arbitrage fleet then solves the chosen sites' bounds in a group of their own, beside the days.)
+    """
     run = _run(fleet_scenario, LocalRuntime(), 3)
     assert sorted(solved) == ["s1", "s2", "s3", "s4"]
     np.testing.assert_array_equal(run.perfect_foresight["s0"].power_kw, run.perfect_foresight["s4"].power_kw)
