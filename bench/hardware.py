@@ -24,24 +24,42 @@ from hardware.modbus.server import ModbusBatteryServer
 from hardware.mqtt.broker import EmbeddedBroker, MosquittoBroker, free_port
 from hardware.simulated import SimulatedBattery
 from twin.config import BatterySpec
+from twin.config.battery import BatteryDynamics
 from twin.config.devices import ModbusDeviceConfig
 
 SPEC = BatterySpec(energy_kwh=200, p_charge_max_kw=100, p_discharge_max_kw=100, soc_min=0.1, soc_max=0.9)
 START = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
 
 
+def quickstart_schedule_kw() -> tuple[BatterySpec, list[float], float]:
+    """The first quickstart site's battery and its year of day-ahead setpoints (a local backtest), and the MTU [s]."""
+    from actors.backtest.driver import plan_backtest, run_backtest
+    from actors.runtime import LocalRuntime
+    from twin.config import load_scenario
+    from twin.io.prices import load_prices
+
+    scenario = load_scenario("scenarios/quickstart.yaml")
+    plan = plan_backtest(scenario, load_prices(scenario.market))
+    run = run_backtest(plan, LocalRuntime())
+    schedule = [float(p) for day in run.site_days for p in day[0].schedule_kw]
+    return scenario.sites[0].battery, schedule, plan.prices.dt_h * 3600.0
+
+
 def bench_simpy_year(repeats: int = 3) -> dict:
-    """One site-year at 60 s steps, a new setpoint every hour (8760 writes, 525,600 steps)."""
-    times = []
-    for _ in range(repeats):
-        battery = SimulatedBattery(SPEC, start_utc=START)
-        t0 = time.perf_counter()
-        for hour in range(8760):
-            battery.set_setpoint(60.0 if (hour // 3) % 2 else -60.0)
-            battery.advance((hour + 1) * 3600.0)
-        times.append(time.perf_counter() - t0)
-    median = statistics.median(times)
-    return {"year_at_60s_s": median, "steps_per_s": 525_600 / median}
+    """One site-year of real setpoints (the quickstart's first site) through the event-driven and the 60-s plant."""
+    spec, schedule, mtu_s = quickstart_schedule_kw()
+    results: dict = {"mtus": len(schedule)}
+    for integration in ("event", "fixed"):
+        times = []
+        for _ in range(repeats):
+            battery = SimulatedBattery(spec, BatteryDynamics(integration=integration), start_utc=START)
+            t0 = time.perf_counter()
+            for k, power_kw in enumerate(schedule):
+                battery.set_setpoint(power_kw)
+                battery.advance((k + 1) * mtu_s)
+            times.append(time.perf_counter() - t0)
+        results[f"{integration}_s"] = statistics.median(times)
+    return results
 
 
 async def _modbus(profile: str, n: int) -> dict:
@@ -109,8 +127,9 @@ def main() -> None:
     print(f"machine: {machine}")
     results: dict = {"machine": machine}
     results["simpy"] = bench_simpy_year()
-    print(f"SimPy battery: a year at 60 s steps in {results['simpy']['year_at_60s_s']:.2f} s "
-          f"({results['simpy']['steps_per_s']:,.0f} steps/s)")
+    simpy = results["simpy"]
+    print(f"SimPy battery, a year of real setpoints ({simpy['mtus']} MTUs): event-driven {simpy['event_s']:.2f} s, "
+          f"fixed 60-s step {simpy['fixed_s']:.2f} s")
     results["modbus"] = [asyncio.run(_modbus(p, 2000)) for p in ("seed", "float32_le")]
     for row in results["modbus"]:
         print(f"Modbus TCP round trip ({row['profile']}): read median {row['read_median_ms']:.2f} ms "

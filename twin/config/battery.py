@@ -170,7 +170,9 @@ class BatteryDynamics(FrozenModel):
         Step of the fixed-step plant, and of the event-driven plant while it
         derates. [s]
     ramp_kw_per_s : float or None
-        Power ramp limit; ``None``: full rated power within one second. [kW/s]
+        Ramp limit of the converter's power reference; the SoC window stops the
+        flow at the PCC but not the ramp. ``None``: full rated power within one
+        second. [kW/s]
     response_delay_s : float
         Time from a setpoint write to the start of the ramp. [s]
     setpoint_timeout_s : float or None

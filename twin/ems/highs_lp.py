@@ -30,6 +30,25 @@ from twin.errors import InfeasibleDispatchError
 from twin.types import FloatArray
 from twin.units import KWH_PER_MWH
 
+
+def _silent_highs() -> highspy._core._Highs:
+    """A HiGHS instance that logs nothing, not even its version banner.
+
+    highspy's ``Highs()`` enables its callbacks in the constructor, which logs
+    the banner before ``output_flag`` can be set (HiGHS issue #2749); the core
+    binding it wraps does not, and has every method the LP here calls.
+    """
+    h: highspy._core._Highs
+    try:
+        from highspy._core import _Highs
+    except ImportError:  # another highspy layout: the banner, once per process
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
+    else:
+        h = _Highs()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 MIP_OPTIONS: dict[str, bool | float | str] = {
     "mip_rel_gap": 1e-9,
     "presolve": "off",
@@ -104,8 +123,7 @@ class HighsDispatchLp:
         lp.a_matrix_.start_ = np.r_[0, np.cumsum([len(r) for r in rows])].astype(np.int32)
         lp.a_matrix_.index_ = np.array([c for r in rows for c, _ in r], dtype=np.int32)
         lp.a_matrix_.value_ = np.array([v for r in rows for _, v in r], dtype=float)
-        self._h = highspy.Highs()  # type: ignore[no-untyped-call]
-        self._h.setOptionValue("output_flag", False)
+        self._h = _silent_highs()
         self._h.setOptionValue("threads", 1)
         if exclusive:  # the root LP decides nearly every case: skip the MIP machinery's fixed costs
             for option, value in MIP_OPTIONS.items():
