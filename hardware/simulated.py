@@ -227,11 +227,13 @@ class SimulatedBattery:
         """Length of the next piece over which the plant's dynamics are smooth. [s]
 
         Breaks: the end of a ramp (and its zero crossing, where the losses
-        change sign), the moment the SoC window is reached at constant power,
-        the moment the temperature reaches the derating threshold, and, while
-        the BMS derates, every tick of the ``timestep_s`` grid (the limit moves
-        with the temperature; the BMS re-evaluates it once a step, as in the
-        fixed-step plant). At most ``span_s`` and :data:`MAX_SEGMENT_S`.
+        change sign), the moment the SoC window is reached, the moment the
+        temperature reaches the derating threshold, and, while the BMS
+        derates, every tick of the ``timestep_s`` grid (the limit moves with
+        the temperature; the BMS re-evaluates it once a step, as in the
+        fixed-step plant). A piece near the window first brings the usable
+        capacity up to date and lasts at most one capacity-update step of fade
+        (:meth:`_fade_horizon_s`). At most ``span_s`` and :data:`MAX_SEGMENT_S`.
         ``drive`` is :meth:`_drive` now.
         """
         thermal = self.dynamics.thermal
@@ -276,9 +278,8 @@ class SimulatedBattery:
 
         Bounds a piece that ends at the SoC window, so that the window is
         reached against a current capacity, also early in life where calendar
-        fade (a square root of time) is steep. Calendar
-        and cycle fade share the step (harmonic sum of their horizons); ``inf``
-        without capacity fade.
+        fade (a square root of time) is steep. Calendar and cycle fade share
+        the step (harmonic sum of their horizons); ``inf`` without capacity fade.
         """
         degradation = self.dynamics.degradation
         if not degradation.apply_capacity_fade:
