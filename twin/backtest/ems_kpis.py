@@ -179,28 +179,3 @@ def ems_site_summary(
             }
         )
     return out
-
-
-def daily_ems_columns(
-    site: SiteConfig, load: np.ndarray, pv: np.ndarray, curtailed: np.ndarray, grid: np.ndarray,
-    bill: np.ndarray, bill0: np.ndarray, fcr_eur: np.ndarray, dt_h: float,
-) -> dict[str, Any]:
-    """Per-day EMS KPIs of one site (one delivery day's steps)."""
-    grid0, _ = pcc_flow(load, pv + curtailed, np.zeros(len(load)), site.feed_in_limit_kw)
-    imports = float(np.clip(grid, 0, None).sum() * dt_h)
-    exports = float(np.clip(-grid, 0, None).sum() * dt_h)
-    pv_kwh, load_kwh = float(pv.sum() * dt_h), float(load.sum() * dt_h)
-    return {
-        "load_kwh": load_kwh,
-        "pv_kwh": pv_kwh,
-        "grid_import_kwh": imports,
-        "grid_export_kwh": exports,
-        "energy_bill_eur": float(bill.sum()),
-        "energy_bill_without_battery_eur": float(bill0.sum()),
-        "energy_savings_eur": float(bill0.sum() - bill.sum()),
-        "self_consumption_ratio": _ratio(pv_kwh - exports, pv_kwh) if pv_kwh > 0 else None,
-        "self_sufficiency": _ratio(load_kwh - imports, load_kwh) if load_kwh > 0 else None,
-        "peak_import_kw": float(np.clip(grid, 0, None).max()),
-        "peak_import_without_battery_kw": float(np.clip(grid0, 0, None).max()),
-        "fcr_revenue_eur": float(fcr_eur.sum()),
-    }

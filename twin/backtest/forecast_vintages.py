@@ -51,14 +51,15 @@ def delivery_day_accuracy(
         UTC start and end of each delivery day, in vintage order.
     """
     frame = with_realised(vintages, realised)
+    firsts = np.array([_naive(start) for start in day_starts])
+    lasts = np.array([_naive(end) for end in day_ends])
     out: dict[str, dict[str, float | None]] = {}
     for name, part in frame.groupby("forecaster", sort=False):
-        keep = np.zeros(len(part), dtype=bool)
         stamps = part["timestamp_utc"].dt.tz_convert(None).to_numpy()
         gates = part["gate_closure_utc"].dt.tz_convert(None).to_numpy()
-        for start, end in zip(day_starts, day_ends, strict=True):
-            first, last = _naive(start), _naive(end)
-            keep |= (stamps >= first) & (stamps < last) & (gates < first)
+        # the delivery day each step falls in (days are in order and do not overlap)
+        k = np.clip(np.searchsorted(firsts, stamps, side="right") - 1, 0, None)
+        keep = (stamps >= firsts[k]) & (stamps < lasts[k]) & (gates < firsts[k])
         day = part[keep].drop_duplicates("timestamp_utc", keep="last")
         index = pd.DatetimeIndex(day["timestamp_utc"])
         rows = pd.DataFrame(

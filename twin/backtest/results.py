@@ -50,7 +50,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from twin.backtest.ems_kpis import daily_ems_columns, ems_site_summary
+from twin.backtest.daily import daily_table
+from twin.backtest.ems_kpis import ems_site_summary
 from twin.backtest.run_folder import BacktestResult, read_results, write_results
 from twin.backtest.site_day import SiteDay
 from twin.backtest.site_day_store import SiteDayStore
@@ -64,7 +65,6 @@ from twin.ems.multimarket import MultiMarketBound
 from twin.ems.site_problem import SitePlan
 from twin.markets.exchange.session import SessionResult
 from twin.markets.products import product_id
-from twin.physics.battery import full_cycles
 from twin.units import KWH_PER_MWH
 
 _PLANT_COLUMNS = (
@@ -261,47 +261,7 @@ def assemble(
         if sites_path is None or k < KEPT_SITES:  # streamed: only the first sites stay in memory (the report)
             frames.append(table)
         spec = site.battery
-        pos = 0
-        site_rows: list[dict[str, Any]] = []
-        for d in days:
-            n = len(d.power_kw)
-            charged = float(np.sum(np.clip(-d.power_kw, 0, None)) * dt_h)
-            discharged = float(np.sum(np.clip(d.power_kw, 0, None)) * dt_h)
-            site_rows.append(
-                {
-                    "delivery_date": pd.Timestamp(d.delivery_date),
-                    "site_id": site.site_id,
-                    "revenue_eur": float(d.revenue_eur.sum()),
-                    "day_ahead_revenue_eur": float(d.day_ahead_revenue_eur.sum()),
-                    "intraday_revenue_eur": float(d.intraday_revenue_eur.sum()),
-                    "fees_eur": float(d.fees_eur.sum()),
-                    "imbalance_eur": float(d.imbalance_eur.sum()),
-                    "imbalance_energy_kwh": float(np.abs(d.imbalance_kwh).sum()),
-                    "perfect_foresight_revenue_eur": float(pf_revenue[pos : pos + n].sum()),
-                    "energy_charged_kwh": charged,
-                    "energy_discharged_kwh": discharged,
-                    "full_cycles": full_cycles(spec, charged, discharged),
-                    "soc_end": float(d.soc[-1]),
-                    "temperature_max_c": float(d.temperature_c.max()),
-                    "soh_end": float(d.soh[-1]),
-                    "price_mean_eur_per_mwh": float(price_eur_per_mwh[pos : pos + n].mean()),
-                    "used_milp": d.used_milp,
-                    "strategy": d.strategy,
-                    **daily_ems_columns(
-                        site,
-                        ems["load_kw"][pos : pos + n],
-                        ems["pv_kw"][pos : pos + n],
-                        ems["pv_curtailed_kw"][pos : pos + n],
-                        grid[pos : pos + n],
-                        ems["energy_bill_eur"][pos : pos + n],
-                        ems["energy_bill_without_battery_eur"][pos : pos + n],
-                        ems["fcr_revenue_eur"][pos : pos + n],
-                        dt_h,
-                    ),
-                }
-            )
-            pos += n
-        daily_frames.append(pd.DataFrame(site_rows))
+        daily_frames.append(daily_table(site, days, site_frame, dt_h))
         summary_site = _site_summary(
             site.site_id, spec, power, revenue, pf, pf_da_revenue, dt_h, days, bound
         )

@@ -83,6 +83,8 @@ def site_summary(
 
 def ems_array(days: list[SiteDay], name: str) -> np.ndarray:
     """A per-step EMS field over the days; zeros where a day does not have it."""
+    if all(getattr(d, name) is None for d in days):  # a plain arbitrage site
+        return np.zeros(sum(len(d.power_kw) for d in days))
     return np.concatenate(
         [
             getattr(d, name) if getattr(d, name) is not None else np.zeros(len(d.power_kw))
