@@ -368,9 +368,16 @@ class SimulatedBattery:
         self._t = t
 
     def _refresh_capacity(self) -> bool:
-        """Shrink the usable capacity to the state of health now (with capacity fade on); whether it changed."""
+        """Shrink the usable capacity to the state of health now (with capacity fade on); whether it changed.
+
+        Changes under a tenth of :data:`_FADE_STEP` are left for later (each
+        change copies the battery's spec).
+        """
         capacity_kwh = self._nominal_kwh * self.soh
-        if not self.dynamics.degradation.apply_capacity_fade or capacity_kwh == self._spec_now.energy_kwh:
+        if (
+            not self.dynamics.degradation.apply_capacity_fade
+            or abs(capacity_kwh - self._spec_now.energy_kwh) <= 0.1 * _FADE_STEP * self._nominal_kwh
+        ):
             return False
         self._spec_now = self.spec.model_copy(update={"energy_kwh": capacity_kwh})
         return True
