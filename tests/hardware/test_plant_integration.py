@@ -176,7 +176,8 @@ def test_a_real_year_of_schedules_gives_the_fixed_step_result(year_runs):
     """
     run = year_runs["fixed"]
     dt_s = run.plan.prices.dt_h * 3600.0
-    assert len(run.site_days) >= 300  # a year of delivery days
+    # a year of delivery days (another price file may hold less: AT 2022 ends in July)
+    assert len(run.site_days) >= (150 if os.environ.get("BESS_TWIN_PLANT_DIFF_PRICES") else 300)
     for k, site in enumerate(run.plan.scenario.sites):
         schedule = _series(run, k, "schedule_kw")
         soc_e, event = _drive(site, schedule, dt_s, integration="event")
