@@ -186,10 +186,13 @@ class SimulatedBattery:
         if not self.event_driven:
             # one step, split only where the ramp crosses zero: the battery never
             # charges and discharges in one piece (see twin.physics.battery)
-            target, _, p0 = drive = self._drive()
-            if p0 * target < 0 and abs(p0) / self._ramp_kw_per_s < t - self._t:
-                self._integrate(self._t + abs(p0) / self._ramp_kw_per_s, drive)
-            self._integrate(t)
+            drive = self._drive()
+            zero_s = self._zero_crossing_s(drive)
+            if zero_s < t - self._t:
+                self._integrate(self._t + zero_s, drive)
+                self._integrate(t)  # driven from the state the first piece left
+            else:
+                self._integrate(t, drive)
             return
         while t - self._t > 0:
             drive = self._drive()
@@ -231,9 +234,8 @@ class SimulatedBattery:
         temperature reaches the derating threshold, and, while the BMS
         derates, every tick of the ``timestep_s`` grid (the limit moves with
         the temperature; the BMS re-evaluates it once a step, as in the
-        fixed-step plant). A piece near the window first brings the usable
-        capacity up to date and lasts at most one capacity-update step of fade
-        (:meth:`_fade_horizon_s`). At most ``span_s`` and :data:`MAX_SEGMENT_S`.
+        fixed-step plant). Near the window see :meth:`_to_window_s`. At most
+        ``span_s`` and :data:`MAX_SEGMENT_S`.
         ``drive`` is :meth:`_drive` now.
         """
         thermal = self.dynamics.thermal
@@ -243,35 +245,39 @@ class SimulatedBattery:
             # the BMS re-evaluates its derated limit every timestep_s, on the fixed plant's grid
             tick_s = self.dynamics.timestep_s
             next_tick_s = (math.floor(self._t / tick_s + 1e-9) + 1) * tick_s
-            seg = min(span_s, next_tick_s - self._t)
-            if p0 * target < 0:
-                seg = min(seg, abs(p0) / rate)
-            return max(seg, _MIN_SEGMENT_S)
+            return max(min(span_s, next_tick_s - self._t, self._zero_crossing_s(drive)), _MIN_SEGMENT_S)
         spec = self._spec_now
         if self._at_window(target) and p0 * target >= 0:  # the BMS delivers nothing until the setpoint turns
             return min(span_s, MAX_SEGMENT_S)
         gap = target - p0
         if abs(gap) > 1e-9:  # a ramp: ends at the target or at zero, or where the window stops it
-            slope = math.copysign(rate, gap)
-            hit_s = self._window_hit_s(p0, slope, target)
-            seg = min(span_s, MAX_SEGMENT_S, abs(gap) / rate)
-            if hit_s < 2.0 * seg:  # at or near the window: reach it against a current capacity
-                if self._refresh_capacity():
-                    hit_s = self._window_hit_s(p0, slope, target)
-                seg = min(seg, hit_s, self._fade_horizon_s(max(abs(p0), abs(target))))
-            if p0 * target < 0:
-                seg = min(seg, abs(p0) / rate)
-            return max(seg, _MIN_SEGMENT_S)
-        seg = min(span_s, MAX_SEGMENT_S)
-        hit_s = self._window_hit_s(target, 0.0, target)
-        if hit_s < 2.0 * seg:
-            if self._refresh_capacity():
-                hit_s = self._window_hit_s(target, 0.0, target)
-            seg = min(seg, hit_s, self._fade_horizon_s(abs(target)))
+            seg = self._to_window_s(min(span_s, MAX_SEGMENT_S, abs(gap) / rate), p0, math.copysign(rate, gap), target)
+            return max(min(seg, self._zero_crossing_s(drive)), _MIN_SEGMENT_S)
+        seg = self._to_window_s(min(span_s, MAX_SEGMENT_S), target, 0.0, target)
         if Fault.OVER_TEMPERATURE not in self.faults:
             loss_kw = target * (1.0 / spec.eta_discharge - 1.0) if target > 0 else -target * (1.0 - spec.eta_charge)
             seg = min(seg, crossing_time_s(thermal, self._nominal_kwh, self.temperature_c, loss_kw, thermal.derate_c))
         return max(seg, _MIN_SEGMENT_S)
+
+    def _zero_crossing_s(self, drive: tuple[float, float, float]) -> float:
+        """Seconds until a ramp towards the other sign crosses zero, where the losses change sign; else ``inf``. [s]"""
+        target, _, p0 = drive
+        return abs(p0) / self._ramp_kw_per_s if p0 * target < 0 else math.inf
+
+    def _to_window_s(self, seg_s: float, p0_kw: float, slope_kw_per_s: float, target_kw: float) -> float:
+        """``seg_s``, cut where the SoC window stops the power ``p0 + slope * s``. [s]
+
+        A piece at or near the window first brings the usable capacity up to
+        date and lasts at most one capacity-update step of fade
+        (:meth:`_fade_horizon_s`), so it reaches the window against a current
+        capacity.
+        """
+        hit_s = self._window_hit_s(p0_kw, slope_kw_per_s, target_kw)
+        if hit_s >= 2.0 * seg_s:
+            return seg_s
+        if self._refresh_capacity(0.1 * _FADE_STEP):
+            hit_s = self._window_hit_s(p0_kw, slope_kw_per_s, target_kw)
+        return min(seg_s, hit_s, self._fade_horizon_s(max(abs(p0_kw), abs(target_kw))))
 
     def _fade_horizon_s(self, power_kw: float) -> float:
         """Seconds in which capacity fades by one update step (:data:`_FADE_STEP`) at ``power_kw`` and today's temperature. [s]
@@ -363,20 +369,19 @@ class SimulatedBattery:
                 degradation, self.temperature_c
             )
         self.soh = state_of_health(degradation, self.efc, self.equivalent_days)
-        if abs(self._nominal_kwh * self.soh - spec.energy_kwh) > _FADE_STEP * self._nominal_kwh:
-            self._refresh_capacity()
+        self._refresh_capacity(_FADE_STEP)
         self._t = t
 
-    def _refresh_capacity(self) -> bool:
+    def _refresh_capacity(self, min_change: float) -> bool:
         """Shrink the usable capacity to the state of health now (with capacity fade on); whether it changed.
 
-        Changes under a tenth of :data:`_FADE_STEP` are left for later (each
-        change copies the battery's spec).
+        Only a change of more than ``min_change`` (fraction of nominal) is
+        applied: each change copies the battery's spec.
         """
         capacity_kwh = self._nominal_kwh * self.soh
         if (
             not self.dynamics.degradation.apply_capacity_fade
-            or abs(capacity_kwh - self._spec_now.energy_kwh) <= 0.1 * _FADE_STEP * self._nominal_kwh
+            or abs(capacity_kwh - self._spec_now.energy_kwh) <= min_change * self._nominal_kwh
         ):
             return False
         self._spec_now = self.spec.model_copy(update={"energy_kwh": capacity_kwh})
