@@ -13,17 +13,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from twin.backtest.ems_kpis import share
 from twin.backtest.site_day import SiteDay
 from twin.config import SiteConfig
 from twin.ems.realtime import pcc_flow
+from twin.physics.battery import full_cycles
 from twin.types import FloatArray
-
-
-def _share(part: FloatArray, whole: FloatArray) -> list[float | None]:
-    """``part / whole`` clipped to [0, 1] per day, None where ``whole`` is (nearly) zero."""
-    safe = np.where(whole > 1e-9, whole, 1.0)
-    share = np.clip(part / safe, 0.0, 1.0)
-    return [float(s) if w > 1e-9 else None for s, w in zip(share, whole, strict=True)]
 
 
 def daily_table(
@@ -84,7 +79,7 @@ def daily_table(
             "perfect_foresight_revenue_eur": per_day(col("perfect_foresight_revenue_eur")),
             "energy_charged_kwh": charged,
             "energy_discharged_kwh": discharged,
-            "full_cycles": (charged + discharged) / (2.0 * site.battery.energy_kwh),  # as full_cycles
+            "full_cycles": full_cycles(site.battery, charged, discharged),
             "soc_end": col("soc")[ends],
             "temperature_max_c": np.maximum.reduceat(col("temperature_c"), starts),
             "soh_end": col("soh")[ends],
@@ -98,8 +93,8 @@ def daily_table(
             "energy_bill_eur": bill,
             "energy_bill_without_battery_eur": bill0,
             "energy_savings_eur": bill0 - bill,
-            "self_consumption_ratio": _share(pv_kwh - exports_kwh, pv_kwh),
-            "self_sufficiency": _share(load_kwh - imports_kwh, load_kwh),
+            "self_consumption_ratio": [share(p - e, p) for p, e in zip(pv_kwh, exports_kwh, strict=True)],
+            "self_sufficiency": [share(d - i, d) for d, i in zip(load_kwh, imports_kwh, strict=True)],
             "peak_import_kw": np.maximum.reduceat(imports, starts),
             "peak_import_without_battery_kw": np.maximum.reduceat(np.clip(grid0, 0, None), starts),
             "fcr_revenue_eur": per_day(col("fcr_revenue_eur")),

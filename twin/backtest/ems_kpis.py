@@ -74,7 +74,8 @@ def bill_parts(
     return energy, demand, peaks
 
 
-def _ratio(num: float, den: float) -> float | None:
+def share(num: float, den: float) -> float | None:
+    """``num / den`` clipped to [0, 1] (a self-consumption or self-sufficiency share); None when ``den`` is (nearly) zero."""
     return min(max(num / den, 0.0), 1.0) if den > 1e-9 else None
 
 
@@ -131,8 +132,8 @@ def ems_site_summary(
         "pv_curtailed_kwh": float(curtailed.sum() * dt_h),
         "grid_import_kwh": imports,
         "grid_export_kwh": exports,
-        "self_consumption_ratio": _ratio(pv_kwh - exports, pv_kwh) if pv_kwh > 0 else None,
-        "self_sufficiency": _ratio(load_kwh - imports, load_kwh) if load_kwh > 0 else None,
+        "self_consumption_ratio": share(pv_kwh - exports, pv_kwh) if pv_kwh > 0 else None,
+        "self_sufficiency": share(load_kwh - imports, load_kwh) if load_kwh > 0 else None,
         "energy_bill_eur": energy,
         "energy_bill_without_battery_eur": energy0,
         "demand_charge_eur": demand,

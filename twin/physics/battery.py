@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -253,20 +253,33 @@ def simulate(
     )
 
 
+@overload
+def full_cycles(spec: BatterySpec, energy_charged_kwh: float, energy_discharged_kwh: float) -> float: ...
+
+
+@overload
 def full_cycles(
-    spec: BatterySpec, energy_charged_kwh: float, energy_discharged_kwh: float
-) -> float:
+    spec: BatterySpec, energy_charged_kwh: npt.NDArray[np.float64], energy_discharged_kwh: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]: ...
+
+
+def full_cycles(
+    spec: BatterySpec,
+    energy_charged_kwh: float | npt.NDArray[np.float64],
+    energy_discharged_kwh: float | npt.NDArray[np.float64],
+) -> float | npt.NDArray[np.float64]:
     """Equivalent full cycles from energy throughput.
 
     Parameters
     ----------
     spec : BatterySpec
-    energy_charged_kwh, energy_discharged_kwh : float
-        Energy taken from and delivered to the grid at the PCC. [kWh]
+    energy_charged_kwh, energy_discharged_kwh : float or np.ndarray, shape (D,)
+        Energy taken from and delivered to the grid at the PCC (one value, or
+        one per period). [kWh]
 
     Returns
     -------
-    float
+    float or np.ndarray, shape (D,)
         ``(charged + discharged) / (2 * energy_kwh)``. [cycles]
 
     References
