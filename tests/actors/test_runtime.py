@@ -122,6 +122,27 @@ def test_projection_at_gate_closure_uses_measured_half_day(hourly_prices):
     assert site.projected_soc(d1) == pytest.approx(expected_kwh / 200)
 
 
+def test_projection_at_gate_closure_ignores_what_the_plant_did_after_the_gate(hourly_prices):
+    """Perturb the SoC measured after D-1 12:00: the projection D is planned from does not move;
+    perturb the reading at the gate itself and it does (the test can fail)."""
+    scenario = scenario_on("unused.csv")
+    site = SiteService(scenario.sites[0], StrategyConfig(), 1.0, 36)
+    prices = regularise(hourly_prices, tz="Europe/Berlin")
+    days = delivery_days(prices.index, prices.step, "Europe/Berlin", dt.time(12), history_days=1)
+    d0, d1 = days[0], days[1]
+    site.plan_day(d0, np.full(36, 50.0))
+    schedule = np.where(np.arange(d0.n_steps) < 12, -5.0, 5.0)  # stays inside the SoC window
+    site.deliver_day(d0, Clearing(d0.date, np.full(d0.n_steps, 50.0), {"a": schedule}))
+    gate = d1.gate_step_prev_day
+    assert 0 < gate < d0.n_steps
+    projected = site.projected_soc(d1)
+    site._prev_soc = site._prev_soc.copy()
+    site._prev_soc[gate:] += 0.05  # the plant after the gate: not known at the gate
+    assert site.projected_soc(d1) == projected
+    site._prev_soc[gate - 1] += 0.05  # the reading at the gate: known
+    assert site.projected_soc(d1) != pytest.approx(projected)
+
+
 def test_ideal_plant_delivers_the_schedule_exactly(synthetic_csv):
     """Differential: with no delay, ramp or ageing the SimPy plant equals twin.physics.battery.simulate."""
     scenario = scenario_on(synthetic_csv, dynamics=IDEAL_PLANT)
